@@ -1,0 +1,32 @@
+with
+
+source as (
+
+    select * from {{ source('outcomelens', 'conversation_events') }}
+
+),
+
+renamed as (
+
+    select
+
+        ----------  ids
+        {{ to_text('event_id') }} as event_id,
+        {{ to_text('conversation_id') }} as conversation_id,
+
+        ----------  customer
+        {{ to_text('customer_ref') }} as customer_ref,
+        {{ normalize_text('customer_ref') }} as customer_key,
+
+        ----------  event
+        {{ normalize_text('kind') }} as kind,
+        coalesce({{ normalize_text('kind') }} in ('resolved', 'escalated', 'abandoned'), false) as is_terminal,
+
+        ----------  timestamps
+        occurred_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,30 @@
+with
+
+source as (
+
+    select * from {{ source('outcomelens', 'feedback') }}
+
+),
+
+renamed as (
+
+    select
+
+        ----------  ids
+        {{ to_text('event_id') }} as event_id,
+        {{ to_text('conversation_id') }} as conversation_id,
+        {{ to_text('trace_id') }} as trace_id,
+
+        ----------  feedback
+        {{ normalize_text('kind') }} as kind,
+        {{ dbt.cast('value', dbt.type_float()) }} as value,
+        {{ to_text('comment') }} as comment,
+
+        ----------  timestamps
+        occurred_at
+
+    from source
+
+)
+
+select * from renamed

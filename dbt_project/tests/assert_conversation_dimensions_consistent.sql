@@ -1,0 +1,18 @@
+{{ config(severity='warn') }}
+-- Contract: all calls of one conversation share its dimensions; int_conversations takes them from
+-- the first call, so a conversation whose calls disagree is reported here (min <> max keeps it a
+-- cheap hash aggregate instead of count(distinct)).
+{%- set dimensions = ['customer_ref', 'experiment_id', 'variant', 'prompt_id', 'prompt_version',
+                      'config_hash', 'llm_provider', 'llm_model', 'intent', 'capability', 'action'] %}
+
+select
+    conversation_id
+    {%- for dimension in dimensions %},
+    min(coalesce({{ dimension }}, '')) <> max(coalesce({{ dimension }}, '')) as {{ dimension }}_differs
+    {%- endfor %}
+from {{ ref('stg_outcomelens__llm_calls') }}
+group by conversation_id
+having
+    {%- for dimension in dimensions %}
+    {% if not loop.first %}or {% endif %}min(coalesce({{ dimension }}, '')) <> max(coalesce({{ dimension }}, ''))
+    {%- endfor %}

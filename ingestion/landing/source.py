@@ -1,0 +1,48 @@
+"""dlt source for landed files: one folder of parquet part files per raw table.
+
+The demo generator writes here, and so will the collector's spool. Every table merges on its
+primary key, so loading the same files again never doubles a row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import dlt
+import pyarrow.parquet as pq
+
+# table -> primary key (docs/contracts.md)
+LANDING_TABLES: dict[str, tuple[str, ...]] = {
+    "llm_calls": ("event_id",),
+    "conversation_events": ("event_id",),
+    "feedback": ("event_id",),
+    "hubspot_contacts": ("id",),
+    "hubspot_deals": ("id",),
+    "hubspot_deal_contact_associations": ("deal_id", "contact_id"),
+}
+
+
+def _read_parts(folder: Path) -> Iterator:
+    for part in sorted(folder.glob("*.parquet")):
+        yield pq.read_table(part)
+
+
+def _table_resource(directory: Path, table: str, primary_key: tuple[str, ...]):
+    @dlt.resource(
+        name=table,
+        primary_key=list(primary_key),
+        write_disposition="merge",
+        # Core columns are fixed by the contract; unknown extra columns may still arrive.
+        schema_contract={"tables": "evolve", "columns": "evolve", "data_type": "freeze"},
+    )
+    def read_table() -> Iterator:
+        yield from _read_parts(directory / table)
+
+    return read_table
+
+
+@dlt.source(name="landing", max_table_nesting=0)
+def landing_source(directory: str | Path):
+    directory = Path(directory)
+    return [_table_resource(directory, table, pk) for table, pk in LANDING_TABLES.items()]

@@ -1,0 +1,41 @@
+import dagster as dg
+import dlt
+from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
+from dagster_dlt.translator import DltResourceTranslatorData
+
+from ingestion.landing import landing_source
+from orchestration.defs.warehouse.resources import WarehouseResource
+from outcomelens import paths
+
+RAW_DATASET = "raw"
+
+
+class LandingTranslator(DagsterDltTranslator):
+    """Asset keys ["dlt", source, table]; landed files have no upstream asset."""
+
+    def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
+        spec = super().get_asset_spec(data)
+        return spec.replace_attributes(
+            key=dg.AssetKey(["dlt", data.resource.source_name, data.resource.name]),
+            deps=[],
+            group_name="ingestion",
+        )
+
+
+def landing_pipeline() -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name="outcomelens_landing",
+        destination="postgres",
+        dataset_name=RAW_DATASET,
+        pipelines_dir=str(paths.subdir("dlt")),
+    )
+
+
+@dlt_assets(
+    dlt_source=landing_source(paths.subdir("landing")),
+    dlt_pipeline=landing_pipeline(),
+    name="landing",
+    dagster_dlt_translator=LandingTranslator(),
+)
+def landing_assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource, warehouse: WarehouseResource):
+    yield from dlt.run(context=context)

@@ -1,0 +1,84 @@
+"""The `outcomelens` command line: one entry point for everything a user does."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    help="OutcomeLens: which prompt version, config, model, capability, action or intent moved the outcome.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals would print secrets and connection strings
+)
+console = Console()
+
+DEFAULT_CUBE_PORT = 4000
+DEFAULT_DAGSTER_PORT = 3000
+
+
+@app.command()
+def prepare() -> None:
+    """Prepare the dbt manifest that the Dagster definitions load (run by `make setup`)."""
+    from outcomelens.pipeline import prepare_dbt
+
+    prepare_dbt()
+    console.print("dbt manifest ready")
+
+
+@app.command()
+def demo(
+    size: Annotated[int, typer.Option(help="Number of demo conversations.")] = 50_000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed and size, same data.")] = 42,
+    cube_port: Annotated[int, typer.Option(help="Port for Cube if it is not already running.")] = DEFAULT_CUBE_PORT,
+) -> None:
+    """Generate demo data, run the whole pipeline through Dagster and read the answer from Cube."""
+    from outcomelens.demo import run_demo
+
+    run_demo(console, size=size, seed=seed, cube_port=cube_port)
+
+
+@app.command()
+def up(
+    cube_port: Annotated[int, typer.Option()] = DEFAULT_CUBE_PORT,
+    dagster_port: Annotated[int, typer.Option()] = DEFAULT_DAGSTER_PORT,
+) -> None:
+    """Start the warehouse, the Dagster UI and Cube in the background and print their URLs."""
+    from outcomelens.stack import start_stack
+
+    start_stack(console, cube_port=cube_port, dagster_port=dagster_port)
+
+
+@app.command()
+def down() -> None:
+    """Stop what `up` or `demo` started: Dagster, Cube and the embedded Postgres."""
+    from outcomelens.stack import stop_stack
+
+    stop_stack(console)
+
+
+@app.command()
+def status() -> None:
+    """Show what is running and where."""
+    from outcomelens.stack import show_status
+
+    show_status(console)
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option(help="Role claim: admin, product_manager, prompt_engineer, operations, engineer, enablement.")],
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 3600,
+) -> None:
+    """Mint a development JWT for Cube's APIs, signed with this checkout's API secret."""
+    from outcomelens.secrets import cube_api_secret
+    from outcomelens.tokens import ROLES, mint_token
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"unknown role {role!r}; expected one of {', '.join(ROLES)}", param_hint="--role")
+    typer.echo(mint_token(role, cube_api_secret(), ttl_s=ttl))
+
+
+if __name__ == "__main__":
+    app()

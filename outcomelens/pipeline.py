@@ -1,0 +1,39 @@
+"""Run the Dagster pipeline job in this process, recorded in the project's Dagster home."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from outcomelens import paths
+
+DBT = paths.PROJECT_ROOT / ".venv" / "bin" / "dbt"
+
+
+def prepare_dbt() -> None:
+    """dbt deps + parse, so dagster-dbt finds manifest.json when definitions import."""
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    # parse needs a profile but no connection; unset variables would fail it, so give defaults.
+    for name, default in (
+        ("OUTCOMELENS_PG_HOST", "localhost"),
+        ("OUTCOMELENS_PG_PORT", "5432"),
+        ("OUTCOMELENS_PG_USER", "postgres"),
+        ("OUTCOMELENS_PG_DATABASE", "outcomelens"),
+    ):
+        env.setdefault(name, default)
+    args = ["--project-dir", str(paths.DBT_PROJECT_DIR), "--profiles-dir", str(paths.DBT_PROJECT_DIR)]
+    for command in (["deps"], ["parse"]):
+        subprocess.run([str(DBT), *command, *args, "--quiet"], check=True, env=env, cwd=paths.PROJECT_ROOT)
+
+
+def materialize_pipeline():
+    """Materialize every asset through the pipeline job; raises if any step fails."""
+    os.environ["DAGSTER_HOME"] = str(paths.dagster_home())
+    import dagster as dg
+
+    from orchestration.definitions import PIPELINE_JOB_NAME, defs
+
+    job = defs.resolve_job_def(PIPELINE_JOB_NAME)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=True)
+    return result

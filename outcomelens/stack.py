@@ -1,0 +1,94 @@
+"""Start, stop and show the local stack: warehouse, Dagster UI + daemon, Cube."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import requests
+
+from rich.console import Console
+from rich.table import Table
+
+from outcomelens import cube_server, paths, processes, warehouse
+from outcomelens.secrets import cube_api_secret
+
+DAGSTER = "dagster"
+CUBE = "cube"
+
+
+def cube_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def cube_server_for(wh: warehouse.Warehouse, port: int) -> cube_server.CubeServer:
+    return cube_server.CubeServer(
+        warehouse=wh, api_secret=cube_api_secret(), log_path=paths.logs_dir() / f"{CUBE}.log", port=port
+    )
+
+
+def start_cube_detached(wh: warehouse.Warehouse, port: int) -> str:
+    """Cube's base URL; starts Cube in the background unless the one `up` started still runs."""
+    if processes.running(CUBE):
+        return processes_url(CUBE)
+    server = cube_server_for(wh, port)
+    if not cube_server.port_is_free(port):
+        raise cube_server.CubeServerError(f"port 127.0.0.1:{port} is taken: pass --cube-port")
+    processes.start_detached(CUBE, server.command(), env=server.env(), cwd=paths.SEMANTIC_LAYER_DIR)
+    (paths.run_dir() / f"{CUBE}.url").write_text(server.url)
+    deadline = time.monotonic() + cube_server.READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if processes.running(CUBE) is None:
+            raise cube_server.CubeServerError(f"Cube exited at start; see {server.log_path}:\n{server.log_tail()}")
+        try:
+            if requests.get(server.url + "/readyz", timeout=2).status_code == 200:
+                return server.url
+        except requests.RequestException:
+            pass
+        time.sleep(0.25)
+    processes.stop(CUBE)
+    raise cube_server.CubeServerError(f"Cube was not ready in time; see {server.log_path}:\n{server.log_tail()}")
+
+
+def processes_url(name: str) -> str:
+    return (paths.run_dir() / f"{name}.url").read_text().strip()
+
+
+def start_stack(console: Console, *, cube_port: int, dagster_port: int) -> None:
+    wh = warehouse.ensure_warehouse()
+    console.print(f"warehouse  {wh.url()}")
+    url = start_cube_detached(wh, cube_port)
+    console.print(f"Cube       {url}  (REST {url}/cubejs-api/v1, GraphQL {url}/cubejs-api/graphql)")
+    if not processes.running(DAGSTER):
+        env = {**os.environ, **wh.env(), "DAGSTER_HOME": str(paths.dagster_home())}
+        args = [
+            str(paths.PROJECT_ROOT / ".venv" / "bin" / "dagster"), "dev",
+            "-w", str(paths.PROJECT_ROOT / "workspace.yaml"),
+            "-h", "127.0.0.1", "-p", str(dagster_port),
+        ]
+        processes.start_detached(DAGSTER, args, env=env, cwd=paths.PROJECT_ROOT)
+        (paths.run_dir() / f"{DAGSTER}.url").write_text(f"http://127.0.0.1:{dagster_port}")
+    console.print(f"Dagster UI {processes_url(DAGSTER)}  (log: {paths.logs_dir() / 'dagster.log'})")
+    console.print("Stop everything with `outcomelens down`.")
+
+
+def stop_stack(console: Console) -> None:
+    for name in (DAGSTER, CUBE):
+        if processes.stop(name):
+            console.print(f"stopped {name}")
+    if warehouse.stop_embedded():
+        console.print("stopped the embedded Postgres")
+
+
+def show_status(console: Console) -> None:
+    table = Table("service", "state", "where")
+    url_env = os.environ.get(warehouse.WAREHOUSE_URL_ENV)
+    if url_env:
+        table.add_row("warehouse", "external", warehouse.Warehouse.from_url(url_env).url())
+    else:
+        state = "running" if warehouse.embedded_running() else "stopped"
+        table.add_row("warehouse", f"embedded, {state}", str(paths.data_dir() / "pg"))
+    for name in (DAGSTER, CUBE):
+        proc = processes.running(name)
+        table.add_row(name, f"running (pid {proc.pid})" if proc else "stopped", processes_url(name) if proc else "")
+    console.print(table)

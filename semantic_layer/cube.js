@@ -1,0 +1,161 @@
+// Cube configuration for OutcomeLens (Cube 0.33, production mode; see serve.js for the entrypoint).
+//
+// - Every API request carries a JWT signed with HS256 and CUBEJS_API_SECRET, with an expiry.
+//   No token, a bad signature or an expired token: 401. A token whose role is not one of ours: 403.
+// - The role (`role`, or Supabase's `app_metadata.role`) selects a per-role compiled schema
+//   (contextToAppId + COMPILE_CONTEXT in the model files).
+// - queryRewrite checks every member of every query against access.js: only public views the role
+//   may see, and customer-identifying fields only for the roles that may see customer data.
+//   A forbidden query gets a 403 with a message, never an empty result.
+// - Error bodies carry no stack traces.
+'use strict';
+
+const jwt = require('jsonwebtoken');
+const { CubejsHandlerError } = require('@cubejs-backend/api-gateway');
+const access = require('./access');
+
+const API_SECRET = process.env.CUBEJS_API_SECRET;
+if (!API_SECRET) {
+  throw new Error('CUBEJS_API_SECRET is not set: the semantic layer refuses to start without it');
+}
+
+const APP_ID_PREFIX = 'outcomelens_';
+
+function unauthorized(message) {
+  return new CubejsHandlerError(401, 'Unauthorized', message);
+}
+
+function forbidden(message) {
+  const error = new CubejsHandlerError(403, 'Forbidden', message);
+  // Cube copies `stack` into the response body for handler errors; the message says it all.
+  error.stack = undefined;
+  return error;
+}
+
+function describe(value) {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text === undefined ? 'none' : JSON.stringify(text.slice(0, 64));
+}
+
+function checkAuth(req, auth) {
+  if (!auth) {
+    throw unauthorized('Authorization header is missing: send "Authorization: Bearer <JWT>"');
+  }
+  let claims;
+  try {
+    claims = jwt.verify(auth, API_SECRET, { algorithms: ['HS256'] });
+  } catch (e) {
+    if (e instanceof jwt.TokenExpiredError) {
+      throw unauthorized('Token expired');
+    }
+    if (e instanceof jwt.NotBeforeError) {
+      throw unauthorized('Token not active yet');
+    }
+    throw unauthorized('Invalid token: it must be a JWT signed with HS256 and the API secret');
+  }
+  if (typeof claims !== 'object' || claims === null || typeof claims.exp !== 'number') {
+    throw unauthorized('Invalid token: it must carry an expiry (exp claim)');
+  }
+  const role = access.roleFromClaims(claims);
+  if (!access.isKnownRole(role)) {
+    throw forbidden(
+      `Unknown role ${describe(role)}: the token's role (claim "role" or "app_metadata.role") `
+      + `must be one of ${access.ROLES.join(', ')}`,
+    );
+  }
+  // Only what the semantic layer needs: Cube logs the security context with every query.
+  req.securityContext = { role, sub: typeof claims.sub === 'string' ? claims.sub : undefined };
+}
+
+function roleOf(context) {
+  return context && context.securityContext ? context.securityContext.role : undefined;
+}
+
+// Every member a query names, wherever it names it.
+function queryMembers(query) {
+  const members = [];
+  const add = (member) => {
+    if (member !== undefined && member !== null) members.push(member);
+  };
+  (query.measures || []).forEach(add);
+  (query.dimensions || []).forEach(add);
+  (query.segments || []).forEach(add);
+  (query.timeDimensions || []).forEach((td) => add(td && td.dimension));
+  const walkFilters = (filters) => {
+    (filters || []).forEach((filter) => {
+      if (!filter || typeof filter !== 'object') return;
+      if (Array.isArray(filter.and)) walkFilters(filter.and);
+      if (Array.isArray(filter.or)) walkFilters(filter.or);
+      add(filter.member);
+      add(filter.dimension);
+    });
+  };
+  walkFilters(query.filters);
+  const { order } = query;
+  if (Array.isArray(order)) {
+    order.forEach((item) => {
+      if (Array.isArray(item)) add(item[0]);
+      else if (item && typeof item === 'object') add(item.id);
+    });
+  } else if (order && typeof order === 'object') {
+    Object.keys(order).forEach(add);
+  }
+  return members;
+}
+
+function queryRewrite(query, context) {
+  const role = roleOf(context);
+  if (!access.isKnownRole(role)) {
+    throw forbidden(`Unknown role ${describe(role)}: expected one of ${access.ROLES.join(', ')}`);
+  }
+  const policy = access.policyFor(role);
+  queryMembers(query).forEach((member) => {
+    if (typeof member !== 'string') {
+      throw forbidden('Member expressions are not allowed: query the members of a view by name');
+    }
+    const [view, field] = member.split('.');
+    if (!field || !policy.views.includes(view)) {
+      throw forbidden(
+        `Role "${role}" may not query ${describe(member)}: its views are ${policy.views.join(', ')}`,
+      );
+    }
+    if (!policy.customerData && access.isCustomerField(member)) {
+      throw forbidden(`Role "${role}" may not see customer-identifying fields such as "${member}"`);
+    }
+  });
+  return query;
+}
+
+// Cube puts `stack` into JSON error bodies (handler errors, user errors, internal errors, bodies
+// that are not JSON). Every JSON response of the app goes through its response prototype, whatever
+// the order of the middlewares, so the stack is dropped there.
+function stripStacks(app) {
+  const { json } = app.response;
+  // eslint-disable-next-line no-param-reassign
+  app.response.json = function jsonWithoutStack(body) {
+    if (body && typeof body === 'object' && !Array.isArray(body) && 'stack' in body) {
+      const { stack, ...rest } = body;
+      return json.call(this, rest);
+    }
+    return json.call(this, body);
+  };
+}
+
+module.exports = {
+  schemaPath: 'model',
+  dbType: 'postgres',
+  apiSecret: API_SECRET,
+  telemetry: false,
+  checkAuth,
+  queryRewrite,
+  contextToAppId: (context) => {
+    const role = roleOf(context);
+    return `${APP_ID_PREFIX}${access.isKnownRole(role) ? role : 'none'}`;
+  },
+  // One orchestrator (one connection pool, one set of pre-aggregation tables) for all roles.
+  contextToOrchestratorId: () => 'outcomelens',
+  scheduledRefreshContexts: async () => access.ROLES.map((role) => ({ securityContext: { role } })),
+  initApp: (app) => {
+    stripStacks(app);
+  },
+};

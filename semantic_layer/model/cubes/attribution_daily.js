@@ -1,0 +1,104 @@
+// marts.fct_attribution_daily: additive parts per day x dimension combination (docs/contracts.md).
+//
+// The governed metrics (DESIGN.md §4) are defined here once. Every rate and mean is a ratio of
+// sums of parts, so it re-aggregates without bias over any filter or grouping: the conversion
+// rate of two days is sum(conversions) / sum(conversations), never the mean of the daily rates.
+// Titles, descriptions and formats come from metrics.js (the wording the dbt docs repeat).
+// Members are referenced as ${CUBE.member}: a bare ${conversations} would name the
+// `conversations` cube, not this cube's measure.
+// `require('../x')` in a model file resolves against the model folder: semantic_layer/x.js.
+const { measure, dimension } = require('../metrics');
+
+cube(`attribution_daily`, {
+  sql_table: `marts.fct_attribution_daily`,
+  public: false,
+  title: `Attribution (daily)`,
+  description: `Outcomes and LLM usage per day and dimension combination, as additive parts.`,
+
+  measures: {
+    conversations: { type: `sum`, sql: `conversations`, ...measure(`conversations`) },
+    conversions: { type: `sum`, sql: `conversions`, ...measure(`conversions`) },
+    conversion_rate: {
+      type: `number`,
+      sql: `1.0 * ${CUBE.conversions} / NULLIF(${CUBE.conversations}, 0)`,
+      ...measure(`conversion_rate`),
+    },
+    revenue: { type: `sum`, sql: `order_value_sum`, ...measure(`revenue`) },
+    average_order_value: {
+      type: `number`,
+      sql: `1.0 * ${CUBE.revenue} / NULLIF(${CUBE.conversions}, 0)`,
+      ...measure(`average_order_value`),
+    },
+    revenue_per_conversation: {
+      type: `number`,
+      sql: `1.0 * ${CUBE.revenue} / NULLIF(${CUBE.conversations}, 0)`,
+      ...measure(`revenue_per_conversation`),
+    },
+
+    resolved: { type: `sum`, sql: `resolved`, ...measure(`resolved`) },
+    escalated: { type: `sum`, sql: `escalated`, ...measure(`escalated`) },
+    deflected: { type: `sum`, sql: `deflected`, ...measure(`deflected`) },
+    abandoned: { type: `sum`, sql: `abandoned`, ...measure(`abandoned`) },
+    escalation_rate: {
+      type: `number`,
+      sql: `1.0 * ${CUBE.escalated} / NULLIF(${CUBE.conversations}, 0)`,
+      ...measure(`escalation_rate`),
+    },
+    deflection_rate: {
+      type: `number`,
+      sql: `1.0 * ${CUBE.deflected} / NULLIF(${CUBE.conversations}, 0)`,
+      ...measure(`deflection_rate`),
+    },
+
+    llm_calls: { type: `sum`, sql: `llm_calls`, ...measure(`llm_calls`) },
+    llm_errors: { type: `sum`, sql: `llm_errors`, ...measure(`llm_errors`) },
+    error_rate: {
+      type: `number`,
+      sql: `1.0 * ${CUBE.llm_errors} / NULLIF(${CUBE.llm_calls}, 0)`,
+      ...measure(`error_rate`),
+    },
+    latency_ms_sum: { type: `sum`, sql: `latency_ms_sum`, ...measure(`latency_ms_sum`) },
+    latency_mean_ms: {
+      type: `number`,
+      sql: `1.0 * ${CUBE.latency_ms_sum} / NULLIF(${CUBE.llm_calls}, 0)`,
+      ...measure(`latency_mean_ms`),
+    },
+    input_tokens: { type: `sum`, sql: `input_tokens`, ...measure(`input_tokens`) },
+    output_tokens: { type: `sum`, sql: `output_tokens`, ...measure(`output_tokens`) },
+    cost: { type: `sum`, sql: `cost_usd`, ...measure(`cost`) },
+    cost_per_conversion: {
+      type: `number`,
+      sql: `1.0 * ${CUBE.cost} / NULLIF(${CUBE.conversions}, 0)`,
+      ...measure(`cost_per_conversion`),
+    },
+
+    thumbs_up: { type: `sum`, sql: `thumbs_up`, ...measure(`thumbs_up`) },
+    thumbs_total: { type: `sum`, sql: `thumbs_total`, ...measure(`thumbs_total`) },
+    thumbs_up_rate: {
+      type: `number`,
+      sql: `1.0 * ${CUBE.thumbs_up} / NULLIF(${CUBE.thumbs_total}, 0)`,
+      ...measure(`thumbs_up_rate`),
+    },
+    csat_sum: { type: `sum`, sql: `csat_sum`, ...measure(`csat_sum`) },
+    csat_count: { type: `sum`, sql: `csat_count`, ...measure(`csat_count`) },
+    csat: {
+      type: `number`,
+      sql: `1.0 * ${CUBE.csat_sum} / NULLIF(${CUBE.csat_count}, 0)`,
+      ...measure(`csat`),
+    },
+  },
+
+  dimensions: {
+    experiment_id: { sql: `experiment_id`, type: `string`, ...dimension(`experiment_id`) },
+    variant: { sql: `variant`, type: `string`, ...dimension(`variant`) },
+    prompt_id: { sql: `prompt_id`, type: `string`, ...dimension(`prompt_id`) },
+    prompt_version: { sql: `prompt_version`, type: `string`, ...dimension(`prompt_version`) },
+    config_hash: { sql: `config_hash`, type: `string`, ...dimension(`config_hash`) },
+    llm_provider: { sql: `llm_provider`, type: `string`, ...dimension(`llm_provider`) },
+    llm_model: { sql: `llm_model`, type: `string`, ...dimension(`llm_model`) },
+    intent: { sql: `intent`, type: `string`, ...dimension(`intent`) },
+    capability: { sql: `capability`, type: `string`, ...dimension(`capability`) },
+    action: { sql: `action`, type: `string`, ...dimension(`action`) },
+    date_day: { sql: `date_day`, type: `time`, ...dimension(`date_day`) },
+  },
+});

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Cube's production server (node_modules/@cubejs-backend/server/bin/server, command `server`),
+// bound to one interface. Cube 0.33 calls `server.listen(PORT)`, i.e. on every interface, and has no
+// setting for the host, so every listen() given only a port gets CUBEJS_BIND_HOST (default
+// 127.0.0.1). The SQL API and the web-socket transport stay off unless their variables are set.
+'use strict';
+
+const net = require('net');
+const path = require('path');
+
+const host = process.env.CUBEJS_BIND_HOST || '127.0.0.1';
+const originalListen = net.Server.prototype.listen;
+
+function isPort(value) {
+  return typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value));
+}
+
+net.Server.prototype.listen = function listenOnHost(...args) {
+  if (isPort(args[0]) && typeof args[1] !== 'string') {
+    args.splice(1, 0, host);
+  } else if (args[0] && typeof args[0] === 'object' && args[0].port !== undefined && !args[0].host
+    && !args[0].path) {
+    args[0] = { ...args[0], host };
+  }
+  return originalListen.apply(this, args);
+};
+
+// Cube reads cube.js and the model from the working directory.
+process.chdir(__dirname);
+require(path.join(__dirname, 'node_modules', '@cubejs-backend', 'server', 'bin', 'server'));

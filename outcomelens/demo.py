@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
+from analytics.intervals import wilson_interval
 from outcomelens import cube_server, paths, processes, stack, warehouse
 from outcomelens.secrets import cube_api_secret
 from outcomelens.tokens import mint_token
@@ -66,7 +67,10 @@ def run_demo(console: Console, *, size: int, seed: int, cube_port: int) -> None:
 
     started = time.monotonic()
     result = materialize_pipeline()
-    console.print(f"Dagster run {result.run_id} succeeded in {time.monotonic() - started:.1f} s")
+    console.print(
+        f"Dagster run {result.run_id} succeeded in {time.monotonic() - started:.1f} s "
+        f"(dbt's log: {paths.logs_dir() / 'pipeline.log'})"
+    )
 
     token = mint_token(DEMO_ROLE, cube_api_secret())
     if processes.running(stack.CUBE):  # the Cube that `outcomelens up` left running
@@ -115,15 +119,21 @@ def print_answer(console: Console, api_url: str, token: str, truth: dict) -> Non
         measured = conversion_by_prompt_version(api_url, token, experiment_id, intent)
         scope = f"intent {intent}" if intent else "all intents"
         table = Table(
-            "prompt version", "conversations", "conversion (Cube)", "planted truth",
+            Column("prompt version", no_wrap=True),
+            Column("conversations", justify="right"),
+            Column("conversion, from Cube", justify="right"),
+            Column("95% CI", no_wrap=True),
+            Column("planted truth", justify="right"),
             title=f"Conversion rate by prompt version — {experiment_id}, {scope}",
         )
         for version, figures in measured.items():
             planted = planted_conversion(truth, experiment_id, version, intent)
+            low, high = wilson_interval(figures["conversions"], figures["conversations"])
             table.add_row(
                 version,
                 f"{figures['conversations']:,}",
                 f"{figures['conversion_rate']:.2%}",
+                f"{low:.1%} – {high:.1%}",
                 f"{planted:.2%}" if planted is not None else "—",
             )
         console.print(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 
@@ -26,14 +27,24 @@ def prepare_dbt() -> None:
         subprocess.run([str(DBT), *command, *args, "--quiet"], check=True, env=env, cwd=paths.PROJECT_ROOT)
 
 
-def materialize_pipeline():
-    """Materialize every asset through the pipeline job; raises if any step fails."""
+def materialize_pipeline(log_level: str = "WARNING"):
+    """Materialize every asset through the pipeline job; raises if any step fails.
+
+    The run's full event log stays in the Dagster home (see it in the UI); the console gets
+    `log_level` and above.
+    """
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home())
     import dagster as dg
 
     from orchestration.definitions import PIPELINE_JOB_NAME, defs
 
     job = defs.resolve_job_def(PIPELINE_JOB_NAME)
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=True)
+    log_path = paths.logs_dir() / "pipeline.log"
+    # dagster-dbt echoes dbt's own log to stdout; it belongs in a file next to the other logs.
+    with dg.DagsterInstance.get() as instance, log_path.open("a") as log, contextlib.redirect_stdout(log):
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=True,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
     return result

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_attribution_daily'}}}) }}
 -- The daily additive mart and the conversation mart tell the same story: every total agrees
 -- (conversations = count of fct_conversations, conversions, revenue, calls, tokens, cost, feedback).
 with

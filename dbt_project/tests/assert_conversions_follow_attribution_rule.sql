@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_conversations'}}}) }}
 -- Every credited deal is closedwon, associated with the conversation's contact, and closed within
 -- [started_at, started_at + attribution_window_days days].
 {%- set window_hours = var('attribution_window_days') | int * 24 %}

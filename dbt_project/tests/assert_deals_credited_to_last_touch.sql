@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_conversations'}}}) }}
 -- Last touch: no conversation of any of the deal's contacts started after the credited one and
 -- still at or before the deal closed.
 with

@@ -1,4 +1,4 @@
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'int_conversations'}}}) }}
 -- intent, capability and action values missing from the taxonomy seed (a warning: new values are
 -- allowed, but should be described there).
 with

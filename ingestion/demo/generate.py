@@ -1110,6 +1110,14 @@ def _truth(p: Plan, writer: _Writer, stats: _CallStats, fb_stats: dict) -> dict:
         },
         "rows": dict(writer.rows),
         "parts": dict(writer.parts),
+        "notes": [
+            "conversations start in [start_date, end_date); a terminal event or a thumb/rating of a"
+            " conversation that starts late on the last day may fall a little after end_date",
+            "deal closedates (and contact/deal modification dates) are kept before end_date",
+            "failed calls (status error) carry no tokens and cost 0; their time_to_first_token_ms equals latency_ms",
+            "customer_ref e-mails differ from the contact's e-mail only by case and leading/trailing spaces",
+            "a conversation is in exactly one experiment; exp_temperature's variants share sales_agent.v1",
+        ],
     }
 
 

@@ -80,8 +80,8 @@ TREATMENT = {
     "prompt_version": "sales_agent.v2", "config": json.dumps({"max_tokens": 512, "temperature": 0.7}),
     "config_hash": "750840bae40e",
 }
-SALES = {"intent": "purchase_intent", "capability": "recommendation", "action": "recommend_product"}
-PRICING = {"intent": "pricing_question", "capability": "faq_answer", "action": "answer_question"}
+SALES = {"intent": "product_question", "capability": "product_search", "action": "recommend_product"}
+PRICING = {"intent": "discount_request", "capability": "discount_engine", "action": "apply_discount"}
 OPENAI_MINI = {"llm_provider": "openai", "llm_model": "gpt-4o-mini"}
 
 # Conversations (customer_ref exactly as the app sent it; all times UTC unless an offset is given):

@@ -2,7 +2,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.defs.ingestion.assets import RAW_DATASET
 from orchestration.defs.transformation.project import dbt_project
@@ -22,7 +22,11 @@ class OutcomeLensDbtTranslator(DagsterDbtTranslator):
         return "transformation"
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=OutcomeLensDbtTranslator())
+# Source tests check the raw tables dlt loads: they show as asset checks on the dlt assets.
+translator = OutcomeLensDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator)
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     yield from dbt.cli(["build"], context=context).stream()
 

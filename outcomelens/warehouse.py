@@ -44,12 +44,13 @@ class Warehouse:
             )
         query = parse_qs(parts.query)
         host = unquote(parts.hostname or "") or query.get("host", [""])[0]
+        port = parts.port or int(query.get("port", ["5432"])[0])
         if not host:
             raise WarehouseError(f"{WAREHOUSE_URL_ENV} names no host")
         database = parts.path.lstrip("/") or "postgres"
         return cls(
             host=host,
-            port=parts.port or 5432,
+            port=port,
             user=unquote(parts.username or "postgres"),
             password=unquote(parts.password or ""),
             database=database,
@@ -62,7 +63,9 @@ class Warehouse:
     def url(self, *, hide_password: bool = True) -> str:
         shown = "***" if hide_password else quote(self.password, safe="")
         auth = quote(self.user, safe="") + (f":{shown}" if self.password else "")
-        return f"postgresql://{auth}@{quote(self.host, safe='')}:{self.port}/{self.database}"
+        if self.is_socket:  # libpq's own spelling of a socket directory
+            return f"postgresql://{auth}@/{self.database}?host={self.host}&port={self.port}"
+        return f"postgresql://{auth}@{self.host}:{self.port}/{self.database}"
 
     def dlt_credentials(self) -> str:
         # dlt parses the host out of the URL, so a socket directory must be percent-encoded,

@@ -80,7 +80,7 @@ def test_demo_prints_conversion_by_prompt_version_with_truth(first_demo):
     out = result.stdout
     assert "Conversion rate by prompt version" in out
     assert lift["baseline_prompt_version"] in out and lift["prompt_version"] in out
-    assert f"on {lift['intent']}:" in out and "+5.0 points planted" in out
+    assert f"on {lift['intent']}:" in out and "+5.0 planted" in out
 
 
 def test_raw_counts_match_generated_files(first_demo, stack_env):

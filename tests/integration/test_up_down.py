@@ -1,0 +1,89 @@
+"""`outcomelens up` leaves Dagster (showing the dlt, dbt and downstream assets) and Cube running;
+`status` reports them; `down` stops exactly what was started, then the embedded Postgres."""
+
+import os
+import subprocess
+import time
+
+import psutil
+import pytest
+import requests
+
+from outcomelens import cube_server, paths
+from outcomelens.tokens import mint_token
+
+OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")
+SECRET = "up-down-test-secret-0123456789abcdef0123"
+ASSET_QUERY = "{ assetNodes { assetKey { path } } }"
+
+
+def _pids(data_dir):
+    run = data_dir / "run"
+    return {p.stem: int(p.read_text().split()[0]) for p in run.glob("*.pid")}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("up")
+    env = {**os.environ, "OUTCOMELENS_DATA_DIR": str(data_dir), "CUBEJS_API_SECRET": SECRET}
+    env.pop("OUTCOMELENS_WAREHOUSE_URL", None)
+    ports = {"cube": cube_server.free_port(), "dagster": cube_server.free_port()}
+    up = subprocess.run(
+        [OUTCOMELENS, "up", "--cube-port", str(ports["cube"]), "--dagster-port", str(ports["dagster"])],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        yield env, data_dir, ports, up.stdout
+    finally:
+        subprocess.run([OUTCOMELENS, "down"], env=env, timeout=120)
+
+
+def test_up_prints_urls(stack):
+    _, _, ports, out = stack
+    assert f"http://127.0.0.1:{ports['cube']}" in out
+    assert f"http://127.0.0.1:{ports['dagster']}" in out
+
+
+def test_dagster_ui_lists_dlt_dbt_and_downstream_assets(stack):
+    _, _, ports, _ = stack
+    deadline = time.monotonic() + 240
+    keys = set()
+    while time.monotonic() < deadline and not keys:
+        try:
+            answer = requests.post(
+                f"http://127.0.0.1:{ports['dagster']}/graphql", json={"query": ASSET_QUERY}, timeout=10
+            ).json()
+            keys = {tuple(n["assetKey"]["path"]) for n in answer["data"]["assetNodes"]}
+        except (requests.RequestException, KeyError, TypeError, ValueError):
+            time.sleep(2)
+    assert ("dlt", "landing", "llm_calls") in keys
+    assert ("marts", "fct_attribution_daily") in keys
+    assert ("readouts", "prompt_version_conversion") in keys
+
+
+def test_cube_requires_a_token(stack):
+    _, _, ports, _ = stack
+    base = f"http://127.0.0.1:{ports['cube']}/cubejs-api/v1/meta"
+    assert requests.get(base, timeout=10).status_code == 401
+    token = mint_token("product_manager", SECRET)
+    meta = requests.get(base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert meta.status_code == 200
+    assert any(c["name"] == "prompt_variants" for c in meta.json()["cubes"])
+
+
+def test_status_then_down_stops_everything(stack):
+    env, data_dir, ports, _ = stack
+    status = subprocess.run([OUTCOMELENS, "status"], env=env, capture_output=True, text=True, timeout=60)
+    assert status.stdout.count("running") >= 3, status.stdout  # warehouse, dagster, cube
+    pids = _pids(data_dir)
+    assert set(pids) == {"dagster", "cube"}
+    down = subprocess.run([OUTCOMELENS, "down"], env=env, capture_output=True, text=True, timeout=120)
+    assert down.returncode == 0, down.stderr
+    for name, pid in pids.items():
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE, name
+    for port in ports.values():
+        assert cube_server.port_is_free(port)
+    assert "stopped the embedded Postgres" in down.stdout
+    status = subprocess.run([OUTCOMELENS, "status"], env=env, capture_output=True, text=True, timeout=60)
+    assert "running" not in status.stdout, status.stdout

@@ -32,6 +32,15 @@ function percentileSql(ref, { prefix, edges, total, q }) {
     + `ELSE ${edges[edges.length - 1]} END`;
 }
 
+// A \`number\` measure for the percentile q. Built here, outside the model files, because Cube's
+// transpiler wraps functions written in a model file's \`sql\` once more.
+function percentileMeasure({ prefix, edges, total, q }) {
+  return {
+    type: 'number',
+    sql: (CUBE) => percentileSql((name) => CUBE[name], { prefix, edges, total, q }),
+  };
+}
+
 // Summed measures for every bucket column, to spread into a cube's measures (parts: no view lists them).
 function bucketMeasures(prefix, edges) {
   return Object.fromEntries(edges.map((edge) => [
@@ -60,5 +69,6 @@ module.exports = {
   bucketName,
   bucketMeasures,
   percentileSql,
+  percentileMeasure,
   percentileFromCounts,
 };

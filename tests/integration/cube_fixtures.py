@@ -174,3 +174,147 @@ def throwaway_database(prefix: str = "cube_test"):
         with admin.cursor() as cur:
             cur.execute(f'drop database if exists "{name}" with (force)')
         admin.close()
+
+
+# --- a small synthetic world, seeded, written through the contract's columns ------------------
+
+ARMS = (
+    # experiment, variant, prompt_id, prompt_version, config_hash, provider, model, conversion p,
+    # latency median (ms)
+    ("exp_sales_prompt", "control", "sales_agent", "sales_agent.v1", "aaaaaaaaaaaa", "openai",
+     "gpt-4o-mini", 0.20, 800.0),
+    ("exp_sales_prompt", "treatment", "sales_agent", "sales_agent.v2", "bbbbbbbbbbbb", "anthropic",
+     "claude-3-5-haiku", 0.28, 1300.0),
+    ("exp_support_tone", "control", "support_agent", "support_agent.v1", "cccccccccccc", "google",
+     "gemini-1.5-flash", 0.05, 600.0),
+)
+INTENTS = (("buy", "sales", "recommend"), ("browse", "sales", "search"),
+           ("support", "support", "answer"))
+CUSTOMERS = ("alice@example.com", " Bob@Example.com ", "1001", "1002", "carol@example.org")
+
+
+def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -> dict:
+    """Row-level marts (conversations, calls, outcome metrics) plus the insight tables' rows."""
+    import datetime as dt
+    import math
+    import random
+
+    rng = random.Random(seed)
+    start = dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc)
+    conversations, calls = [], []
+    for i in range(n_conversations):
+        arm = ARMS[rng.randrange(len(ARMS))]
+        experiment, variant, prompt_id, version, config_hash, provider, model, p_conv, median = arm
+        intent, capability, action = INTENTS[rng.randrange(len(INTENTS))]
+        started = start + dt.timedelta(days=rng.randrange(days), seconds=rng.randrange(86_000))
+        customer = CUSTOMERS[rng.randrange(len(CUSTOMERS))]
+        terminal = rng.choices(["resolved", "escalated", "abandoned"], [0.7, 0.2, 0.1])[0]
+        resolved = terminal == "resolved"
+        escalated = terminal == "escalated"
+        # A few very long ones, beyond the last edge, so the tails are exercised too.
+        resolution = (rng.lognormvariate(math.log(400), 1.1) if rng.random() > 0.01 else 90_000.0)
+        converted = rng.random() < p_conv
+        order_value = round(rng.uniform(20, 400), 2) if converted else None
+        thumbs_up = rng.choice([0, 0, 1, 1, 2])
+        thumbs_down = rng.choice([0, 0, 0, 1])
+        rating = rng.choice([None, None, 3.0, 4.0, 4.5, 5.0, 2.0])
+        csat = rng.choice([None, None, 1.0, 3.0, 4.0, 5.0])
+        conv_id = f"conv_{i:05d}"
+        n_calls = rng.randint(1, 4)
+        conv_calls = []
+        for j in range(n_calls):
+            latency = rng.lognormvariate(math.log(median), 0.6)
+            if rng.random() < 0.005:
+                latency = 70_000.0  # a timeout beyond the last latency edge
+            error = rng.random() < 0.04
+            conv_calls.append(dict(
+                event_id=f"call_{i:05d}_{j}", occurred_at=started + dt.timedelta(seconds=5 * j),
+                date_day=started.date(), conversation_id=conv_id, customer_ref=customer,
+                experiment_id=experiment, variant=variant, prompt_id=prompt_id,
+                prompt_version=version, config_hash=config_hash, llm_provider=provider,
+                llm_model=model, intent=intent, capability=capability, action=action,
+                latency_ms=round(latency, 3), time_to_first_token_ms=round(latency * 0.3, 3),
+                input_tokens=rng.randint(200, 2000), output_tokens=rng.randint(20, 600),
+                cached_input_tokens=rng.randint(0, 100), cost_usd=round(rng.uniform(1e-4, 5e-3), 6),
+                cost_from_price_table=rng.random() < 0.5, status="error" if error else "ok",
+                error_type="timeout" if error else None, is_error=error,
+            ))
+        calls.extend(conv_calls)
+        conversations.append(dict(
+            conversation_id=conv_id, customer_ref=customer,
+            contact_id=None if "@" in customer else customer, started_at=started,
+            date_day=started.date(), experiment_id=experiment, variant=variant,
+            prompt_id=prompt_id, prompt_version=version, config_hash=config_hash,
+            llm_provider=provider, llm_model=model, intent=intent, capability=capability,
+            action=action, llm_calls=n_calls, llm_errors=sum(c["is_error"] for c in conv_calls),
+            latency_ms_sum=sum(c["latency_ms"] for c in conv_calls),
+            input_tokens=sum(c["input_tokens"] for c in conv_calls),
+            output_tokens=sum(c["output_tokens"] for c in conv_calls),
+            cost_usd=sum(c["cost_usd"] for c in conv_calls), resolved=resolved,
+            escalated=escalated, abandoned=terminal == "abandoned",
+            deflected=resolved and not escalated,
+            resolution_time_s=round(resolution, 3) if resolved else None, converted=converted,
+            deal_id=f"deal_{i:05d}" if converted else None, order_value_usd=order_value,
+            thumbs_up=thumbs_up, thumbs_down=thumbs_down, rating_mean=rating, csat=csat,
+        ))
+    outcome_metrics = [
+        dict(event_id=f"om_{k}", occurred_at=start + dt.timedelta(days=k % days),
+             date_day=(start + dt.timedelta(days=k % days)).date(), experiment_id="exp_sales_prompt",
+             metric_name="nps" if k % 2 else "basket_size", metric_value=float(k % 7),
+             intent="buy", capability="sales", action="recommend", llm_model="gpt-4o-mini",
+             user_id=f"user_{k}", conversation_id=f"conv_{k:05d}", customer_ref=CUSTOMERS[k % 5],
+             source="csv")
+        for k in range(40)
+    ]
+    comparisons = [
+        dict(experiment_id="exp_sales_prompt", metric_name="conversion_rate", variant="treatment",
+             control_variant="control", n_control=300, n_variant=300, control_value=0.2,
+             variant_value=0.28, difference=0.08, ci_low=0.01, ci_high=0.15,
+             method="newcombe_wilson", significant=True, underpowered=False),
+        dict(experiment_id="exp_sales_prompt", metric_name="average_order_value",
+             variant="treatment", control_variant="control", n_control=60, n_variant=84,
+             control_value=210.0, variant_value=205.0, difference=-5.0, ci_low=-40.0,
+             ci_high=30.0, method="welch", significant=False, underpowered=True),
+    ]
+    forecasts = [
+        dict(metric_name="conversion_rate", segment_dimension="all", segment_value="all",
+             date_day=(start + dt.timedelta(days=days + d)).date(), model="auto_arima",
+             yhat=0.2 + 0.001 * d, yhat_lower=0.15, yhat_upper=0.25, interval_level=0.95,
+             is_holdout=False, observed=None, generated_at=start + dt.timedelta(days=days))
+        for d in range(7)
+    ]
+    anomalies = [
+        dict(anomaly_id="an_1", detected_at=start + dt.timedelta(days=days), metric_name="conversion_rate",
+             segment_dimension="prompt_version", segment_value="sales_agent.v2",
+             date_day=(start + dt.timedelta(days=days - 1)).date(), observed=0.1, expected=0.28,
+             lower=0.2, upper=0.35, rule="relative_change", severity="critical", volume=80,
+             contributors='[{"dimension": "intent", "value": "buy", "observed": 0.05, '
+                          '"expected": 0.3, "contribution": -0.12, "share": 0.7}]',
+             top_contributor_dimension="intent", top_contributor_value="buy"),
+    ]
+    return dict(conversations=conversations, calls=calls, outcome_metrics=outcome_metrics,
+                comparisons=comparisons, forecasts=forecasts, anomalies=anomalies)
+
+
+def _insert(cur, table: str, rows: list[dict]) -> None:
+    if not rows:
+        return
+    columns = list(rows[0])
+    from psycopg2.extras import execute_values
+
+    execute_values(cur, f"insert into {table} ({', '.join(columns)}) values %s",
+                   [tuple(r[c] for c in columns) for r in rows], page_size=1000)
+
+
+def load_world(warehouse: Warehouse, world: dict) -> None:
+    """Write the world into the contract tables and build fct_attribution_daily from the rows."""
+    conn = connect(warehouse.database)
+    with conn.cursor() as cur:
+        _insert(cur, "marts.fct_conversations", world["conversations"])
+        _insert(cur, "marts.fct_llm_calls", world["calls"])
+        _insert(cur, "marts.fct_outcome_metrics", world["outcome_metrics"])
+        _insert(cur, "marts.fct_experiment_comparison", world["comparisons"])
+        _insert(cur, "insights.forecasts", world["forecasts"])
+        _insert(cur, "insights.anomalies", world["anomalies"])
+        cur.execute(ATTRIBUTION_FROM_ROWS_SQL)
+    conn.close()

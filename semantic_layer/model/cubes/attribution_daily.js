@@ -9,7 +9,7 @@
 // `require('../x')` in a model file resolves against the model folder: semantic_layer/x.js.
 const { measure, dimension } = require('../metrics');
 const {
-  LATENCY_EDGES_MS, RESOLUTION_EDGES_S, bucketMeasures, percentileSql,
+  LATENCY_EDGES_MS, RESOLUTION_EDGES_S, bucketMeasures, percentileMeasure,
 } = require('../percentiles');
 
 // Rebuild the rollups whenever dbt rebuilds the mart: a table materialization swaps in a new
@@ -126,29 +126,25 @@ cube(`attribution_daily`, {
       ...measure(`resolution_time_mean_s`),
     },
     resolution_time_p50_s: {
-      type: `number`,
-      sql: (CUBE) => percentileSql((name) => CUBE[name], {
+      ...percentileMeasure({
         prefix: 'resolution', edges: RESOLUTION_EDGES_S, total: 'resolved', q: 0.5,
       }),
       ...measure(`resolution_time_p50_s`),
     },
     resolution_time_p90_s: {
-      type: `number`,
-      sql: (CUBE) => percentileSql((name) => CUBE[name], {
+      ...percentileMeasure({
         prefix: 'resolution', edges: RESOLUTION_EDGES_S, total: 'resolved', q: 0.9,
       }),
       ...measure(`resolution_time_p90_s`),
     },
     latency_p50_ms: {
-      type: `number`,
-      sql: (CUBE) => percentileSql((name) => CUBE[name], {
+      ...percentileMeasure({
         prefix: 'latency', edges: LATENCY_EDGES_MS, total: 'llm_calls', q: 0.5,
       }),
       ...measure(`latency_p50_ms`),
     },
     latency_p95_ms: {
-      type: `number`,
-      sql: (CUBE) => percentileSql((name) => CUBE[name], {
+      ...percentileMeasure({
         prefix: 'latency', edges: LATENCY_EDGES_MS, total: 'llm_calls', q: 0.95,
       }),
       ...measure(`latency_p95_ms`),
@@ -201,7 +197,7 @@ cube(`attribution_daily`, {
     overview: {
       type: `rollup`,
       external: false,
-      measures: (CUBE) => ADDITIVE_PARTS.map((name) => CUBE[name]),
+      measures: ADDITIVE_PARTS.map((name) => CUBE[name]),
       dimensions: [CUBE.experiment_id, CUBE.variant, CUBE.intent],
       time_dimension: CUBE.date_day,
       granularity: `day`,
@@ -210,7 +206,7 @@ cube(`attribution_daily`, {
     experiments: {
       type: `rollup`,
       external: false,
-      measures: (CUBE) => ADDITIVE_PARTS.map((name) => CUBE[name]),
+      measures: ADDITIVE_PARTS.map((name) => CUBE[name]),
       dimensions: [CUBE.experiment_id, CUBE.variant, CUBE.prompt_version, CUBE.llm_model],
       time_dimension: CUBE.date_day,
       granularity: `day`,

@@ -36,7 +36,7 @@ cube(`llm_calls`, {
     },
     latency_p95_exact_ms: {
       type: `number`,
-      sql: `percentile_cont(0.95) WITHIN GROUP (ORDER BY ${CUBE}.latency_ms)`,
+      sql: `percentile_cont(0.95) WITHIN GROUP (ORDER BY ${CUBE.latency_ms})`,
       ...measure(`latency_p95_exact_ms`),
     },
     ttft_ms_sum: { type: `sum`, sql: `time_to_first_token_ms`, ...measure(`ttft_ms_sum`) },

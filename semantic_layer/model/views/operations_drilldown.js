@@ -46,7 +46,7 @@ if (access.canSeeView(role, `operations_drilldown`)) {
         ],
       },
       {
-        join_path: conversations.feedback,
+        join_path: feedback,
         prefix: true,
         includes: [
           `thumbs_up`, `thumbs_down`, `rating_mean`, `csat`,
@@ -54,7 +54,7 @@ if (access.canSeeView(role, `operations_drilldown`)) {
         ],
       },
       {
-        join_path: conversations.llm_calls,
+        join_path: llm_calls,
         prefix: true,
         alias: `call`,
         includes: [

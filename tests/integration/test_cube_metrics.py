@@ -343,7 +343,16 @@ def test_rollups_answer_as_the_mart_does(cube, database):
     with_rollup = cube.load(ROLLUP_QUERY, token("product_manager"), timeout_s=120)
     without = cube.load(unmatched, token("product_manager"))
     # Cube versions its tables: attribution_daily_experiments_<content hash>_<suffix>.
-    assert any(t.startswith("attribution_daily_experiments") for t in rollup_tables(database))
+    assert any(t.startswith("attribution_daily_experiments_") and "histograms" not in t
+               for t in rollup_tables(database))
+    # A percentile needs the histogram parts: the wider rollup answers it, the narrow one the rest.
+    percentile = {"measures": ["prompt_variants.latency_p95_ms"],
+                  "dimensions": ["prompt_variants.llm_model"]}
+    assert planned_rollups(cube, percentile, "prompt_engineer") == [
+        "cube_pre_aggregations.attribution_daily_experiments_histograms"]
+    assert planned_rollups(cube, {**percentile, "measures": ["prompt_variants.conversion_rate"]},
+                           "prompt_engineer") == [
+        "cube_pre_aggregations.attribution_daily_experiments"]
     left, right = _rows(with_rollup), _rows(without)
     assert len(left) == len(right) > 30
     for a, b in zip(left, right):
@@ -358,7 +367,7 @@ def test_rollups_answer_as_the_mart_does(cube, database):
                              "outcomes_overview.conversion_rate"],
                 "dimensions": ["outcomes_overview.intent"]}
     assert planned_rollups(cube, overview, "operations") == [
-        "cube_pre_aggregations.attribution_daily_overview"]
+        "cube_pre_aggregations.attribution_daily_overview_histograms"]
     rolled = cube.load(overview, token("operations"), timeout_s=120)["data"]
     raw = cube.load({**overview, "filters": [
         {"member": "outcomes_overview.config_hash", "operator": "set"}]}, token("operations"))["data"]

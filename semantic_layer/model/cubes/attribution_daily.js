@@ -18,13 +18,20 @@ const MART_VERSION_SQL = `SELECT 'marts.fct_attribution_daily'::regclass::oid::t
   || ':' || COALESCE(sum(conversations), 0) || ':' || COALESCE(sum(llm_calls), 0)
   FROM marts.fct_attribution_daily`;
 
-// The additive parts every rollup carries, so that every ratio and percentile of the views can be
-// answered from it (Cube decomposes a \`number\` measure into the sums it references).
-const ADDITIVE_PARTS = [
+// The additive parts the rollups carry, so that every ratio and percentile of the views can be
+// answered from them (Cube decomposes a `number` measure into the sums it references).
+// Two rollups per use: the foundation's parts, and the same with the parts added later (time to
+// first token, ratings, cumulative histograms for percentiles). Cube takes the first rollup that
+// answers a query, so most queries read the narrow one, and a warehouse whose mart predates the
+// histogram columns still gets its outcome queries pre-aggregated.
+const CORE_PARTS = [
   'conversations', 'conversions', 'revenue', 'resolved', 'escalated', 'deflected', 'abandoned',
-  'resolution_time_s_sum', 'llm_calls', 'llm_errors', 'latency_ms_sum', 'ttft_ms_sum',
-  'input_tokens', 'output_tokens', 'cached_input_tokens', 'cost', 'thumbs_up', 'thumbs_down',
-  'thumbs_total', 'rating_sum', 'rating_count', 'csat_sum', 'csat_count',
+  'resolution_time_s_sum', 'llm_calls', 'llm_errors', 'latency_ms_sum', 'input_tokens',
+  'output_tokens', 'cost', 'thumbs_up', 'thumbs_total', 'csat_sum', 'csat_count',
+];
+const ALL_PARTS = [
+  ...CORE_PARTS,
+  'ttft_ms_sum', 'cached_input_tokens', 'thumbs_down', 'rating_sum', 'rating_count',
   ...LATENCY_EDGES_MS.map((edge) => `latency_le_${edge}`),
   ...RESOLUTION_EDGES_S.map((edge) => `resolution_le_${edge}`),
 ];
@@ -197,7 +204,7 @@ cube(`attribution_daily`, {
     overview: {
       type: `rollup`,
       external: false,
-      measures: ADDITIVE_PARTS.map((name) => CUBE[name]),
+      measures: CORE_PARTS.map((name) => CUBE[name]),
       dimensions: [CUBE.experiment_id, CUBE.variant, CUBE.intent],
       time_dimension: CUBE.date_day,
       granularity: `day`,
@@ -206,7 +213,25 @@ cube(`attribution_daily`, {
     experiments: {
       type: `rollup`,
       external: false,
-      measures: ADDITIVE_PARTS.map((name) => CUBE[name]),
+      measures: CORE_PARTS.map((name) => CUBE[name]),
+      dimensions: [CUBE.experiment_id, CUBE.variant, CUBE.prompt_version, CUBE.llm_model],
+      time_dimension: CUBE.date_day,
+      granularity: `day`,
+      refresh_key: { sql: MART_VERSION_SQL },
+    },
+    overview_histograms: {
+      type: `rollup`,
+      external: false,
+      measures: ALL_PARTS.map((name) => CUBE[name]),
+      dimensions: [CUBE.experiment_id, CUBE.variant, CUBE.intent],
+      time_dimension: CUBE.date_day,
+      granularity: `day`,
+      refresh_key: { sql: MART_VERSION_SQL },
+    },
+    experiments_histograms: {
+      type: `rollup`,
+      external: false,
+      measures: ALL_PARTS.map((name) => CUBE[name]),
       dimensions: [CUBE.experiment_id, CUBE.variant, CUBE.prompt_version, CUBE.llm_model],
       time_dimension: CUBE.date_day,
       granularity: `day`,

@@ -49,20 +49,6 @@ function bucketMeasures(prefix, edges) {
   ]));
 }
 
-// The same estimate in plain JavaScript, for checking: counts[i] is the cumulative count at edges[i].
-function percentileFromCounts(counts, edges, total, q) {
-  if (!total) return null;
-  const target = q * total;
-  for (let i = 0; i < edges.length; i += 1) {
-    if (counts[i] >= target) {
-      const lowerEdge = i === 0 ? 0 : edges[i - 1];
-      const lowerCount = i === 0 ? 0 : counts[i - 1];
-      return lowerEdge + (edges[i] - lowerEdge) * ((target - lowerCount) / (counts[i] - lowerCount));
-    }
-  }
-  return edges[edges.length - 1];
-}
-
 module.exports = {
   LATENCY_EDGES_MS,
   RESOLUTION_EDGES_S,
@@ -70,5 +56,4 @@ module.exports = {
   bucketMeasures,
   percentileSql,
   percentileMeasure,
-  percentileFromCounts,
 };

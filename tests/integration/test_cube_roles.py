@@ -266,3 +266,14 @@ def test_a_supabase_token_gets_its_app_metadata_role(cube, http):
                        json={"query": {"measures": ["standard_reports.conversations"]}})
     assert answer.status_code == 200 and answer.json()["data"][0][
         "standard_reports.conversations"] == "120"
+
+
+@pytest.mark.parametrize("path", ["/v1/sql", "/v1/dry-run"])
+def test_sql_and_dry_run_refuse_forbidden_members_too(cube, http, path):
+    for role, member in [("enablement", "model_health.llm_calls"),
+                         ("engineer", "operations_drilldown.call_customer_ref"),
+                         ("product_manager", "operations_drilldown.conversation_id")]:
+        kind = "measures" if member.endswith("llm_calls") else "dimensions"
+        response = http.get(f"{cube.api_url}{path}", headers=headers(role), timeout=60,
+                            params={"query": json.dumps({kind: [member]})})
+        assert_refused(response, member)

@@ -1,8 +1,8 @@
 // Who may see what in the semantic layer: the one place where roles are decided.
 //
 // Read by cube.js (authentication, contextToAppId, queryRewrite) and by the model files (which
-// compile a separate schema per role through COMPILE_CONTEXT). DESIGN.md §5 is the source; this is
-// the foundation cut, and the full role matrix refines VIEWS_BY_ROLE / CUSTOMER_DATA_ROLES here.
+// compile a separate schema per role through COMPILE_CONTEXT). DESIGN.md §5 is the source; the
+// README's API guide shows the same matrix as a table, and the tests check it independently.
 
 const ROLES = Object.freeze([
   'admin',
@@ -13,24 +13,38 @@ const ROLES = Object.freeze([
   'enablement',
 ]);
 
-// Public views each role may query. Cubes are private: nobody queries a cube directly.
+// Public views each role may query (DESIGN.md §5). Cubes are private: nobody queries a cube.
+//   outcomes_overview    business outcomes over time and by segment (+ forecasts, outcome metrics)
+//   experiments          experiment arms and their comparison with a 95% interval
+//   prompt_variants      prompt versions, configs and models on outcomes, latency, errors, cost
+//   model_health         LLM latency, errors, tokens, cost per model (+ anomalies)
+//   operations_drilldown single conversations, their feedback and their LLM calls
+//   standard_reports     read-only headline figures, nothing below a segment
 const VIEWS_BY_ROLE = Object.freeze({
-  admin: ['prompt_variants', 'outcomes_overview', 'conversation_details'],
-  product_manager: ['prompt_variants', 'outcomes_overview'],
-  prompt_engineer: ['prompt_variants', 'outcomes_overview', 'conversation_details'],
-  operations: ['prompt_variants', 'outcomes_overview', 'conversation_details'],
-  engineer: ['prompt_variants', 'outcomes_overview', 'conversation_details'],
-  // Read-only standard reports, no drill-down to single conversations.
-  enablement: ['prompt_variants', 'outcomes_overview'],
+  admin: ['outcomes_overview', 'experiments', 'prompt_variants', 'model_health',
+    'operations_drilldown', 'standard_reports'],
+  // Outcome metrics, experiment performance, high-level dashboards.
+  product_manager: ['outcomes_overview', 'experiments', 'prompt_variants', 'standard_reports'],
+  // Prompt-variant comparisons, latency, error rates, detailed experiment data.
+  prompt_engineer: ['experiments', 'prompt_variants', 'model_health', 'standard_reports'],
+  // Real-time health, anomaly alerts, drill-down to conversations and calls.
+  operations: ['outcomes_overview', 'model_health', 'operations_drilldown', 'standard_reports'],
+  // Model performance, API usage and cost, call logs.
+  engineer: ['model_health', 'operations_drilldown', 'standard_reports'],
+  // Read-only standard reports; no drill-down to single conversations, no customer data.
+  enablement: ['standard_reports'],
 });
 
 // Customer-identifying fields (e-mail, names, CRM ids) are visible only to these roles.
 const CUSTOMER_DATA_ROLES = Object.freeze(['admin', 'operations']);
 
-// Member names (the part after "view.") that identify a customer, wherever they appear.
+// Member names (the part after "view.", or its end after a view's prefix such as "call_") that
+// identify a customer, wherever they appear.
 const CUSTOMER_FIELDS = Object.freeze([
   'customer_ref',
   'contact_id',
+  'deal_id',
+  'user_id',
   'email',
   'firstname',
   'lastname',
@@ -66,8 +80,12 @@ function policyFor(role) {
 }
 
 function isCustomerField(member) {
-  const field = String(member).split('.')[1];
-  return CUSTOMER_FIELDS.includes(field);
+  const field = String(member).split('.')[1] || '';
+  return CUSTOMER_FIELDS.some((name) => field === name || field.endsWith(`_${name}`));
+}
+
+function canSeeView(role, view) {
+  return policyFor(role).views.includes(view);
 }
 
 module.exports = {
@@ -79,4 +97,5 @@ module.exports = {
   roleFromClaims,
   policyFor,
   isCustomerField,
+  canSeeView,
 };

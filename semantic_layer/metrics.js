@@ -131,7 +131,127 @@ const MEASURES = {
   resolution_time_mean_s: {
     title: 'Resolution time, mean (s)',
     format: 'number',
-    description: 'Mean time from the start of a conversation to its terminal event, in seconds.',
+    description: 'Mean time to resolve a conversation in seconds (sum of resolution times of resolved conversations / resolved conversations).',
+  },
+  resolution_time_p50_s: {
+    title: 'Resolution time, median (s)',
+    format: 'number',
+    description: 'Median time to resolve a conversation in seconds, re-aggregated from the cumulative resolution-time histogram (bucket edges 30 s to 1 day, linear interpolation inside the bucket; above the last edge reported as the last edge).',
+  },
+  resolution_time_p90_s: {
+    title: 'Resolution time, p90 (s)',
+    format: 'number',
+    description: '90th percentile of the time to resolve a conversation in seconds, re-aggregated from the cumulative resolution-time histogram (linear interpolation inside the bucket).',
+  },
+  latency_p50_ms: {
+    title: 'LLM latency, median (ms)',
+    format: 'number',
+    description: 'Median latency of an LLM call in milliseconds, re-aggregated from the cumulative latency histogram (bucket edges 100 ms to 60 s, linear interpolation inside the bucket; above the last edge reported as the last edge).',
+  },
+  latency_p95_ms: {
+    title: 'LLM latency, p95 (ms)',
+    format: 'number',
+    description: '95th percentile of the latency of an LLM call in milliseconds, re-aggregated from the cumulative latency histogram (linear interpolation inside the bucket).',
+  },
+  latency_p95_exact_ms: {
+    title: 'LLM latency, p95 exact (ms)',
+    format: 'number',
+    description: '95th percentile of the latency of the LLM calls selected, computed exactly over single calls (percentile_cont); for drill-down, not re-aggregable.',
+  },
+  ttft_ms_sum: {
+    title: 'Time to first token, total (ms)',
+    description: 'Sum of the times to first token of the LLM calls in milliseconds (a part of the mean).',
+  },
+  ttft_mean_ms: {
+    title: 'Time to first token, mean (ms)',
+    format: 'number',
+    description: 'Mean time from sending an LLM call to its first token, in milliseconds (sum / LLM calls).',
+  },
+  cached_input_tokens: {
+    title: 'Cached input tokens',
+    description: 'Prompt tokens served from the provider\'s prompt cache.',
+  },
+  total_tokens: {
+    title: 'Tokens',
+    description: 'Input plus output tokens.',
+  },
+  cost_per_conversation: {
+    title: 'Cost per conversation',
+    format: 'currency',
+    description: 'LLM cost divided by conversations (USD of LLM spend per conversation).',
+  },
+  thumbs_down: {
+    title: 'Thumbs down',
+    description: 'Thumb votes "down".',
+  },
+  rating_sum: {
+    title: 'Ratings, total',
+    description: 'Sum of the ratings (1-5) given (a part of the mean).',
+  },
+  rating_count: {
+    title: 'Ratings',
+    description: 'Number of ratings (1-5) given.',
+  },
+  average_rating: {
+    title: 'Average rating',
+    format: 'number',
+    description: 'Mean rating (1-5) over all ratings given (sum of ratings / number of ratings).',
+  },
+  resolution_time_s_sum: {
+    title: 'Resolution time, total (s)',
+    description: 'Sum of the resolution times of the resolved conversations in seconds (a part of the mean).',
+  },
+  calls_from_price_table: {
+    title: 'Calls priced from the price table',
+    description: 'LLM calls whose cost was computed from the model price table because the provider reported none.',
+  },
+  outcome_events: {
+    title: 'Outcome metric events',
+    description: 'Number of outcome metric values recorded (CSV upload, API or CRM).',
+  },
+  outcome_value_sum: {
+    title: 'Outcome metric, total',
+    description: 'Sum of the outcome metric values recorded; meaningful for one metric_name at a time.',
+  },
+  outcome_value_mean: {
+    title: 'Outcome metric, mean',
+    format: 'number',
+    description: 'Mean of the outcome metric values recorded (sum / events); meaningful for one metric_name at a time.',
+  },
+  comparisons: {
+    title: 'Comparisons',
+    description: 'Number of variant-versus-control comparisons (experiment x metric x variant).',
+  },
+  significant_comparisons: {
+    title: 'Significant comparisons',
+    description: 'Comparisons whose 95% confidence interval of the difference excludes 0.',
+  },
+  forecast_points: {
+    title: 'Forecast points',
+    description: 'Number of forecast days (metric x segment x day).',
+  },
+  forecast_yhat: {
+    title: 'Forecast',
+    format: 'number',
+    description: 'The forecast value of the metric for the day (for one metric and segment; summed when several are selected).',
+  },
+  forecast_yhat_lower: {
+    title: 'Forecast, lower bound',
+    format: 'number',
+    description: 'Lower bound of the 95% prediction interval of the forecast.',
+  },
+  forecast_yhat_upper: {
+    title: 'Forecast, upper bound',
+    format: 'number',
+    description: 'Upper bound of the 95% prediction interval of the forecast.',
+  },
+  anomalies: {
+    title: 'Anomalies',
+    description: 'Number of anomalies detected (metric x segment x day x rule).',
+  },
+  critical_anomalies: {
+    title: 'Critical anomalies',
+    description: 'Anomalies of severity "critical".',
   },
 };
 
@@ -215,6 +335,129 @@ const DIMENSIONS = {
   resolution_time_s: {
     title: 'Resolution time (s)',
     description: 'Time from the start of the conversation to its terminal event, in seconds.',
+  },
+  event_id: {
+    title: 'Event',
+    format: 'id',
+    description: 'The idempotency key of the record.',
+  },
+  occurred_at: {
+    title: 'Occurred at',
+    description: 'When the LLM call started (or the outcome was recorded).',
+  },
+  status: {
+    title: 'Status',
+    description: 'ok or error.',
+  },
+  error_type: {
+    title: 'Error type',
+    description: 'The kind of error of a failed LLM call (empty when ok).',
+  },
+  latency_ms: {
+    title: 'Latency (ms)',
+    description: 'Latency of the LLM call in milliseconds.',
+  },
+  time_to_first_token_ms: {
+    title: 'Time to first token (ms)',
+    description: 'Time from sending the LLM call to its first token, in milliseconds.',
+  },
+  deal_id: {
+    title: 'HubSpot deal',
+    customerData: true,
+    description: 'The closed-won HubSpot deal credited to the conversation. Customer-identifying.',
+  },
+  user_id: {
+    title: 'User',
+    customerData: true,
+    description: 'The user an outcome metric was recorded for. Customer-identifying.',
+  },
+  resolved: {
+    title: 'Resolved',
+    description: 'Whether the conversation ended resolved.',
+  },
+  deflected: {
+    title: 'Deflected',
+    description: 'Whether the conversation was resolved without escalation.',
+  },
+  thumbs_up: {
+    title: 'Thumbs up (conversation)',
+    description: 'Thumb votes "up" given in the conversation.',
+  },
+  thumbs_down: {
+    title: 'Thumbs down (conversation)',
+    description: 'Thumb votes "down" given in the conversation.',
+  },
+  rating_mean: {
+    title: 'Rating (conversation)',
+    description: 'Mean rating (1-5) given in the conversation, if any.',
+  },
+  csat: {
+    title: 'CSAT (conversation)',
+    description: 'The CSAT score (1-5) given for the conversation, if any.',
+  },
+  metric_name: {
+    title: 'Metric',
+    description: 'The name of the metric (outcome metric, compared metric, forecast or anomaly).',
+  },
+  metric_value: {
+    title: 'Metric value',
+    description: 'The value of one outcome metric record.',
+  },
+  source: {
+    title: 'Source',
+    description: 'Where an outcome metric came from: csv, api or demo.',
+  },
+  control_variant: {
+    title: 'Control variant',
+    description: 'The arm the variant is compared with.',
+  },
+  n_control: { title: 'Sample size, control', description: 'Units in the control arm.' },
+  n_variant: { title: 'Sample size, variant', description: 'Units in the compared arm.' },
+  control_value: { title: 'Control value', description: 'The metric in the control arm.' },
+  variant_value: { title: 'Variant value', description: 'The metric in the compared arm.' },
+  difference: { title: 'Difference', description: 'Variant value minus control value.' },
+  ci_low: { title: 'CI low (95%)', description: 'Lower end of the 95% confidence interval of the difference.' },
+  ci_high: { title: 'CI high (95%)', description: 'Upper end of the 95% confidence interval of the difference.' },
+  method: {
+    title: 'Method',
+    description: 'How the interval was computed: newcombe_wilson (proportions) or welch (means).',
+  },
+  significant: { title: 'Significant', description: 'Whether the 95% interval of the difference excludes 0.' },
+  underpowered: {
+    title: 'Underpowered',
+    description: 'Power below 0.8 to detect the observed difference, or fewer than 100 units per arm.',
+  },
+  segment_dimension: {
+    title: 'Segment dimension',
+    description: 'The dimension a forecast or anomaly series is cut by, or "all".',
+  },
+  segment_value: {
+    title: 'Segment value',
+    description: 'The value of the segment dimension, or "all".',
+  },
+  forecast_model: { title: 'Forecast model', description: 'auto_arima, statsforecast_autoarima or seasonal_naive.' },
+  is_holdout: { title: 'Holdout', description: 'Whether the day was held out to check the forecast against what happened.' },
+  observed: { title: 'Observed', description: 'The value that was observed for the day.' },
+  expected: { title: 'Expected', description: 'The value the anomaly rule expected for the day.' },
+  lower: { title: 'Lower bound', description: 'Lower bound of the expected range.' },
+  upper: { title: 'Upper bound', description: 'Upper bound of the expected range.' },
+  generated_at: { title: 'Generated at', description: 'When the forecast was computed.' },
+  anomaly_id: { title: 'Anomaly', format: 'id', description: 'Stable id of the anomaly (metric, segment, day, rule).' },
+  detected_at: { title: 'Detected at', description: 'When the anomaly was detected.' },
+  rule: { title: 'Rule', description: 'The anomaly rule that fired: relative_change, forecast_interval or robust_zscore.' },
+  severity: { title: 'Severity', description: 'info, warning or critical.' },
+  volume: { title: 'Volume', description: 'The number of units behind the observed value.' },
+  contributors: {
+    title: 'Contributors',
+    description: 'JSON list of the dimension slices that contributed most to the change.',
+  },
+  top_contributor_dimension: {
+    title: 'Top contributor dimension',
+    description: 'The dimension of the slice that contributed most to the change.',
+  },
+  top_contributor_value: {
+    title: 'Top contributor value',
+    description: 'The slice that contributed most to the change.',
   },
 };
 

@@ -17,7 +17,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import jwt
-import psycopg2
 import pytest
 import requests
 
@@ -26,34 +25,9 @@ from outcomelens.cube_server import CubeQueryError, CubeServer, CubeServerError
 from outcomelens.tokens import ROLES, decode_token, mint_token
 from outcomelens.warehouse import Warehouse
 
-SECRET = "test-secret-" + uuid.uuid4().hex  # 44 characters
-PG = dict(host="127.0.0.1", port=5432, user="postgres", password="")
+from .cube_fixtures import PG, connect, throwaway_database
 
-FIXTURE_SQL = """
-create schema marts;
-create table marts.fct_attribution_daily (
-  date_day date not null, experiment_id text, variant text, prompt_id text, prompt_version text,
-  config_hash text, llm_provider text, llm_model text, intent text, capability text, action text,
-  conversations bigint not null, conversions bigint not null,
-  order_value_sum double precision not null, order_value_sum_sq double precision not null,
-  resolved bigint not null, escalated bigint not null, deflected bigint not null,
-  abandoned bigint not null, resolution_time_s_sum double precision not null,
-  llm_calls bigint not null, llm_errors bigint not null, latency_ms_sum double precision not null,
-  latency_ms_sum_sq double precision not null, input_tokens bigint not null,
-  output_tokens bigint not null, cost_usd double precision not null, thumbs_up bigint not null,
-  thumbs_total bigint not null, csat_sum double precision not null, csat_count bigint not null
-);
-create table marts.fct_conversations (
-  conversation_id text primary key, customer_ref text, contact_id text, started_at timestamptz,
-  date_day date, experiment_id text, variant text, prompt_id text, prompt_version text,
-  config_hash text, llm_provider text, llm_model text, intent text, capability text, action text,
-  llm_calls bigint, llm_errors bigint, latency_ms_sum double precision, input_tokens bigint,
-  output_tokens bigint, cost_usd double precision, resolved boolean, escalated boolean,
-  abandoned boolean, deflected boolean, resolution_time_s double precision, converted boolean,
-  deal_id text, order_value_usd double precision, thumbs_up int, thumbs_down int,
-  rating_mean double precision, csat double precision
-);
-"""
+SECRET = "test-secret-" + uuid.uuid4().hex  # 44 characters
 
 ATTRIBUTION_COLUMNS = (
     "date_day experiment_id variant prompt_id prompt_version config_hash llm_provider llm_model "
@@ -111,26 +85,20 @@ CONVERSATION_COLUMNS = (
 
 
 def _connect(database: str = "postgres"):
-    conn = psycopg2.connect(dbname=database, **PG)
-    conn.autocommit = True
-    return conn
+    return connect(database)
 
 
 @pytest.fixture(scope="module")
 def database():
-    name = f"cube_test_{uuid.uuid4().hex[:10]}"
-    admin = _connect()
-    with admin.cursor() as cur:
-        cur.execute(f'create database "{name}"')
-    try:
-        conn = _connect(name)
+    # The contract's tables (cube_fixtures.py), filled with the hand-made rows above; the columns
+    # these rows leave out are 0 (histograms, ratings, ...) or empty tables.
+    with throwaway_database("cube_test") as warehouse:
+        conn = _connect(warehouse.database)
         with conn.cursor() as cur:
-            cur.execute(FIXTURE_SQL)
             placeholders = ", ".join(["%s"] * len(ATTRIBUTION_COLUMNS))
             cur.executemany(
-                f"insert into marts.fct_attribution_daily ({', '.join(ATTRIBUTION_COLUMNS)}, "
-                f"order_value_sum_sq, resolution_time_s_sum, latency_ms_sum_sq, input_tokens, "
-                f"output_tokens) values ({placeholders}, 0, 0, 0, 0, 0)",
+                f"insert into marts.fct_attribution_daily ({', '.join(ATTRIBUTION_COLUMNS)}) "
+                f"values ({placeholders})",
                 ATTRIBUTION_ROWS,
             )
             placeholders = ", ".join(["%s"] * len(CONVERSATION_COLUMNS))
@@ -140,11 +108,7 @@ def database():
                 CONVERSATION_ROWS,
             )
         conn.close()
-        yield Warehouse(database=name, **PG)
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'drop database if exists "{name}" with (force)')
-        admin.close()
+        yield warehouse
 
 
 @pytest.fixture(scope="module")
@@ -263,7 +227,8 @@ def test_measures_carry_their_wording(cube):
     meta = requests.get(f"{cube.api_url}/v1/meta",
                         headers={"Authorization": token("product_manager")}).json()
     views = {c["name"]: c for c in meta["cubes"]}
-    assert set(views) == {"prompt_variants", "outcomes_overview"}  # cubes are private
+    # cubes are private; the product manager's views (README, API guide)
+    assert set(views) == {"outcomes_overview", "experiments", "prompt_variants", "standard_reports"}
     rate = next(m for m in views["prompt_variants"]["measures"]
                 if m["name"] == "prompt_variants.conversion_rate")
     assert rate["description"].startswith("Conversions divided by conversations")
@@ -362,29 +327,32 @@ def test_private_cubes_are_refused_with_403(cube):
 
 
 def test_customer_fields_only_for_admin_and_operations(cube):
-    query = {"measures": ["conversation_details.count"],
-             "dimensions": ["conversation_details.customer_ref"]}
+    query = {"measures": ["operations_drilldown.count"],
+             "dimensions": ["operations_drilldown.customer_ref"]}
     for role in ("admin", "operations"):
         rows = cube.load(query, token(role))["data"]
-        assert {r["conversation_details.customer_ref"] for r in rows} == {
+        assert {r["operations_drilldown.customer_ref"] for r in rows} == {
             "alice@example.com", "102", " Bob@Example.com "}
-    for role in ("engineer", "prompt_engineer"):
-        with pytest.raises(CubeQueryError) as refused:
-            cube.load(query, token(role))
-        assert refused.value.status == 403
-        assert "customer-identifying" in refused.value.body["error"]
-    # ... and their schema does not even have the field.
+    with pytest.raises(CubeQueryError) as refused:  # drill-down, but no customer data
+        cube.load(query, token("engineer"))
+    assert refused.value.status == 403
+    assert "customer-identifying" in refused.value.body["error"]
+    with pytest.raises(CubeQueryError) as refused:  # no drill-down at all
+        cube.load(query, token("prompt_engineer"))
+    assert refused.value.status == 403
+    assert "may not query" in refused.value.body["error"]
+    # ... and the engineer's schema does not even have the field.
     meta = requests.get(f"{cube.api_url}/v1/meta", headers={"Authorization": token("engineer")})
-    details = next(c for c in meta.json()["cubes"] if c["name"] == "conversation_details")
-    assert "conversation_details.customer_ref" not in {d["name"] for d in details["dimensions"]}
+    details = next(c for c in meta.json()["cubes"] if c["name"] == "operations_drilldown")
+    assert "operations_drilldown.customer_ref" not in {d["name"] for d in details["dimensions"]}
 
 
 def test_enablement_gets_no_drill_down(cube):
     with pytest.raises(CubeQueryError) as refused:
-        cube.load({"measures": ["conversation_details.count"]}, token("enablement"))
+        cube.load({"measures": ["operations_drilldown.count"]}, token("enablement"))
     assert refused.value.status == 403
-    rows = cube.load({"measures": ["outcomes_overview.conversions"]}, token("enablement"))["data"]
-    assert number(rows[0]["outcomes_overview.conversions"]) == 65
+    rows = cube.load({"measures": ["standard_reports.conversions"]}, token("enablement"))["data"]
+    assert number(rows[0]["standard_reports.conversions"]) == 65
 
 
 def test_error_bodies_carry_no_stack_trace(cube):

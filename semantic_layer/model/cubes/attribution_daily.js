@@ -8,6 +8,33 @@
 // `conversations` cube, not this cube's measure.
 // `require('../x')` in a model file resolves against the model folder: semantic_layer/x.js.
 const { measure, dimension } = require('../metrics');
+const {
+  LATENCY_EDGES_MS, RESOLUTION_EDGES_S, bucketMeasures, percentileMeasure,
+} = require('../percentiles');
+
+// Rebuild the rollups whenever dbt rebuilds the mart: a table materialization swaps in a new
+// relation (new oid); an incremental one changes the row count or the totals.
+const MART_VERSION_SQL = `SELECT 'marts.fct_attribution_daily'::regclass::oid::text || ':' || count(*)
+  || ':' || COALESCE(sum(conversations), 0) || ':' || COALESCE(sum(llm_calls), 0)
+  FROM marts.fct_attribution_daily`;
+
+// The additive parts the rollups carry, so that every ratio and percentile of the views can be
+// answered from them (Cube decomposes a `number` measure into the sums it references).
+// Two rollups per use: the foundation's parts, and the same with the parts added later (time to
+// first token, ratings, cumulative histograms for percentiles). Cube takes the first rollup that
+// answers a query, so most queries read the narrow one, and a warehouse whose mart predates the
+// histogram columns still gets its outcome queries pre-aggregated.
+const CORE_PARTS = [
+  'conversations', 'conversions', 'revenue', 'resolved', 'escalated', 'deflected', 'abandoned',
+  'resolution_time_s_sum', 'llm_calls', 'llm_errors', 'latency_ms_sum', 'input_tokens',
+  'output_tokens', 'cost', 'thumbs_up', 'thumbs_total', 'csat_sum', 'csat_count',
+];
+const ALL_PARTS = [
+  ...CORE_PARTS,
+  'ttft_ms_sum', 'cached_input_tokens', 'thumbs_down', 'rating_sum', 'rating_count',
+  ...LATENCY_EDGES_MS.map((edge) => `latency_le_${edge}`),
+  ...RESOLUTION_EDGES_S.map((edge) => `resolution_le_${edge}`),
+];
 
 cube(`attribution_daily`, {
   sql_table: `marts.fct_attribution_daily`,
@@ -86,6 +113,74 @@ cube(`attribution_daily`, {
       sql: `1.0 * ${CUBE.csat_sum} / NULLIF(${CUBE.csat_count}, 0)`,
       ...measure(`csat`),
     },
+    thumbs_down: { type: `sum`, sql: `thumbs_down`, ...measure(`thumbs_down`) },
+    rating_sum: { type: `sum`, sql: `rating_sum`, ...measure(`rating_sum`) },
+    rating_count: { type: `sum`, sql: `rating_count`, ...measure(`rating_count`) },
+    average_rating: {
+      type: `number`,
+      sql: `1.0 * ${CUBE.rating_sum} / NULLIF(${CUBE.rating_count}, 0)`,
+      ...measure(`average_rating`),
+    },
+
+    resolution_time_s_sum: {
+      type: `sum`,
+      sql: `resolution_time_s_sum`,
+      ...measure(`resolution_time_s_sum`),
+    },
+    resolution_time_mean_s: {
+      type: `number`,
+      sql: `1.0 * ${CUBE.resolution_time_s_sum} / NULLIF(${CUBE.resolved}, 0)`,
+      ...measure(`resolution_time_mean_s`),
+    },
+    resolution_time_p50_s: {
+      ...percentileMeasure({
+        prefix: 'resolution', edges: RESOLUTION_EDGES_S, total: 'resolved', q: 0.5,
+      }),
+      ...measure(`resolution_time_p50_s`),
+    },
+    resolution_time_p90_s: {
+      ...percentileMeasure({
+        prefix: 'resolution', edges: RESOLUTION_EDGES_S, total: 'resolved', q: 0.9,
+      }),
+      ...measure(`resolution_time_p90_s`),
+    },
+    latency_p50_ms: {
+      ...percentileMeasure({
+        prefix: 'latency', edges: LATENCY_EDGES_MS, total: 'llm_calls', q: 0.5,
+      }),
+      ...measure(`latency_p50_ms`),
+    },
+    latency_p95_ms: {
+      ...percentileMeasure({
+        prefix: 'latency', edges: LATENCY_EDGES_MS, total: 'llm_calls', q: 0.95,
+      }),
+      ...measure(`latency_p95_ms`),
+    },
+    ttft_ms_sum: { type: `sum`, sql: `ttft_ms_sum`, ...measure(`ttft_ms_sum`) },
+    ttft_mean_ms: {
+      type: `number`,
+      sql: `1.0 * ${CUBE.ttft_ms_sum} / NULLIF(${CUBE.llm_calls}, 0)`,
+      ...measure(`ttft_mean_ms`),
+    },
+    cached_input_tokens: {
+      type: `sum`,
+      sql: `cached_input_tokens`,
+      ...measure(`cached_input_tokens`),
+    },
+    total_tokens: {
+      type: `number`,
+      sql: `${CUBE.input_tokens} + ${CUBE.output_tokens}`,
+      ...measure(`total_tokens`),
+    },
+    cost_per_conversation: {
+      type: `number`,
+      sql: `1.0 * ${CUBE.cost} / NULLIF(${CUBE.conversations}, 0)`,
+      ...measure(`cost_per_conversation`),
+    },
+
+    // Cumulative histogram counts: the parts of the percentiles above (no view lists them).
+    ...bucketMeasures('latency', LATENCY_EDGES_MS),
+    ...bucketMeasures('resolution', RESOLUTION_EDGES_S),
   },
 
   dimensions: {
@@ -100,5 +195,47 @@ cube(`attribution_daily`, {
     capability: { sql: `capability`, type: `string`, ...dimension(`capability`) },
     action: { sql: `action`, type: `string`, ...dimension(`action`) },
     date_day: { sql: `date_day`, type: `time`, ...dimension(`date_day`) },
+  },
+
+  // Kept in the warehouse (external: false: no Cube Store here), built by the refresh worker,
+  // shared by every role (contextToOrchestratorId). Queries that need a dimension a rollup lacks
+  // read the mart itself, with the same definitions.
+  pre_aggregations: {
+    overview: {
+      type: `rollup`,
+      external: false,
+      measures: CORE_PARTS.map((name) => CUBE[name]),
+      dimensions: [CUBE.experiment_id, CUBE.variant, CUBE.intent],
+      time_dimension: CUBE.date_day,
+      granularity: `day`,
+      refresh_key: { sql: MART_VERSION_SQL },
+    },
+    experiments: {
+      type: `rollup`,
+      external: false,
+      measures: CORE_PARTS.map((name) => CUBE[name]),
+      dimensions: [CUBE.experiment_id, CUBE.variant, CUBE.prompt_version, CUBE.llm_model],
+      time_dimension: CUBE.date_day,
+      granularity: `day`,
+      refresh_key: { sql: MART_VERSION_SQL },
+    },
+    overview_histograms: {
+      type: `rollup`,
+      external: false,
+      measures: ALL_PARTS.map((name) => CUBE[name]),
+      dimensions: [CUBE.experiment_id, CUBE.variant, CUBE.intent],
+      time_dimension: CUBE.date_day,
+      granularity: `day`,
+      refresh_key: { sql: MART_VERSION_SQL },
+    },
+    experiments_histograms: {
+      type: `rollup`,
+      external: false,
+      measures: ALL_PARTS.map((name) => CUBE[name]),
+      dimensions: [CUBE.experiment_id, CUBE.variant, CUBE.prompt_version, CUBE.llm_model],
+      time_dimension: CUBE.date_day,
+      granularity: `day`,
+      refresh_key: { sql: MART_VERSION_SQL },
+    },
   },
 });

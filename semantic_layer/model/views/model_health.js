@@ -1,0 +1,54 @@
+// Model health: latency, errors, tokens and cost per provider and model over time, with the
+// anomalies detected in the governed metrics.
+const access = require('../access');
+
+const { role } = COMPILE_CONTEXT.securityContext || {};
+
+if (access.canSeeView(role, `model_health`)) {
+  view(`model_health`, {
+    title: `Model health`,
+    description: `LLM latency, errors, tokens and cost per provider and model, and the anomalies detected.`,
+    cubes: [
+      {
+        join_path: attribution_daily,
+        includes: [
+          `date_day`,
+          `llm_provider`,
+          `llm_model`,
+          `config_hash`,
+          `prompt_version`,
+          `experiment_id`,
+          `variant`,
+          `intent`,
+          `capability`,
+          `action`,
+
+          `conversations`,
+          `llm_calls`,
+          `llm_errors`,
+          `error_rate`,
+          `latency_mean_ms`,
+          `latency_p50_ms`,
+          `latency_p95_ms`,
+          `ttft_mean_ms`,
+          `input_tokens`,
+          `output_tokens`,
+          `cached_input_tokens`,
+          `total_tokens`,
+          `cost`,
+          `cost_per_conversation`,
+        ],
+      },
+      {
+        join_path: anomalies,
+        prefix: true,
+        alias: `anomaly`,
+        includes: [
+          `anomaly_id`, `detected_at`, `date_day`, `metric_name`, `segment_dimension`,
+          `segment_value`, `observed`, `expected`, `lower`, `upper`, `rule`, `severity`, `volume`,
+          `contributors`, `top_contributor_dimension`, `top_contributor_value`, `count`, `critical`,
+        ],
+      },
+    ],
+  });
+}

@@ -1,0 +1,320 @@
+"""Hand-made mart tables with the exact columns of docs/contracts.md, for the Cube tests.
+
+The marts that other issues build (fct_llm_calls, fct_outcome_metrics, fct_experiment_comparison,
+insights.forecasts, insights.anomalies, the histogram columns of fct_attribution_daily) are created
+here to the contract, so the semantic layer is tested without waiting for them. Each test module
+works in its own throwaway database on the local Postgres.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+import psycopg2
+
+from outcomelens.warehouse import Warehouse
+
+PG = dict(host="127.0.0.1", port=5432, user="postgres", password="")
+
+LATENCY_EDGES_MS = (100, 250, 500, 750, 1000, 1250, 1500, 1750, 2000, 2500, 3000, 4000, 5000, 7500,
+                    10000, 20000, 60000)
+RESOLUTION_EDGES_S = (30, 60, 120, 180, 300, 450, 600, 900, 1200, 1800, 2700, 3600, 7200, 14400,
+                      86400)
+
+DIMENSIONS = ("experiment_id variant prompt_id prompt_version config_hash llm_provider llm_model "
+              "intent capability action").split()
+
+_HISTOGRAM_COLUMNS = ",\n".join(
+    [f"  latency_le_{e} bigint not null default 0" for e in LATENCY_EDGES_MS]
+    + [f"  resolution_le_{e} bigint not null default 0" for e in RESOLUTION_EDGES_S]
+)
+
+CONTRACT_DDL = f"""
+create schema marts;
+create schema insights;
+create table marts.fct_attribution_daily (
+  date_day date not null, experiment_id text, variant text, prompt_id text, prompt_version text,
+  config_hash text, llm_provider text, llm_model text, intent text, capability text, action text,
+  conversations bigint not null default 0, conversions bigint not null default 0,
+  order_value_sum double precision not null default 0,
+  order_value_sum_sq double precision not null default 0,
+  resolved bigint not null default 0, escalated bigint not null default 0,
+  deflected bigint not null default 0, abandoned bigint not null default 0,
+  resolution_time_s_sum double precision not null default 0,
+  llm_calls bigint not null default 0, llm_errors bigint not null default 0,
+  latency_ms_sum double precision not null default 0,
+  latency_ms_sum_sq double precision not null default 0, input_tokens bigint not null default 0,
+  output_tokens bigint not null default 0, cost_usd double precision not null default 0,
+  thumbs_up bigint not null default 0, thumbs_total bigint not null default 0,
+  csat_sum double precision not null default 0, csat_count bigint not null default 0,
+  ttft_ms_sum double precision not null default 0, cached_input_tokens bigint not null default 0,
+  rating_sum double precision not null default 0, rating_count bigint not null default 0,
+  thumbs_down bigint not null default 0,
+{_HISTOGRAM_COLUMNS}
+);
+create table marts.fct_conversations (
+  conversation_id text primary key, customer_ref text, contact_id text, started_at timestamptz,
+  date_day date, experiment_id text, variant text, prompt_id text, prompt_version text,
+  config_hash text, llm_provider text, llm_model text, intent text, capability text, action text,
+  llm_calls bigint, llm_errors bigint, latency_ms_sum double precision, input_tokens bigint,
+  output_tokens bigint, cost_usd double precision, resolved boolean, escalated boolean,
+  abandoned boolean, deflected boolean, resolution_time_s double precision, converted boolean,
+  deal_id text, order_value_usd double precision, thumbs_up int, thumbs_down int,
+  rating_mean double precision, csat double precision
+);
+create table marts.fct_llm_calls (
+  event_id text primary key, occurred_at timestamptz, date_day date, conversation_id text,
+  customer_ref text, experiment_id text, variant text, prompt_id text, prompt_version text,
+  config_hash text, llm_provider text, llm_model text, intent text, capability text, action text,
+  latency_ms double precision, time_to_first_token_ms double precision, input_tokens bigint,
+  output_tokens bigint, cached_input_tokens bigint, cost_usd double precision,
+  cost_from_price_table boolean, status text, error_type text, is_error boolean
+);
+create table marts.fct_outcome_metrics (
+  event_id text primary key, occurred_at timestamptz, date_day date, experiment_id text,
+  metric_name text, metric_value double precision, intent text, capability text, action text,
+  llm_model text, user_id text, conversation_id text, customer_ref text, source text
+);
+create table marts.fct_experiment_comparison (
+  experiment_id text, metric_name text, variant text, control_variant text, n_control bigint,
+  n_variant bigint, control_value double precision, variant_value double precision,
+  difference double precision, ci_low double precision, ci_high double precision, method text,
+  significant boolean, underpowered boolean
+);
+create table insights.forecasts (
+  metric_name text, segment_dimension text, segment_value text, date_day date, model text,
+  yhat double precision, yhat_lower double precision, yhat_upper double precision,
+  interval_level double precision, is_holdout boolean, observed double precision,
+  generated_at timestamptz
+);
+create table insights.anomalies (
+  anomaly_id text primary key, detected_at timestamptz, metric_name text, segment_dimension text,
+  segment_value text, date_day date, observed double precision, expected double precision,
+  lower double precision, upper double precision, rule text, severity text, volume bigint,
+  contributors jsonb, top_contributor_dimension text, top_contributor_value text
+);
+"""
+
+# fct_attribution_daily rebuilt from the two row-level marts, as dbt would: the additive parts and
+# the cumulative histograms per day x dimensions.
+_LAT = ",\n".join(
+    f"    coalesce(sum(k.le_{e}), 0) as latency_le_{e}" for e in LATENCY_EDGES_MS)
+_LAT_INNER = ",\n".join(
+    f"      count(*) filter (where latency_ms <= {e}) as le_{e}" for e in LATENCY_EDGES_MS)
+_RES = ",\n".join(
+    f"    count(*) filter (where c.resolved and c.resolution_time_s <= {e}) as resolution_le_{e}"
+    for e in RESOLUTION_EDGES_S)
+_DIMS = ", ".join(f"c.{d}" for d in DIMENSIONS)
+ATTRIBUTION_FROM_ROWS_SQL = f"""
+insert into marts.fct_attribution_daily
+select
+    c.date_day, {_DIMS},
+    count(*) as conversations,
+    count(*) filter (where c.converted) as conversions,
+    coalesce(sum(c.order_value_usd), 0) as order_value_sum,
+    coalesce(sum(c.order_value_usd * c.order_value_usd), 0) as order_value_sum_sq,
+    count(*) filter (where c.resolved) as resolved,
+    count(*) filter (where c.escalated) as escalated,
+    count(*) filter (where c.deflected) as deflected,
+    count(*) filter (where c.abandoned) as abandoned,
+    coalesce(sum(c.resolution_time_s), 0) as resolution_time_s_sum,
+    coalesce(sum(k.calls), 0) as llm_calls,
+    coalesce(sum(k.errors), 0) as llm_errors,
+    coalesce(sum(k.latency_sum), 0) as latency_ms_sum,
+    coalesce(sum(k.latency_sum_sq), 0) as latency_ms_sum_sq,
+    coalesce(sum(k.input_tokens), 0) as input_tokens,
+    coalesce(sum(k.output_tokens), 0) as output_tokens,
+    coalesce(sum(k.cost), 0) as cost_usd,
+    sum(c.thumbs_up) as thumbs_up,
+    sum(c.thumbs_up + c.thumbs_down) as thumbs_total,
+    coalesce(sum(c.csat), 0) as csat_sum,
+    count(c.csat) as csat_count,
+    coalesce(sum(k.ttft_sum), 0) as ttft_ms_sum,
+    coalesce(sum(k.cached), 0) as cached_input_tokens,
+    coalesce(sum(c.rating_mean), 0) as rating_sum,
+    count(c.rating_mean) as rating_count,
+    sum(c.thumbs_down) as thumbs_down,
+{_LAT},
+{_RES}
+from marts.fct_conversations c
+left join (
+    select conversation_id, count(*) as calls, count(*) filter (where is_error) as errors,
+      sum(latency_ms) as latency_sum, sum(latency_ms * latency_ms) as latency_sum_sq,
+      sum(input_tokens) as input_tokens, sum(output_tokens) as output_tokens,
+      sum(cost_usd) as cost, sum(time_to_first_token_ms) as ttft_sum,
+      sum(cached_input_tokens) as cached,
+{_LAT_INNER}
+    from marts.fct_llm_calls group by conversation_id
+) k on k.conversation_id = c.conversation_id
+group by c.date_day, {_DIMS}
+"""
+
+
+def connect(database: str = "postgres"):
+    conn = psycopg2.connect(dbname=database, **PG)
+    conn.autocommit = True
+    return conn
+
+
+@contextlib.contextmanager
+def throwaway_database(prefix: str = "cube_test"):
+    """A fresh database with the contract's empty tables; dropped on exit."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = connect()
+    with admin.cursor() as cur:
+        cur.execute(f'create database "{name}"')
+    try:
+        conn = connect(name)
+        with conn.cursor() as cur:
+            cur.execute(CONTRACT_DDL)
+        conn.close()
+        yield Warehouse(database=name, **PG)
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'drop database if exists "{name}" with (force)')
+        admin.close()
+
+
+# --- a small synthetic world, seeded, written through the contract's columns ------------------
+
+ARMS = (
+    # experiment, variant, prompt_id, prompt_version, config_hash, provider, model, conversion p,
+    # latency median (ms)
+    ("exp_sales_prompt", "control", "sales_agent", "sales_agent.v1", "aaaaaaaaaaaa", "openai",
+     "gpt-4o-mini", 0.20, 800.0),
+    ("exp_sales_prompt", "treatment", "sales_agent", "sales_agent.v2", "bbbbbbbbbbbb", "anthropic",
+     "claude-3-5-haiku", 0.28, 1300.0),
+    ("exp_support_tone", "control", "support_agent", "support_agent.v1", "cccccccccccc", "google",
+     "gemini-1.5-flash", 0.05, 600.0),
+)
+INTENTS = (("buy", "sales", "recommend"), ("browse", "sales", "search"),
+           ("support", "support", "answer"))
+CUSTOMERS = ("alice@example.com", " Bob@Example.com ", "1001", "1002", "carol@example.org")
+
+
+def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -> dict:
+    """Row-level marts (conversations, calls, outcome metrics) plus the insight tables' rows."""
+    import datetime as dt
+    import math
+    import random
+
+    rng = random.Random(seed)
+    start = dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc)
+    conversations, calls = [], []
+    for i in range(n_conversations):
+        arm = ARMS[rng.randrange(len(ARMS))]
+        experiment, variant, prompt_id, version, config_hash, provider, model, p_conv, median = arm
+        intent, capability, action = INTENTS[rng.randrange(len(INTENTS))]
+        started = start + dt.timedelta(days=rng.randrange(days), seconds=rng.randrange(86_000))
+        customer = CUSTOMERS[rng.randrange(len(CUSTOMERS))]
+        terminal = rng.choices(["resolved", "escalated", "abandoned"], [0.7, 0.2, 0.1])[0]
+        resolved = terminal == "resolved"
+        escalated = terminal == "escalated"
+        # A few very long ones, beyond the last edge, so the tails are exercised too.
+        resolution = (rng.lognormvariate(math.log(400), 1.1) if rng.random() > 0.01 else 90_000.0)
+        converted = rng.random() < p_conv
+        order_value = round(rng.uniform(20, 400), 2) if converted else None
+        thumbs_up = rng.choice([0, 0, 1, 1, 2])
+        thumbs_down = rng.choice([0, 0, 0, 1])
+        rating = rng.choice([None, None, 3.0, 4.0, 4.5, 5.0, 2.0])
+        csat = rng.choice([None, None, 1.0, 3.0, 4.0, 5.0])
+        conv_id = f"conv_{i:05d}"
+        n_calls = rng.randint(1, 4)
+        conv_calls = []
+        for j in range(n_calls):
+            latency = rng.lognormvariate(math.log(median), 0.6)
+            if rng.random() < 0.005:
+                latency = 70_000.0  # a timeout beyond the last latency edge
+            error = rng.random() < 0.04
+            conv_calls.append(dict(
+                event_id=f"call_{i:05d}_{j}", occurred_at=started + dt.timedelta(seconds=5 * j),
+                date_day=started.date(), conversation_id=conv_id, customer_ref=customer,
+                experiment_id=experiment, variant=variant, prompt_id=prompt_id,
+                prompt_version=version, config_hash=config_hash, llm_provider=provider,
+                llm_model=model, intent=intent, capability=capability, action=action,
+                latency_ms=round(latency, 3), time_to_first_token_ms=round(latency * 0.3, 3),
+                input_tokens=rng.randint(200, 2000), output_tokens=rng.randint(20, 600),
+                cached_input_tokens=rng.randint(0, 100), cost_usd=round(rng.uniform(1e-4, 5e-3), 6),
+                cost_from_price_table=rng.random() < 0.5, status="error" if error else "ok",
+                error_type="timeout" if error else None, is_error=error,
+            ))
+        calls.extend(conv_calls)
+        conversations.append(dict(
+            conversation_id=conv_id, customer_ref=customer,
+            contact_id=None if "@" in customer else customer, started_at=started,
+            date_day=started.date(), experiment_id=experiment, variant=variant,
+            prompt_id=prompt_id, prompt_version=version, config_hash=config_hash,
+            llm_provider=provider, llm_model=model, intent=intent, capability=capability,
+            action=action, llm_calls=n_calls, llm_errors=sum(c["is_error"] for c in conv_calls),
+            latency_ms_sum=sum(c["latency_ms"] for c in conv_calls),
+            input_tokens=sum(c["input_tokens"] for c in conv_calls),
+            output_tokens=sum(c["output_tokens"] for c in conv_calls),
+            cost_usd=sum(c["cost_usd"] for c in conv_calls), resolved=resolved,
+            escalated=escalated, abandoned=terminal == "abandoned",
+            deflected=resolved and not escalated,
+            resolution_time_s=round(resolution, 3) if resolved else None, converted=converted,
+            deal_id=f"deal_{i:05d}" if converted else None, order_value_usd=order_value,
+            thumbs_up=thumbs_up, thumbs_down=thumbs_down, rating_mean=rating, csat=csat,
+        ))
+    outcome_metrics = [
+        dict(event_id=f"om_{k}", occurred_at=start + dt.timedelta(days=k % days),
+             date_day=(start + dt.timedelta(days=k % days)).date(), experiment_id="exp_sales_prompt",
+             metric_name="nps" if k % 2 else "basket_size", metric_value=float(k % 7),
+             intent="buy", capability="sales", action="recommend", llm_model="gpt-4o-mini",
+             user_id=f"user_{k}", conversation_id=f"conv_{k:05d}", customer_ref=CUSTOMERS[k % 5],
+             source="csv")
+        for k in range(40)
+    ]
+    comparisons = [
+        dict(experiment_id="exp_sales_prompt", metric_name="conversion_rate", variant="treatment",
+             control_variant="control", n_control=300, n_variant=300, control_value=0.2,
+             variant_value=0.28, difference=0.08, ci_low=0.01, ci_high=0.15,
+             method="newcombe_wilson", significant=True, underpowered=False),
+        dict(experiment_id="exp_sales_prompt", metric_name="average_order_value",
+             variant="treatment", control_variant="control", n_control=60, n_variant=84,
+             control_value=210.0, variant_value=205.0, difference=-5.0, ci_low=-40.0,
+             ci_high=30.0, method="welch", significant=False, underpowered=True),
+    ]
+    forecasts = [
+        dict(metric_name="conversion_rate", segment_dimension="all", segment_value="all",
+             date_day=(start + dt.timedelta(days=days + d)).date(), model="auto_arima",
+             yhat=0.2 + 0.001 * d, yhat_lower=0.15, yhat_upper=0.25, interval_level=0.95,
+             is_holdout=False, observed=None, generated_at=start + dt.timedelta(days=days))
+        for d in range(7)
+    ]
+    anomalies = [
+        dict(anomaly_id="an_1", detected_at=start + dt.timedelta(days=days), metric_name="conversion_rate",
+             segment_dimension="prompt_version", segment_value="sales_agent.v2",
+             date_day=(start + dt.timedelta(days=days - 1)).date(), observed=0.1, expected=0.28,
+             lower=0.2, upper=0.35, rule="relative_change", severity="critical", volume=80,
+             contributors='[{"dimension": "intent", "value": "buy", "observed": 0.05, '
+                          '"expected": 0.3, "contribution": -0.12, "share": 0.7}]',
+             top_contributor_dimension="intent", top_contributor_value="buy"),
+    ]
+    return dict(conversations=conversations, calls=calls, outcome_metrics=outcome_metrics,
+                comparisons=comparisons, forecasts=forecasts, anomalies=anomalies)
+
+
+def _insert(cur, table: str, rows: list[dict]) -> None:
+    if not rows:
+        return
+    columns = list(rows[0])
+    from psycopg2.extras import execute_values
+
+    execute_values(cur, f"insert into {table} ({', '.join(columns)}) values %s",
+                   [tuple(r[c] for c in columns) for r in rows], page_size=1000)
+
+
+def load_world(warehouse: Warehouse, world: dict) -> None:
+    """Write the world into the contract tables and build fct_attribution_daily from the rows."""
+    conn = connect(warehouse.database)
+    with conn.cursor() as cur:
+        _insert(cur, "marts.fct_conversations", world["conversations"])
+        _insert(cur, "marts.fct_llm_calls", world["calls"])
+        _insert(cur, "marts.fct_outcome_metrics", world["outcome_metrics"])
+        _insert(cur, "marts.fct_experiment_comparison", world["comparisons"])
+        _insert(cur, "insights.forecasts", world["forecasts"])
+        _insert(cur, "insights.anomalies", world["anomalies"])
+        cur.execute(ATTRIBUTION_FROM_ROWS_SQL)
+    conn.close()

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from google.protobuf import json_format
+from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
@@ -60,7 +61,7 @@ def parse_request(body: bytes, content_type: str) -> ExportTraceServiceRequest:
             json_format.ParseDict(_hex_ids_to_base64(json.loads(body)), request, ignore_unknown_fields=True)
         else:
             request.ParseFromString(body)
-    except (ValueError, json_format.ParseError) as exc:
+    except (ValueError, DecodeError, json_format.ParseError) as exc:
         raise OtlpError(f"not an OTLP ExportTraceServiceRequest: {exc}") from None
     return request
 

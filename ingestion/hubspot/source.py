@@ -3,7 +3,7 @@
 - auth: a private-app token, `dlt.secrets.value` (env SOURCES__HUBSPOT__API_KEY), sent as Bearer;
 - paging: HubSpot's cursor `paging.next.after` (query parameter for lists, body field for search);
 - deals incrementally: POST /crm/v3/objects/deals/search filtered on hs_lastmodifieddate GTE the
-  cursor dlt keeps (the largest `updatedAt` loaded); the boundary record comes back and dlt drops it;
+  cursor dlt keeps (the largest hs_lastmodifieddate loaded); the boundary record comes back and dlt drops it;
 - associations: GET /crm/v4/objects/deals/{id}/associations/contacts for each loaded deal;
 - 429 and 5xx are retried by dlt's client with exponential backoff (honouring Retry-After);
 - output flattened to the raw.hubspot_* shapes of docs/contracts.md, merged on their keys.
@@ -22,16 +22,22 @@ EPOCH = "1970-01-01T00:00:00.000Z"
 CONTACT_PROPERTIES = ("email", "firstname", "lastname", "createdate", "lastmodifieddate")
 DEAL_PROPERTIES = ("dealname", "amount", "dealstage", "pipeline", "closedate", "createdate", "hs_lastmodifieddate")
 
-_TS = {"data_type": "timestamp", "timezone": True}
+
+
+def _ts() -> dict:
+    # A fresh dict each time: dlt writes the column name into the hint it is given.
+    return {"data_type": "timestamp", "timezone": True}
+
+
 CONTACT_COLUMNS = {
     "id": {"data_type": "text", "nullable": False}, "email": {"data_type": "text"},
     "firstname": {"data_type": "text"}, "lastname": {"data_type": "text"},
-    "createdate": _TS, "lastmodifieddate": _TS,
+    "createdate": _ts(), "lastmodifieddate": _ts(),
 }
 DEAL_COLUMNS = {
     "id": {"data_type": "text", "nullable": False}, "dealname": {"data_type": "text"},
     "amount": {"data_type": "double"}, "dealstage": {"data_type": "text"}, "pipeline": {"data_type": "text"},
-    "closedate": _TS, "createdate": _TS, "hs_lastmodifieddate": _TS,
+    "closedate": _ts(), "createdate": _ts(), "hs_lastmodifieddate": _ts(),
 }
 ASSOCIATION_COLUMNS = {"deal_id": {"data_type": "text", "nullable": False}, "contact_id": {"data_type": "text", "nullable": False}}
 
@@ -106,7 +112,7 @@ def hubspot_source(
                         "limit": page_size,
                     },
                     "paginator": {"type": "cursor", "cursor_path": "paging.next.after", "cursor_body_path": "after"},
-                    "incremental": {"cursor_path": "updatedAt", "initial_value": deals_modified_since},
+                    "incremental": {"cursor_path": "hs_lastmodifieddate", "initial_value": deals_modified_since},
                 },
                 "processing_steps": [{"map": flatten_deal}],
             },

@@ -38,9 +38,9 @@ def csv(
 ) -> None:
     """Ingest outcome metrics from a CSV (experiment_id, metric_name, metric_value, timestamp, intent,
     capability, action, llm_model, user_id; extra columns kept). Bad rows are reported and dead-lettered."""
-    from ingestion.collector.app import _ndjson
     from ingestion.collector.batches import BatchError
     from ingestion.collector.csv_upload import parse_outcomes_csv
+    from ingestion.collector.records import ndjson
     from ingestion.collector.service import pipelines_dir, spool_dir
     from ingestion.spool import Spool
 
@@ -50,7 +50,7 @@ def csv(
         raise typer.BadParameter(str(exc), param_hint="FILE") from None
     spool = Spool(spool_dir())
     if batch.rejected:
-        spool.append("dead_letters", _ndjson(batch.dead_letters(f"cli:csv:{file.name}")))
+        spool.append("dead_letters", ndjson(batch.dead_letters(f"cli:csv:{file.name}")))
     spool.append("outcome_metrics", batch.ndjson())
     for rejection in batch.rejected:
         console.print(f"[red]rejected[/red] {rejection.reason}")

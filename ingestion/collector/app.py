@@ -27,7 +27,7 @@ from ingestion.collector import otlp
 from ingestion.collector.batches import Batch, BatchError, dead_letter_rows, validate_batch, validate_records
 from ingestion.collector.csv_upload import parse_outcomes_csv
 from ingestion.collector.keys import KeyVerifier
-from ingestion.collector.records import RECORD_KINDS
+from ingestion.collector.records import RECORD_KINDS, TITLES, ndjson, record_schema
 from ingestion.spool import Spool
 
 log = logging.getLogger("outcomelens.collector")
@@ -67,8 +67,8 @@ class TracesResult(BaseModel):
     errors: list[RejectedRecord]
 
 
-def _record_body_schema(model) -> dict:
-    array = {"type": "array", "maxItems": 10_000, "items": model.model_json_schema()}
+def _record_body_schema(kind: str) -> dict:
+    array = {"type": "array", "maxItems": 10_000, "items": record_schema(kind)}
     return {
         "requestBody": {
             "required": True,
@@ -121,7 +121,7 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         table = RECORD_KINDS[batch.kind][0]
         # Dead letters first: a crash between the two writes loses nothing that was acknowledged.
         if batch.rejected:
-            spool.append("dead_letters", _ndjson(dead_letter_rows(endpoint, batch.rejected)))
+            spool.append("dead_letters", ndjson(dead_letter_rows(endpoint, batch.rejected)))
         spool.append(table, batch.ndjson())
         return IngestResult(
             accepted=len(batch.accepted),
@@ -131,7 +131,6 @@ def create_app(settings: CollectorSettings) -> FastAPI:
 
     def ingest_route(kind: str):
         endpoint = f"/v1/{kind}"
-        model = RECORD_KINDS[kind][1]
 
         async def ingest(request: Request, project: str = Depends(require_key)) -> JSONResponse:
             body = await _body(request)
@@ -145,8 +144,8 @@ def create_app(settings: CollectorSettings) -> FastAPI:
             endpoint,
             status_code=202,
             response_model=IngestResult,
-            summary=f"Ingest {model.__name__} records",
-            openapi_extra=_record_body_schema(model),
+            summary=f"Ingest {TITLES[kind]} records",
+            openapi_extra=_record_body_schema(kind),
             responses={400: {"description": "not JSON / not a list"}, 401: {"description": "no valid key"},
                        413: {"description": "more than 10,000 records"}},
         )(ingest)
@@ -213,8 +212,3 @@ def create_app(settings: CollectorSettings) -> FastAPI:
     add_admin_routes(app, settings)
     return app
 
-
-def _ndjson(rows: list[dict]) -> bytes:
-    import orjson
-
-    return b"\n".join(orjson.dumps(row) for row in rows)

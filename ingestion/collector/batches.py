@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ingestion.collector.records import ITEM_ADAPTERS, LIST_ADAPTERS, canonical_json
+from ingestion.collector.records import LIST_ADAPTERS, canonical_json, ndjson
 
 MAX_RECORDS = 10_000
 
@@ -42,8 +42,7 @@ class Batch:
     rejected: list[Rejection] = field(default_factory=list)
 
     def ndjson(self) -> bytes:
-        dump = ITEM_ADAPTERS[self.kind].dump_json
-        return b"\n".join(dump(model) for model in self.accepted)
+        return ndjson(self.accepted)
 
     def dead_letters(self, endpoint: str) -> list[dict]:
         return dead_letter_rows(endpoint, self.rejected)

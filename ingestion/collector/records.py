@@ -1,28 +1,27 @@
-"""The records every source maps onto (DESIGN.md §2), as pydantic models.
+"""The records every source maps onto (DESIGN.md §2), as pydantic-validated TypedDicts.
 
-Validation is done over whole batches with a TypeAdapter (pydantic-core, no Python loop per record);
-only the few derived values (config text and hash, outcome event ids) run Python code.
+Validation runs over whole batches with a TypeAdapter in pydantic-core; records come out as plain
+dicts (no model instances), which orjson writes back out fast. One small Python function per record
+does what a schema cannot: UTC for naive timestamps, canonical config text and its hash, cross-field
+checks, content-hash ids. Fields left out stay out (the loader types them as null).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime, timezone
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import (
-    AliasChoices,
-    BaseModel,
-    ConfigDict,
-    Field,
-    TypeAdapter,
-    field_validator,
-    model_validator,
-)
+import orjson
+from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, TypeAdapter
 from pydantic_core import PydanticCustomError
+from typing_extensions import NotRequired, TypedDict
 
-NonNegInt = Field(default=None, ge=0)
+Text = NotRequired[Optional[str]]
+Count = NotRequired[Optional[Annotated[int, Field(ge=0)]]]
+Millis = NotRequired[Optional[Annotated[float, Field(ge=0)]]]
+Id = Annotated[str, Field(min_length=1)]
+_KEEP_EXTRA = ConfigDict(extra="allow")  # extra fields are kept; dlt evolves the raw table for them
 
 
 def field_error(field: str, message: str) -> PydanticCustomError:
@@ -31,149 +30,173 @@ def field_error(field: str, message: str) -> PydanticCustomError:
 
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str).decode()
 
 
 def config_hash(config_text: str) -> str:
     return hashlib.sha256(config_text.encode()).hexdigest()[:12]
 
 
-class _Record(BaseModel):
-    # Extra fields are kept as they come: dlt evolves the raw table for them.
-    model_config = ConfigDict(extra="allow", str_strip_whitespace=False, ser_json_timedelta="float")
-
-    @field_validator("occurred_at", check_fields=False)
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        # A timestamp without an offset is taken as UTC rather than the server's local time.
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+def _utc(record: dict, field: str = "occurred_at") -> None:
+    value = record[field]
+    if value.tzinfo is None:  # no offset given: UTC, not the server's local time
+        record[field] = value.replace(tzinfo=timezone.utc)
 
 
-class LlmCall(_Record):
-    event_id: str = Field(min_length=1)
+_hash_cache: dict[str, str] = {}
+
+
+def _canonical_config(record: dict) -> None:
+    config = record.get("config")
+    if config is None:
+        return
+    if isinstance(config, str):
+        try:
+            config = orjson.loads(config)
+        except orjson.JSONDecodeError:
+            raise field_error("config", "not a JSON object") from None
+    if not isinstance(config, dict):
+        raise field_error("config", "not a JSON object")
+    text = canonical_json(config)
+    record["config"] = text
+    if record.get("config_hash") is None:
+        # Calls share a handful of configs; hashing each one once is enough.
+        digest = _hash_cache.get(text)
+        if digest is None:
+            if len(_hash_cache) > 50_000:
+                _hash_cache.clear()
+            digest = _hash_cache[text] = config_hash(text)
+        record["config_hash"] = digest
+
+
+class LlmCallFields(TypedDict):
+    __pydantic_config__ = _KEEP_EXTRA
+    event_id: Id
     occurred_at: datetime
-    llm_model: str = Field(min_length=1)
-    conversation_id: Optional[str] = None
-    trace_id: Optional[str] = None
-    span_id: Optional[str] = None
-    parent_span_id: Optional[str] = None
-    customer_ref: Optional[str] = None
-    experiment_id: Optional[str] = None
-    variant: Optional[str] = None
-    prompt_id: Optional[str] = None
-    prompt_version: Optional[str] = None
-    config: Optional[Any] = None
-    config_hash: Optional[str] = None
-    llm_provider: Optional[str] = None
-    intent: Optional[str] = None
-    capability: Optional[str] = None
-    action: Optional[str] = None
-    latency_ms: Optional[float] = Field(default=None, ge=0)
-    time_to_first_token_ms: Optional[float] = Field(default=None, ge=0)
-    input_tokens: Optional[int] = NonNegInt
-    output_tokens: Optional[int] = NonNegInt
-    cached_input_tokens: Optional[int] = NonNegInt
-    cost_usd: Optional[float] = Field(default=None, ge=0)
-    status: Literal["ok", "error"] = "ok"
-    error_type: Optional[str] = None
-
-    @model_validator(mode="after")
-    def _config_text_and_hash(self) -> "LlmCall":
-        if self.config is not None:
-            if isinstance(self.config, str):
-                try:
-                    parsed = json.loads(self.config)
-                except ValueError:
-                    raise field_error("config", "not a JSON object") from None
-            else:
-                parsed = self.config
-            if not isinstance(parsed, dict):
-                raise field_error("config", "not a JSON object")
-            text = canonical_json(parsed)
-            self.config = text
-            if self.config_hash is None:
-                self.config_hash = config_hash(text)
-        return self
+    llm_model: Id
+    conversation_id: Text
+    trace_id: Text
+    span_id: Text
+    parent_span_id: Text
+    customer_ref: Text
+    experiment_id: Text
+    variant: Text
+    prompt_id: Text
+    prompt_version: Text
+    config: NotRequired[Optional[Any]]
+    config_hash: Text
+    llm_provider: Text
+    intent: Text
+    capability: Text
+    action: Text
+    latency_ms: Millis
+    time_to_first_token_ms: Millis
+    input_tokens: Count
+    output_tokens: Count
+    cached_input_tokens: Count
+    cost_usd: NotRequired[Optional[Annotated[float, Field(ge=0)]]]
+    status: NotRequired[Literal["ok", "error"]]
+    error_type: Text
 
 
-class ConversationEvent(_Record):
-    event_id: str = Field(min_length=1)
-    conversation_id: str = Field(min_length=1)
+def _llm_call(record: dict) -> dict:
+    _utc(record)
+    _canonical_config(record)
+    record.setdefault("status", "ok")
+    return record
+
+
+class ConversationEventFields(TypedDict):
+    __pydantic_config__ = _KEEP_EXTRA
+    event_id: Id
+    conversation_id: Id
     occurred_at: datetime
     kind: Literal["started", "resolved", "escalated", "abandoned"]
-    customer_ref: Optional[str] = None
+    customer_ref: Text
+
+
+def _conversation_event(record: dict) -> dict:
+    _utc(record)
+    return record
 
 
 FEEDBACK_RANGES = {"thumb": (0.0, 1.0), "rating": (1.0, 5.0), "csat": (1.0, 5.0)}
 
 
-class Feedback(_Record):
-    event_id: str = Field(min_length=1)
+class FeedbackFields(TypedDict):
+    __pydantic_config__ = _KEEP_EXTRA
+    event_id: Id
     occurred_at: datetime
-    conversation_id: Optional[str] = None
-    trace_id: Optional[str] = None
+    conversation_id: Text
+    trace_id: Text
     kind: Literal["thumb", "rating", "csat"]
     value: float
-    comment: Optional[str] = None
-
-    @model_validator(mode="after")
-    def _target_and_range(self) -> "Feedback":
-        if not self.conversation_id and not self.trace_id:
-            raise field_error("conversation_id", "feedback needs a conversation_id or a trace_id")
-        low, high = FEEDBACK_RANGES[self.kind]
-        if not low <= self.value <= high or (self.kind == "thumb" and self.value not in (0.0, 1.0)):
-            allowed = "0 or 1" if self.kind == "thumb" else f"{low:g}..{high:g}"
-            raise field_error("value", f"{self.kind} value must be {allowed}, got {self.value:g}")
-        return self
+    comment: Text
 
 
-OUTCOME_CORE = (
-    "experiment_id", "metric_name", "metric_value", "occurred_at", "intent", "capability", "action",
-    "llm_model", "user_id", "conversation_id", "customer_ref",
-)
+def _feedback(record: dict) -> dict:
+    _utc(record)
+    if not record.get("conversation_id") and not record.get("trace_id"):
+        raise field_error("conversation_id", "feedback needs a conversation_id or a trace_id")
+    kind, value = record["kind"], record["value"]
+    low, high = FEEDBACK_RANGES[kind]
+    if not low <= value <= high or (kind == "thumb" and value not in (0.0, 1.0)):
+        allowed = "0 or 1" if kind == "thumb" else f"{low:g}..{high:g}"
+        raise field_error("value", f"{kind} value must be {allowed}, got {value:g}")
+    return record
 
 
-class OutcomeMetric(_Record):
-    event_id: Optional[str] = None
-    occurred_at: datetime = Field(validation_alias=AliasChoices("occurred_at", "timestamp"))
-    experiment_id: Optional[str] = None
-    metric_name: str = Field(min_length=1)
+class OutcomeMetricFields(TypedDict):
+    __pydantic_config__ = _KEEP_EXTRA
+    event_id: Text
+    occurred_at: Annotated[datetime, Field(validation_alias=AliasChoices("occurred_at", "timestamp"))]
+    experiment_id: Text
+    metric_name: Id
     metric_value: float
-    intent: Optional[str] = None
-    capability: Optional[str] = None
-    action: Optional[str] = None
-    llm_model: Optional[str] = None
-    user_id: Optional[str] = None
-    conversation_id: Optional[str] = None
-    customer_ref: Optional[str] = None
-    source: Literal["csv", "api", "demo"] = "api"
-
-    @model_validator(mode="after")
-    def _event_id(self) -> "OutcomeMetric":
-        if not self.event_id:
-            # The same row sent twice must land once: its id is a hash of its content.
-            row = self.model_dump(mode="json", exclude={"event_id", "source"})
-            self.event_id = hashlib.sha256(canonical_json(row).encode()).hexdigest()
-        return self
+    intent: Text
+    capability: Text
+    action: Text
+    llm_model: Text
+    user_id: Text
+    conversation_id: Text
+    customer_ref: Text
+    source: NotRequired[Literal["csv", "api", "demo"]]
 
 
-class DeadLetter(BaseModel):
-    event_id: str
-    received_at: datetime
-    endpoint: str
-    record_index: int
-    field: str
-    reason: str
-    raw_record: str
+def _outcome_metric(record: dict) -> dict:
+    _utc(record)
+    record.setdefault("source", "api")
+    if not record.get("event_id"):
+        # The same row sent twice must land once: its id is a hash of its content.
+        row = {k: v for k, v in record.items() if k not in ("event_id", "source") and v is not None}
+        record["event_id"] = hashlib.sha256(canonical_json(row).encode()).hexdigest()
+    return record
 
 
-# endpoint kind -> (raw table, model)
-RECORD_KINDS: dict[str, tuple[str, type[_Record]]] = {
+LlmCall = Annotated[LlmCallFields, AfterValidator(_llm_call)]
+ConversationEvent = Annotated[ConversationEventFields, AfterValidator(_conversation_event)]
+Feedback = Annotated[FeedbackFields, AfterValidator(_feedback)]
+OutcomeMetric = Annotated[OutcomeMetricFields, AfterValidator(_outcome_metric)]
+
+# endpoint kind -> (raw table, record type, title)
+RECORD_KINDS: dict[str, tuple[str, Any]] = {
     "llm-calls": ("llm_calls", LlmCall),
     "conversation-events": ("conversation_events", ConversationEvent),
     "feedback": ("feedback", Feedback),
     "outcomes": ("outcome_metrics", OutcomeMetric),
 }
+TITLES = {"llm-calls": "LlmCall", "conversation-events": "ConversationEvent", "feedback": "Feedback", "outcomes": "OutcomeMetric"}
 
-LIST_ADAPTERS = {kind: TypeAdapter(list[model]) for kind, (_, model) in RECORD_KINDS.items()}
-ITEM_ADAPTERS = {kind: TypeAdapter(model) for kind, (_, model) in RECORD_KINDS.items()}
+LIST_ADAPTERS = {kind: TypeAdapter(list[record]) for kind, (_, record) in RECORD_KINDS.items()}
+ITEM_ADAPTERS = {kind: TypeAdapter(record) for kind, (_, record) in RECORD_KINDS.items()}
+
+
+def record_schema(kind: str) -> dict:
+    schema = ITEM_ADAPTERS[kind].json_schema()
+    schema["title"] = TITLES[kind]
+    return schema
+
+
+def ndjson(records: list[dict]) -> bytes:
+    dumps = orjson.dumps
+    return b"\n".join([dumps(record) for record in records])

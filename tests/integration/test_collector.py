@@ -172,7 +172,7 @@ def test_outcomes_api_and_csv_upload(env):
     requests.post(env["url"] + "/v1/outcomes/csv", files={"file": ("m.csv", csv_text.encode())},
                   headers={"X-OutcomeLens-Key": env["key"]}, timeout=30)
     load(env)
-    got = rows(env["wh"], "select user_id, metric_value, source, store, region from raw.outcome_metrics order by user_id")
+    got = rows(env["wh"], "select user_id, metric_value, source, store, region from raw.outcome_metrics order by user_id, source")
     assert got == [("u1", 120.5, "api", None, "eu"), ("u1", 1.0, "csv", "berlin", None), ("u4", 0.0, "csv", "paris", None)]
     missing = requests.post(env["url"] + "/v1/outcomes/csv", files={"file": ("m.csv", b"metric_name,metric_value\nx,1\n")},
                             headers={"X-OutcomeLens-Key": env["key"]}, timeout=30)

@@ -16,11 +16,12 @@ console = Console()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="4318 is OTLP/HTTP's default port.")] = 4318,
+    workers: Annotated[int, typer.Option(help="Worker processes sharing the port.")] = 2,
 ) -> None:
     """Run the collector HTTP API in the foreground."""
     from ingestion.collector.service import serve as run
 
-    run(host=host, port=port)
+    run(host=host, port=port, workers=workers)
 
 
 @app.command()

@@ -98,3 +98,21 @@ def test_webhook_signature_and_refresh(env):
         # A contact property change is accepted but needs no deal refresh.
         other = json.dumps([{"subscriptionType": "contact.propertyChange", "propertyName": "email"}]).encode()
         assert requests.post(url, data=other, headers=signed(url, other), timeout=10).json() == {"events": 1, "refresh": False}
+
+
+def test_dagster_job_syncs_with_the_token_from_dlt_secrets(env, monkeypatch):
+    from orchestration.defs.collector.definitions import hubspot_sync_job
+    from orchestration.defs.warehouse.resources import WarehouseResource
+
+    monkeypatch.setenv("SOURCES__HUBSPOT__API_KEY", TOKEN)
+    monkeypatch.setenv("SOURCES__HUBSPOT__BASE_URL", env["hub"].url)
+    monkeypatch.setenv("OUTCOMELENS_WAREHOUSE_URL", env["wh"].url(hide_password=False))
+    monkeypatch.setenv("OUTCOMELENS_DATA_DIR", str(env["tmp"] / "dagster_data"))
+    before = len(env["hub"].requests)
+    result = hubspot_sync_job.execute_in_process(resources={"warehouse": WarehouseResource()})
+    assert result.success
+    calls = env["hub"].requests[before:]
+    assert calls and all(c["path"].startswith("/crm/") for c in calls)
+    # A fresh pipeline state means a full load: both deals come back and merge onto the same rows.
+    assert scalar(env["wh"], "select count(*) from raw.hubspot_deals") == 2
+    assert scalar(env["wh"], "select count(*) from raw.hubspot_contacts") == 2

@@ -197,8 +197,11 @@ def create_app(settings: CollectorSettings) -> FastAPI:
                 f"span {r.index}: {r.field}: {r.reason}" for r in batch.rejected[:10]
             )
         if "json" in content_type:
-            payload = TracesResult(skipped=skipped, **result.model_dump())
-            return JSONResponse(payload.model_dump(), status_code=200)
+            from google.protobuf import json_format
+
+            # The OTLP/JSON response fields, plus our own counts for people reading it.
+            payload = {**json_format.MessageToDict(response), **TracesResult(skipped=skipped, **result.model_dump()).model_dump()}
+            return JSONResponse(payload, status_code=200)
         return Response(response.SerializeToString(), media_type="application/x-protobuf", status_code=200)
 
     @app.get("/healthz", include_in_schema=False)

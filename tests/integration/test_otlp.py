@@ -102,17 +102,28 @@ def test_otlp_json_encoding_with_hex_ids(env):
              {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "40"}},
              {"key": "gen_ai.usage.output_tokens", "value": {"intValue": 7}},
          ]},
+        {"traceId": trace_id, "spanId": "bbb19b7ec3c1b174", "name": "chat broken",
+         "startTimeUnixNano": "1772366400000000000", "endTimeUnixNano": "1772366400250000000",
+         "attributes": [
+             {"key": "gen_ai.request.model", "value": {"stringValue": "gemini-2.0-flash"}},
+             {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "-5"}},
+         ]},
         {"traceId": trace_id, "spanId": "aaa19b7ec3c1b174", "name": "db query",
          "startTimeUnixNano": "1772366400000000000", "endTimeUnixNano": "1772366400001000000"},
     ]}]}]}
     answer = requests.post(env["url"] + "/v1/traces", data=json.dumps(body),
                            headers={"Content-Type": "application/json", "Authorization": f"Bearer {env['key']}"}, timeout=10)
     assert answer.status_code == 200, answer.text
-    assert (answer.json()["accepted"], answer.json()["skipped"]) == (1, 1)
+    result = answer.json()
+    assert (result["accepted"], result["skipped"], result["rejected"]) == (1, 1, 1)
+    assert result["partialSuccess"]["rejectedSpans"] == "1"
+    assert result["errors"] == [{"index": 1, "field": "input_tokens", "reason": "Input should be greater than or equal to 0"}]
     load_cycle(env["spool"], env["pipeline"])
     got = rows(env["wh"], "select llm_provider, llm_model, input_tokens, output_tokens, latency_ms, occurred_at::text "
                           "from raw.llm_calls where span_id = %s", (span_id,))
     assert got == [("google", "gemini-2.0-flash", 40, 7, 250.0, "2026-03-01 12:00:00+00")]
+    dead = rows(env["wh"], "select endpoint, field, raw_record from raw.dead_letters")
+    assert [(d[0], d[1], json.loads(d[2])["span_id"]) for d in dead] == [("/v1/traces", "input_tokens", "bbb19b7ec3c1b174")]
     bad = requests.post(env["url"] + "/v1/traces", data=b"\x00garbage", headers={
         "Content-Type": "application/x-protobuf", "Authorization": f"Bearer {env['key']}"}, timeout=10)
     assert bad.status_code == 400

@@ -43,6 +43,10 @@ def spool_records(spool: Spool) -> set[str]:
     return ids
 
 
+def has_table(wh) -> bool:
+    return scalar(wh, "select to_regclass('raw.llm_calls') is not null")
+
+
 def start_loader(env: dict, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [OUTCOMELENS, "ingest", "loader", "--interval", "0.3"], env=env,
@@ -50,17 +54,22 @@ def start_loader(env: dict, log: Path) -> subprocess.Popen:
     )
 
 
-def wait_for_package_in_flight(pipeline_dir: Path, proc: subprocess.Popen, timeout: float = 120) -> str:
-    """Wait until dlt has a load package being normalized or loaded; returns its stage."""
+def wait_for_load_in_flight(pipeline_dir: Path, proc: subprocess.Popen, started: float, timeout: float = 120) -> str:
+    """Wait until this loader process is loading: a package's job folders changed after it started
+    (a job moved to started_jobs or completed_jobs; the package is not yet committed)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, "loader exited on its own"
-        for stage in ("normalized", "extracted"):
-            folder = pipeline_dir / "load" / stage
-            if folder.is_dir() and any(folder.iterdir()):
-                return stage
-        time.sleep(0.01)
-    raise AssertionError("the loader never started a load package")
+        for package in (pipeline_dir / "load" / "normalized").glob("*"):
+            for stage in ("started_jobs", "completed_jobs"):
+                folder = package / stage
+                try:
+                    if folder.stat().st_mtime > started:
+                        return stage
+                except FileNotFoundError:
+                    pass
+        time.sleep(0.005)
+    raise AssertionError("the loader never started loading a package")
 
 
 def test_sigkill_mid_batch_then_restart_loses_and_doubles_nothing(tmp_path):
@@ -74,15 +83,16 @@ def test_sigkill_mid_batch_then_restart_loses_and_doubles_nothing(tmp_path):
 
         kills = []
         for _ in range(2):
+            started = time.time()
             proc = start_loader(env, log)
-            stage = wait_for_package_in_flight(pipeline_dir, proc)
-            time.sleep(0.2)
+            stage = wait_for_load_in_flight(pipeline_dir, proc, started)
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
-            kills.append((stage, spool.pending_count()))
+            rows_at_kill = scalar(wh, "select count(*) from raw.llm_calls") if has_table(wh) else 0
+            kills.append((stage, spool.pending_count(), rows_at_kill))
         print("kills (stage, pending segments):", kills)
         # Killed before the commit each time, so its segments are all still in the spool.
-        assert all(pending > 0 for _, pending in kills), kills
+        assert all(pending > 0 for _, pending, _ in kills), kills
 
         proc = start_loader(env, log)
         try:

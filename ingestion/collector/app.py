@@ -14,7 +14,7 @@ from __future__ import annotations
 import gzip
 import logging
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 from fastapi import Depends, FastAPI, File, HTTPException, Request, Response, Security, UploadFile
@@ -45,7 +45,6 @@ class CollectorSettings:
     hubspot_app_secret: Optional[str] = None
     hubspot_refresh: Optional[Callable[[], object]] = None  # run after a signed deal webhook
     provider_keys: Optional[object] = None  # ingestion.providers.keystore.ProviderKeyStore
-    extra: dict = field(default_factory=dict)
 
 
 class RejectedRecord(BaseModel):

@@ -45,6 +45,7 @@ class CollectorSettings:
     hubspot_app_secret: Optional[str] = None
     hubspot_refresh: Optional[Callable[[], object]] = None  # run after a signed deal webhook
     provider_keys: Optional[object] = None  # ingestion.providers.keystore.ProviderKeyStore
+    public_url: Optional[str] = None  # how HubSpot reaches us, when a proxy sits in between
 
 
 class RejectedRecord(BaseModel):

@@ -36,6 +36,7 @@ def build_settings():
         hubspot_app_secret=os.environ.get("SOURCES__HUBSPOT__APP_SECRET"),
         hubspot_refresh=hubspot_refresh,
         provider_keys=ProviderKeyStore(wh.connect, master_key(paths.data_dir())),
+        public_url=os.environ.get("OUTCOMELENS_COLLECTOR_PUBLIC_URL"),
     )
 
 

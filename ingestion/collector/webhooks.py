@@ -10,6 +10,7 @@ import json
 import logging
 import threading
 import time
+from urllib.parse import urlsplit
 
 from fastapi import BackgroundTasks, FastAPI, HTTPException, Request
 
@@ -39,6 +40,15 @@ def verify_v3(secret: str, method: str, uri: str, body: bytes, timestamp: str | 
     expected = signature_v3(secret, method, uri, body, timestamp)
     if not hmac.compare_digest(expected, signature):
         raise PermissionError("signature does not match")
+
+
+def signed_uri(request_url: str, public_url: str | None) -> str:
+    """The URI HubSpot signed: the public address it called. Behind a proxy or tunnel the collector
+    sees its own address instead, so OUTCOMELENS_COLLECTOR_PUBLIC_URL puts the public one back."""
+    if not public_url:
+        return request_url
+    parts = urlsplit(request_url)
+    return public_url.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def needs_deal_refresh(events: list) -> bool:
@@ -92,7 +102,7 @@ def add_webhook_routes(app: FastAPI, settings) -> None:
         body = await request.body()
         try:
             verify_v3(
-                settings.hubspot_app_secret, request.method, str(request.url), body,
+                settings.hubspot_app_secret, request.method, signed_uri(str(request.url), settings.public_url), body,
                 request.headers.get("x-hubspot-request-timestamp"), request.headers.get("x-hubspot-signature-v3"),
             )
         except PermissionError as exc:

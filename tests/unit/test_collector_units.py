@@ -10,7 +10,7 @@ import json
 import pytest
 
 from ingestion.collector.batches import BatchError, validate_batch
-from ingestion.collector.webhooks import needs_deal_refresh, verify_v3
+from ingestion.collector.webhooks import needs_deal_refresh, signed_uri, verify_v3
 from ingestion.providers.usage import gemini_response_to_llm_call
 from ingestion.spool import Spool
 
@@ -90,3 +90,9 @@ def test_spool_segments_are_whole_files_until_retired(tmp_path):
     assert [s.read() for s in ready] == [b'{"a":1}\n', b'{"a":2}\n']
     spool.retire([first])
     assert spool.pending_count() == 1
+
+
+def test_signed_uri_uses_the_public_address_behind_a_proxy():
+    seen = "http://127.0.0.1:4318/v1/webhooks/hubspot?portal=1"
+    assert signed_uri(seen, None) == seen
+    assert signed_uri(seen, "https://hooks.example.com/") == "https://hooks.example.com/v1/webhooks/hubspot?portal=1"

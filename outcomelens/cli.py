@@ -82,5 +82,10 @@ def token(
     typer.echo(mint_token(role, cube_api_secret(), ttl_s=ttl))
 
 
+from outcomelens import cli_ingest, cli_keys  # noqa: E402
+
+app.add_typer(cli_ingest.app, name="ingest")
+app.add_typer(cli_keys.app, name="keys")
+
 if __name__ == "__main__":
     app()

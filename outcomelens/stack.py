@@ -15,6 +15,11 @@ from outcomelens.secrets import cube_api_secret
 
 DAGSTER = "dagster"
 CUBE = "cube"
+COLLECTOR = "collector"
+LOADER = "loader"
+# 4318 is the OTLP/HTTP default, so OpenTelemetry exporters reach the collector without settings.
+COLLECTOR_PORT_ENV = "OUTCOMELENS_COLLECTOR_PORT"
+DEFAULT_COLLECTOR_PORT = 4318
 
 
 def cube_url(port: int) -> str:
@@ -69,11 +74,31 @@ def start_stack(console: Console, *, cube_port: int, dagster_port: int) -> None:
         processes.start_detached(DAGSTER, args, env=env, cwd=paths.PROJECT_ROOT)
         (paths.run_dir() / f"{DAGSTER}.url").write_text(f"http://127.0.0.1:{dagster_port}")
     console.print(f"Dagster UI {processes_url(DAGSTER)}  (log: {paths.logs_dir() / 'dagster.log'})")
+    start_ingestion(console, wh)
     console.print("Stop everything with `outcomelens down`.")
 
 
+def start_ingestion(console: Console, wh: warehouse.Warehouse) -> None:
+    """The collector (HTTP API) and the loader (spool → raw.* every 2 s), each its own process."""
+    env = {**os.environ, **wh.env()}
+    cli = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")
+    if not processes.running(COLLECTOR):
+        port = int(os.environ.get(COLLECTOR_PORT_ENV, DEFAULT_COLLECTOR_PORT))
+        if not cube_server.port_is_free(port):
+            raise cube_server.CubeServerError(f"port 127.0.0.1:{port} is taken: set {COLLECTOR_PORT_ENV}")
+        processes.start_detached(COLLECTOR, [cli, "ingest", "serve", "--port", str(port)], env=env, cwd=paths.PROJECT_ROOT)
+        (paths.run_dir() / f"{COLLECTOR}.url").write_text(f"http://127.0.0.1:{port}")
+    if not processes.running(LOADER):
+        processes.start_detached(LOADER, [cli, "ingest", "loader"], env=env, cwd=paths.PROJECT_ROOT)
+        (paths.run_dir() / f"{LOADER}.url").write_text(str(paths.data_dir() / "spool"))
+    url = processes_url(COLLECTOR)
+    console.print(f"collector  {url}  (OpenAPI {url}/openapi.json, OTLP {url}/v1/traces)")
+    console.print(f"loader     {processes_url(LOADER)} → raw.*  (log: {paths.logs_dir() / 'loader.log'})")
+
+
 def stop_stack(console: Console) -> None:
-    for name in (DAGSTER, CUBE):
+    # The collector stops first so nothing new is spooled; the loader finishes its cycle on SIGTERM.
+    for name in (COLLECTOR, LOADER, DAGSTER, CUBE):
         if processes.stop(name):
             console.print(f"stopped {name}")
     if warehouse.stop_embedded():
@@ -88,7 +113,7 @@ def show_status(console: Console) -> None:
     else:
         state = "running" if warehouse.embedded_running() else "stopped"
         table.add_row("warehouse", f"embedded, {state}", str(paths.data_dir() / "pg"))
-    for name in (DAGSTER, CUBE):
+    for name in (DAGSTER, CUBE, COLLECTOR, LOADER):
         proc = processes.running(name)
         table.add_row(name, f"running (pid {proc.pid})" if proc else "stopped", processes_url(name) if proc else "")
     console.print(table)

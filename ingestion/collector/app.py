@@ -1,0 +1,217 @@
+"""The collector: an HTTP API that validates records, spools them durably and answers 202.
+
+Endpoints (all under /v1, ingestion key required unless said otherwise):
+  POST /v1/llm-calls, /v1/feedback, /v1/outcomes, /v1/conversation-events   JSON array or NDJSON
+  POST /v1/outcomes/csv                                                      CSV upload (multipart)
+  POST /v1/traces                                                            OTLP/HTTP (protobuf, JSON)
+  POST /v1/webhooks/hubspot           signed by HubSpot (X-HubSpot-Signature-v3), no ingestion key
+  GET/POST/DELETE /v1/admin/provider-keys   admin JWT (role admin, signed with the Cube API secret)
+  GET /healthz                                                               no key
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import zlib
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from fastapi import Depends, FastAPI, File, HTTPException, Request, Response, Security, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from ingestion.collector import otlp
+from ingestion.collector.batches import Batch, BatchError, dead_letter_rows, validate_batch, validate_records
+from ingestion.collector.csv_upload import parse_outcomes_csv
+from ingestion.collector.keys import KeyVerifier
+from ingestion.collector.records import RECORD_KINDS, TITLES, ndjson, record_schema
+from ingestion.spool import Spool
+
+log = logging.getLogger("outcomelens.collector")
+
+DEFAULT_PORT = 4318  # the OTLP/HTTP port, so OpenTelemetry exporters find it with their defaults
+MAX_BODY_BYTES = 256 * 1024 * 1024
+KEY_HEADER = "X-OutcomeLens-Key"
+
+
+@dataclass
+class CollectorSettings:
+    spool_dir: str
+    connect: Callable[[], object]  # a Postgres connection for ingestion keys and provider keys
+    admin_secret: Optional[str] = None  # the Cube API secret that signs admin JWTs
+    hubspot_app_secret: Optional[str] = None
+    hubspot_refresh: Optional[Callable[[], object]] = None  # run after a signed deal webhook
+    provider_keys: Optional[object] = None  # ingestion.providers.keystore.ProviderKeyStore
+    public_url: Optional[str] = None  # how HubSpot reaches us, when a proxy sits in between
+
+
+class RejectedRecord(BaseModel):
+    index: int
+    field: str
+    reason: str
+
+
+class IngestResult(BaseModel):
+    accepted: int
+    rejected: int
+    errors: list[RejectedRecord]
+
+
+class TracesResult(BaseModel):
+    accepted: int
+    rejected: int
+    skipped: int
+    errors: list[RejectedRecord]
+
+
+def _record_body_schema(kind: str) -> dict:
+    array = {"type": "array", "maxItems": 10_000, "items": record_schema(kind)}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": "A JSON array of records, or NDJSON (one record a line); gzip allowed.",
+            "content": {"application/json": {"schema": array}, "application/x-ndjson": {"schema": {"type": "string"}}},
+        }
+    }
+
+
+async def _body(request: Request) -> bytes:
+    body = await request.body()
+    encoding = request.headers.get("content-encoding", "").lower()
+    if encoding == "gzip":
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError, zlib.error):
+            raise HTTPException(400, "body is not valid gzip") from None
+    elif encoding == "deflate":
+        body = zlib.decompress(body)
+    elif encoding not in ("", "identity"):
+        raise HTTPException(415, f"unsupported Content-Encoding {encoding!r}")
+    if len(body) > MAX_BODY_BYTES:
+        raise HTTPException(413, "body too large")
+    return body
+
+
+def create_app(settings: CollectorSettings) -> FastAPI:
+    app = FastAPI(
+        title="OutcomeLens collector",
+        version="1",
+        description="Receives LLM calls, conversation events, feedback, outcome metrics and OTLP traces; "
+        "every accepted record is durable before the 202.",
+    )
+    spool = Spool(settings.spool_dir)
+    verifier = KeyVerifier(settings.connect)
+    bearer = HTTPBearer(auto_error=False, description="An ingestion key (`outcomelens keys ingestion create`).")
+    key_header = APIKeyHeader(name=KEY_HEADER, auto_error=False, description="An ingestion key, as a header.")
+
+    def require_key(
+        credentials: Optional[HTTPAuthorizationCredentials] = Security(bearer),
+        header_key: Optional[str] = Security(key_header),
+    ) -> str:
+        key = header_key or (credentials.credentials if credentials else None)
+        project = verifier.project(key)
+        if project is None:
+            raise HTTPException(401, "missing or invalid ingestion key", headers={"WWW-Authenticate": "Bearer"})
+        return project
+
+    def persist(endpoint: str, batch: Batch) -> IngestResult:
+        table = RECORD_KINDS[batch.kind][0]
+        # Dead letters first: a crash between the two writes loses nothing that was acknowledged.
+        if batch.rejected:
+            spool.append("dead_letters", ndjson(dead_letter_rows(endpoint, batch.rejected)))
+        spool.append(table, batch.ndjson())
+        return IngestResult(
+            accepted=len(batch.accepted),
+            rejected=len(batch.rejected),
+            errors=[RejectedRecord(index=r.index, field=r.field, reason=r.reason) for r in batch.rejected],
+        )
+
+    def ingest_route(kind: str):
+        endpoint = f"/v1/{kind}"
+
+        async def ingest(request: Request, project: str = Depends(require_key)) -> JSONResponse:
+            body = await _body(request)
+            try:
+                result = await run_in_threadpool(lambda: persist(endpoint, validate_batch(kind, body)))
+            except BatchError as exc:
+                raise HTTPException(exc.status_code, str(exc)) from None
+            return JSONResponse(result.model_dump(), status_code=202)
+
+        app.post(
+            endpoint,
+            status_code=202,
+            response_model=IngestResult,
+            summary=f"Ingest {TITLES[kind]} records",
+            openapi_extra=_record_body_schema(kind),
+            responses={400: {"description": "not JSON / not a list"}, 401: {"description": "no valid key"},
+                       413: {"description": "more than 10,000 records"}},
+        )(ingest)
+
+    for kind in RECORD_KINDS:
+        ingest_route(kind)
+
+    @app.post("/v1/outcomes/csv", status_code=202, response_model=IngestResult, summary="Upload outcome metrics as CSV")
+    async def outcomes_csv(file: UploadFile = File(...), project: str = Depends(require_key)) -> JSONResponse:
+        """Columns experiment_id, metric_name, metric_value, timestamp (required), intent, capability,
+        action, llm_model, user_id; extra columns are kept. Rejections name the CSV line and column."""
+        raw = await file.read()
+        try:
+            text = raw.decode("utf-8-sig")
+            batch, _ = parse_outcomes_csv(text)
+        except UnicodeDecodeError:
+            raise HTTPException(400, "CSV is not UTF-8") from None
+        except BatchError as exc:
+            raise HTTPException(exc.status_code, str(exc)) from None
+        result = await run_in_threadpool(persist, "/v1/outcomes/csv", batch)
+        return JSONResponse(result.model_dump(), status_code=202)
+
+    @app.post(
+        "/v1/traces",
+        response_model=TracesResult,
+        summary="OTLP/HTTP traces (protobuf or JSON, gzip allowed); GenAI spans become LLM calls",
+        openapi_extra={"requestBody": {"required": True, "content": {
+            "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+            "application/json": {"schema": {"type": "object", "description": "OTLP/JSON ExportTraceServiceRequest"}},
+        }}},
+    )
+    async def traces(request: Request, project: str = Depends(require_key)) -> Response:
+        body = await _body(request)
+        content_type = request.headers.get("content-type", "application/x-protobuf")
+        try:
+            export = otlp.parse_request(body, content_type)
+        except otlp.OtlpError as exc:
+            raise HTTPException(400, str(exc)) from None
+        records, skipped = otlp.records_from_request(export)
+        batch = validate_records("llm-calls", records)
+        result = await run_in_threadpool(persist, "/v1/traces", batch)
+        # OTLP/HTTP answers 200 with an ExportTraceServiceResponse in the request's encoding.
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
+        response = ExportTraceServiceResponse()
+        if batch.rejected:
+            response.partial_success.rejected_spans = len(batch.rejected)
+            response.partial_success.error_message = "; ".join(
+                f"span {r.index}: {r.field}: {r.reason}" for r in batch.rejected[:10]
+            )
+        if "json" in content_type:
+            from google.protobuf import json_format
+
+            # The OTLP/JSON response fields, plus our own counts for people reading it.
+            payload = {**json_format.MessageToDict(response), **TracesResult(skipped=skipped, **result.model_dump()).model_dump()}
+            return JSONResponse(payload, status_code=200)
+        return Response(response.SerializeToString(), media_type="application/x-protobuf", status_code=200)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        return {"status": "ok", "spooled_segments": spool.pending_count()}
+
+    from ingestion.collector.admin import add_admin_routes
+    from ingestion.collector.webhooks import add_webhook_routes
+
+    add_webhook_routes(app, settings)
+    add_admin_routes(app, settings)
+    return app
+

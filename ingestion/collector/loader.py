@@ -1,0 +1,170 @@
+"""The micro-batch loader: spool segments → dlt → raw.* in Postgres.
+
+One cycle takes the ready segments of every table, reads them with Arrow's NDJSON reader (core
+columns typed by the contract, extra fields inferred and kept), runs one dlt load that merges on
+each table's key, and only then removes the segments. A crash anywhere before the removal leaves
+the segments in place; the next cycle loads them again and the merge makes that a no-op.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import signal
+import time
+from dataclasses import dataclass
+
+import dlt
+import pyarrow as pa
+import pyarrow.json as pajson
+
+from ingestion.spool import Segment, Spool
+
+log = logging.getLogger("outcomelens.loader")
+
+RAW_DATASET = "raw"
+PIPELINE_NAME = "outcomelens_collector"
+
+_TS = pa.timestamp("us", tz="UTC")
+_S = pa.string()
+_F = pa.float64()
+_I = pa.int64()
+
+# Core columns per table (docs/contracts.md), typed here so their types never drift; anything else
+# in a record is inferred and kept.
+CORE_SCHEMAS: dict[str, pa.Schema] = {
+    "llm_calls": pa.schema([
+        ("event_id", _S), ("occurred_at", _TS), ("conversation_id", _S), ("trace_id", _S),
+        ("span_id", _S), ("parent_span_id", _S), ("customer_ref", _S), ("experiment_id", _S),
+        ("variant", _S), ("prompt_id", _S), ("prompt_version", _S), ("config", _S),
+        ("config_hash", _S), ("llm_provider", _S), ("llm_model", _S), ("intent", _S),
+        ("capability", _S), ("action", _S), ("latency_ms", _F), ("time_to_first_token_ms", _F),
+        ("input_tokens", _I), ("output_tokens", _I), ("cached_input_tokens", _I),
+        ("cost_usd", _F), ("status", _S), ("error_type", _S),
+    ]),
+    "conversation_events": pa.schema([
+        ("event_id", _S), ("conversation_id", _S), ("occurred_at", _TS), ("kind", _S), ("customer_ref", _S),
+    ]),
+    "feedback": pa.schema([
+        ("event_id", _S), ("occurred_at", _TS), ("conversation_id", _S), ("trace_id", _S),
+        ("kind", _S), ("value", _F), ("comment", _S),
+    ]),
+    "outcome_metrics": pa.schema([
+        ("event_id", _S), ("occurred_at", _TS), ("experiment_id", _S), ("metric_name", _S),
+        ("metric_value", _F), ("intent", _S), ("capability", _S), ("action", _S), ("llm_model", _S),
+        ("user_id", _S), ("conversation_id", _S), ("customer_ref", _S), ("source", _S),
+    ]),
+    "dead_letters": pa.schema([
+        ("event_id", _S), ("received_at", _TS), ("endpoint", _S), ("record_index", _I),
+        ("field", _S), ("reason", _S), ("raw_record", _S),
+    ]),
+}
+PRIMARY_KEYS = {table: ("event_id",) for table in CORE_SCHEMAS}
+
+# Caps one cycle so a backlog is worked off in bounded steps rather than one huge load.
+MAX_SEGMENTS_PER_TABLE = 2_000
+
+
+def read_segments(table: str, segments: list[Segment]) -> pa.Table:
+    body = b"".join(segment.read() for segment in segments)
+    options = pajson.ParseOptions(explicit_schema=CORE_SCHEMAS[table], unexpected_field_behavior="infer")
+    return pajson.read_json(io.BytesIO(body), parse_options=options, read_options=pajson.ReadOptions(block_size=1 << 24))
+
+
+def _read_tolerant(table: str, segments: list[Segment]) -> list:
+    """Arrow for the whole batch; per segment, and as plain rows for dlt to type, when an extra
+    field changes type between records (Arrow cannot read that, dlt keeps both as variants)."""
+    try:
+        return [read_segments(table, segments)]
+    except pa.ArrowInvalid:
+        parts: list = []
+        for segment in segments:
+            try:
+                parts.append(read_segments(table, [segment]))
+            except pa.ArrowInvalid:
+                parts.append([json.loads(line) for line in segment.read().splitlines() if line.strip()])
+        return parts
+
+
+def _rows(part) -> int:
+    return part.num_rows if isinstance(part, pa.Table) else len(part)
+
+
+def _resource(table: str, parts: list):
+    return dlt.resource(
+        parts,
+        name=table,
+        table_name=table,
+        primary_key=list(PRIMARY_KEYS[table]),
+        write_disposition="merge",
+        schema_contract={"tables": "evolve", "columns": "evolve", "data_type": "evolve"},
+    )
+
+
+def collector_pipeline(pipelines_dir: str) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=PIPELINE_NAME,
+        destination="postgres",
+        dataset_name=RAW_DATASET,
+        pipelines_dir=pipelines_dir,
+    )
+
+
+@dataclass
+class CycleResult:
+    segments: int
+    rows: dict[str, int]
+
+
+def load_cycle(spool: Spool, pipeline: dlt.Pipeline) -> CycleResult:
+    """Load every ready segment once; segments are retired only after dlt committed them."""
+    # A load package left by a killed run is finished first (dlt keeps it on disk).
+    if pipeline.list_normalized_load_packages() or pipeline.list_extracted_load_packages():
+        pipeline.run()
+    taken: list[Segment] = []
+    resources = []
+    rows: dict[str, int] = {}
+    for table in spool.tables():
+        if table not in CORE_SCHEMAS:
+            continue
+        segments = spool.ready(table, limit=MAX_SEGMENTS_PER_TABLE)
+        if not segments:
+            continue
+        parts = _read_tolerant(table, segments)
+        resources.append(_resource(table, parts))
+        rows[table] = sum(_rows(part) for part in parts)
+        taken.extend(segments)
+    if not resources:
+        return CycleResult(0, {})
+    pipeline.run(resources)  # raises on any failed job; the segments then stay for the next cycle
+    spool.retire(taken)
+    return CycleResult(len(taken), rows)
+
+
+class _Stop:
+    requested = False
+
+
+def run_forever(spool: Spool, pipeline: dlt.Pipeline, interval_s: float = 2.0) -> None:
+    """Load every `interval_s` until SIGTERM/SIGINT; a stop waits for the cycle under way."""
+    stop = _Stop()
+
+    def request_stop(signum, frame):
+        stop.requested = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    spool.sweep_temporaries()
+    while not stop.requested:
+        started = time.monotonic()
+        try:
+            result = load_cycle(spool, pipeline)
+            if result.segments:
+                log.info("loaded %d segments: %s", result.segments, result.rows)
+        except Exception:  # keep the service alive; the segments stay and are retried
+            log.exception("load cycle failed; retrying in %.1fs", interval_s)
+        remaining = interval_s - (time.monotonic() - started)
+        while remaining > 0 and not stop.requested:
+            time.sleep(min(remaining, 0.2))
+            remaining -= 0.2

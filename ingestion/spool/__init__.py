@@ -1,0 +1,3 @@
+from ingestion.spool.segments import Segment, Spool
+
+__all__ = ["Segment", "Spool"]

@@ -420,7 +420,7 @@ def test_fct_conversations_column_contract(warehouse):
         "capability", "action", "llm_calls", "llm_errors", "latency_ms_sum", "input_tokens",
         "output_tokens", "cost_usd", "resolved", "escalated", "abandoned", "deflected",
         "resolution_time_s", "converted", "deal_id", "order_value_usd", "thumbs_up", "thumbs_down",
-        "rating_mean", "csat",
+        "rating_mean", "csat", "conversion_credit", "attributed_order_value",
     ]
     daily_columns = [name for (name,) in _rows(conn, """
         select column_name from information_schema.columns
@@ -433,6 +433,15 @@ def test_fct_conversations_column_contract(warehouse):
         "resolution_time_s_sum", "llm_calls", "llm_errors", "latency_ms_sum", "latency_ms_sum_sq",
         "input_tokens", "output_tokens", "cost_usd", "thumbs_up", "thumbs_total", "csat_sum",
         "csat_count",
+        # added by docs/contracts.md "Contracts added for the next issues"
+        "ttft_ms_sum", "cached_input_tokens", "rating_sum", "rating_count", "thumbs_down",
+        *[f"latency_le_{e}" for e in (100, 250, 500, 750, 1000, 1250, 1500, 1750, 2000, 2500, 3000, 4000,
+                                      5000, 7500, 10000, 20000, 60000)],
+        *[f"resolution_le_{e}" for e in (30, 60, 120, 180, 300, 450, 600, 900, 1200, 1800, 2700, 3600,
+                                         7200, 14400, 86400)],
+        # parts for Welch intervals and the attribution_model credit (this project's additions)
+        "resolution_time_s_sum_sq", "csat_sum_sq", "cost_usd_sum_sq", "conversion_credit",
+        "attributed_order_value_sum",
     ]
 
 

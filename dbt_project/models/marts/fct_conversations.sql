@@ -62,7 +62,11 @@ final as (
         conversations.thumbs_up,
         conversations.thumbs_down,
         conversations.rating_mean,
-        conversations.csat
+        conversations.csat,
+
+        ----------  credit under the var attribution_model (last touch by default)
+        coalesce(outcomes.conversion_credit, 0) as conversion_credit,
+        outcomes.attributed_order_value
 
     from conversations
     left join outcomes

@@ -109,6 +109,7 @@ def test_prompt_uplift_recovered_on_its_intent(demo):
     n2, x2 = arms[eff["prompt_version"]]
     difference, low, high = newcombe(x1, n1, x2, n2)
     assert difference > 0
+    print("prompt uplift", difference, low, high)
     assert low <= eff["absolute_uplift"] <= high, (difference, low, high)
 
 
@@ -167,6 +168,7 @@ def test_slower_model_latency_recovered(demo):
     assert slow[0] == eff["by_model"][eff["llm_model"]]["calls"]
     difference, low, high = welch(rest[0], rest[1], rest[2], slow[0], slow[1], slow[2])
     assert difference > 0
+    print("latency", difference, low, high)
     assert low <= eff["added_latency_ms"] <= high, (difference, low, high)
 
 
@@ -190,6 +192,7 @@ def test_bad_release_recovered_from_daily_rates(demo):
     n2, x2 = sum(n for n, _ in window), sum(x for _, x in window)
     difference, low, high = newcombe(x1, n1, x2, n2)
     planted = eff["expected_window_conversion_rate"] - eff["baseline_daily_conversion_rate"]
+    print("bad release", difference, low, high, planted)
     assert difference < 0 and high < 0
     assert low <= planted <= high, (difference, low, high, planted)
 

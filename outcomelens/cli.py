@@ -80,5 +80,9 @@ def token(
     typer.echo(mint_token(role, cube_api_secret(), ttl_s=ttl))
 
 
+from outcomelens.cli_docs import app as docs_app  # noqa: E402
+
+app.add_typer(docs_app, name="docs")
+
 if __name__ == "__main__":
     app()

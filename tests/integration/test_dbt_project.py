@@ -572,3 +572,81 @@ def test_parse_needs_no_database(tmp_path):
     models = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
     assert {"fct_conversations", "fct_attribution_daily", "int_conversations",
             "int_conversations__outcomes", "stg_outcomelens__llm_calls"} <= models
+
+
+# ---------------------------------------------------------------------------------------------
+# Marts added by issue 3 (docs/contracts.md, second half), on the same hand-made data.
+# ---------------------------------------------------------------------------------------------
+
+def test_fct_llm_calls_one_row_per_call_with_price_flag(warehouse):
+    conn, _, _ = warehouse
+    rows = {r["event_id"]: r for r in _as_dicts(conn, "select * from marts.fct_llm_calls")}
+    assert set(rows) == {f"e{i}" for i in range(1, 10)}
+    assert rows["e1"]["cost_usd"] == pytest.approx(0.000435) and rows["e1"]["cost_from_price_table"]
+    assert rows["e2"]["cost_from_price_table"] is False and rows["e2"]["is_error"] and rows["e2"]["status"] == "error"
+    assert rows["e8"]["cost_usd"] is None and rows["e8"]["cost_from_price_table"] is False
+    assert rows["e7"]["date_day"].isoformat() == "2024-06-02"
+
+
+def test_attribution_daily_histograms_and_new_parts(warehouse):
+    conn, _, _ = warehouse
+    (le500, le1000, le60000, calls, res60, res180, res300, resolved, thumbs_down, rating_sum, rating_count,
+     cached, credit) = _rows(conn, """
+        select sum(latency_le_500)::int, sum(latency_le_1000)::int, sum(latency_le_60000)::int,
+               sum(llm_calls)::int, sum(resolution_le_60)::int, sum(resolution_le_180)::int,
+               sum(resolution_le_300)::int, sum(resolved)::int, sum(thumbs_down)::int, sum(rating_sum),
+               sum(rating_count)::int, sum(cached_input_tokens)::int, sum(conversion_credit)
+        from marts.fct_attribution_daily
+    """)[0]
+    # latencies 800, 1200, 600, 1500, 1700, 500, 400, 700, 900 ms
+    assert (le500, le1000, le60000, calls) == (2, 6, 9, 9)
+    # resolution times of the resolved conversations: 300, 150, 60, 60, 45 s
+    assert (res60, res180, res300, resolved) == (3, 4, 5, 5)
+    assert (thumbs_down, rating_sum, rating_count) == (1, 9.0, 2)
+    assert cached == 200 + 1000  # e1 and e3; e6's null counts as 0
+    assert credit == 3.0  # last touch: the three converted conversations
+
+
+def test_experiment_comparison_matches_hand_computed_intervals(warehouse):
+    import math
+
+    from analytics.intervals import wilson_interval
+
+    conn, _, _ = warehouse
+    rows = {r["metric_name"]: r for r in _as_dicts(conn, """
+        select * from marts.fct_experiment_comparison where experiment_id = 'exp_sales_prompt'
+    """)}
+    assert len(rows) == 9
+    conversion = rows["conversion_rate"]
+    # control sales_agent.v1: c1, c3 → 0 of 2; treatment v2: c2, c4, c5, c6, c8 → 3 of 5
+    assert (conversion["n_control"], conversion["n_variant"]) == (2, 5)
+    (l1, u1), (l2, u2) = wilson_interval(0, 2), wilson_interval(3, 5)
+    low = 0.6 - math.sqrt((0.6 - l2) ** 2 + (u1 - 0.0) ** 2)
+    high = 0.6 + math.sqrt((u2 - 0.6) ** 2 + (0.0 - l1) ** 2)
+    assert conversion["difference"] == pytest.approx(0.6)
+    assert (conversion["ci_low"], conversion["ci_high"]) == (pytest.approx(low), pytest.approx(high))
+    assert conversion["method"] == "newcombe_wilson" and conversion["underpowered"]
+    assert conversion["significant"] == (low > 0)
+    latency = rows["latency_mean_ms"]
+    # control calls 800, 1200, 1500, 1700 ms; treatment 600, 500, 400, 700, 900 ms
+    assert (latency["n_control"], latency["n_variant"]) == (4, 5)
+    assert latency["difference"] == pytest.approx(620.0 - 1300.0)
+    assert latency["method"] == "welch" and latency["ci_low"] < latency["difference"] < latency["ci_high"]
+
+
+def test_docs_generate_lists_every_metric_with_its_definition(warehouse):
+    from outcomelens.metric_docs import METRICS, read_catalogue
+
+    _, dbt, _ = warehouse
+    dbt("docs", "generate")
+    manifest = json.loads((dbt.workdir / "target" / "manifest.json").read_text())
+    docs = {d["name"]: d["block_contents"] for d in manifest["docs"].values()}
+    measures = read_catalogue()["measures"]
+    for block, spec in METRICS.items():
+        assert block in docs, block
+        for measure in spec["measures"]:
+            assert measures[measure]["description"] in docs[block], (block, measure)
+    rendered = manifest["nodes"]["model.outcomelens.fct_attribution_daily"]["columns"]["conversions"]["description"]
+    assert measures["conversion_rate"]["description"] in rendered
+    catalog = json.loads((dbt.workdir / "target" / "catalog.json").read_text())
+    assert "model.outcomelens.fct_experiment_comparison" in catalog["nodes"]

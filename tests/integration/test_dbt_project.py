@@ -650,3 +650,37 @@ def test_docs_generate_lists_every_metric_with_its_definition(warehouse):
     assert measures["conversion_rate"]["description"] in rendered
     catalog = json.loads((dbt.workdir / "target" / "catalog.json").read_text())
     assert "model.outcomelens.fct_experiment_comparison" in catalog["nodes"]
+
+
+def test_outcomelens_docs_serves_on_loopback(warehouse, tmp_path):
+    import signal
+    import time
+    import urllib.request
+
+    from outcomelens.cube_server import free_port
+
+    _, dbt, _ = warehouse
+    port = free_port()
+    env = {**os.environ,
+           "OUTCOMELENS_WAREHOUSE_URL": f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{dbt.database}",
+           "OUTCOMELENS_DATA_DIR": str(tmp_path / "data"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    proc = subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "outcomelens"), "docs", "--port", str(port)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        manifest = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/manifest.json", timeout=5) as response:
+                    manifest = json.loads(response.read())
+                break
+            except OSError:
+                time.sleep(1)
+        assert manifest is not None, proc.stdout.read() if proc.poll() is not None else "docs server did not answer"
+        assert "doc.outcomelens.metric_conversion_rate" in manifest["docs"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)

@@ -359,6 +359,14 @@ def test_build_passes_and_runs_unit_tests(warehouse):
     assert "ERROR=0" in out, out[-3000:]
     assert "attributes_last_touch_within_window" in out
     assert "credits_each_deal_once_across_contacts" in out
+    for unit_test in ("compares_variants_from_additive_parts", "attribution_daily_adds_up_parts_and_histograms",
+                      "fct_conversations_joins_outcomes_to_conversations", "fct_llm_calls_prices_and_flags",
+                      "fct_outcome_metrics_keeps_rows_and_utc_day", "dim_experiments_lists_arms_and_control",
+                      "dim_models_joins_the_price_row", "dim_prompts_one_row_per_version",
+                      "dim_intents_keeps_seeded_and_unseeded_values",
+                      "dim_capabilities_keeps_seeded_and_unseeded_values",
+                      "dim_actions_keeps_seeded_and_unseeded_values"):
+        assert f"PASS {unit_test}" in out or unit_test in out, unit_test
 
 
 def test_schemas_are_used_verbatim(warehouse):

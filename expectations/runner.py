@@ -63,7 +63,9 @@ def _datasource(ctx, warehouse: Warehouse):
     if existing is not None:
         # the warehouse can move between runs (embedded socket dir, another database): follow it
         ctx.data_sources.delete(DATASOURCE)
-    return ctx.data_sources.add_postgres(name=DATASOURCE, connection_string=url)
+    # The generic SQL data source: GX's Postgres one validates the URL as a DSN with a host, which a
+    # unix-socket URL (`@/db?host=/dir`) does not have.
+    return ctx.data_sources.add_sql(name=DATASOURCE, connection_string=url)
 
 
 def _replace(collection, name: str, item):

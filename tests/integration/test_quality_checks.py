@@ -164,3 +164,20 @@ def test_failed_checks_fire_the_data_quality_sensor(warehouse):
     result, _ = _sensor_tick(instance, cursor)
     assert "no new failed" in result.skip_message
     assert len(_alerts(conn)) == 3
+
+
+def test_suite_runs_over_a_unix_socket(warehouse, tmp_path):
+    from pathlib import Path
+
+    from expectations.runner import run_suite, sqlalchemy_url, suite_named
+    from outcomelens.warehouse import Warehouse
+
+    socket_dir = os.environ.get("OUTCOMELENS_TEST_PG_SOCKET_DIR", "/var/run/postgresql")
+    if not Path(socket_dir).is_dir():
+        pytest.skip(f"no unix-socket directory {socket_dir}")
+    conn, _ = warehouse
+    database = conn.get_dsn_parameters()["dbname"]
+    wh = Warehouse(host=socket_dir, port=PG_PORT, user=PG_USER, password="", database=database)
+    assert sqlalchemy_url(wh) == f"postgresql+psycopg2://{PG_USER}@/{database}?host={socket_dir}&port={PG_PORT}"
+    outcome = run_suite(suite_named("raw_feedback"), wh, tmp_path / "gx")
+    assert outcome.success and outcome.evaluated == 13, outcome.failed

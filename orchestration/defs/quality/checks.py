@@ -25,7 +25,17 @@ def _check_for(suite: Suite) -> dg.AssetChecksDefinition:
         blocking=False,
     )
     def gx_check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        outcome = run_suite(suite, warehouse.warehouse, gx_project_root(suite))
+        try:
+            outcome = run_suite(suite, warehouse.warehouse, gx_project_root(suite))
+        except Exception as exc:  # noqa: BLE001 — a suite that cannot run is a failed check, not a failed run
+            context.log.error(f"suite {suite.name} could not run: {exc}")
+            return dg.AssetCheckResult(
+                passed=False,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=f"{suite.name}: could not run: {type(exc).__name__}",
+                metadata={"suite": suite.name, "table": f"{suite.schema}.{suite.table}",
+                          "error": str(exc)[:2000], "expectations_failed": -1},
+            )
         context.log.info(outcome.summary())
         return dg.AssetCheckResult(
             passed=outcome.success,

@@ -86,6 +86,9 @@ from outcomelens import cli_ingest, cli_keys  # noqa: E402
 
 app.add_typer(cli_ingest.app, name="ingest")
 app.add_typer(cli_keys.app, name="keys")
+from outcomelens.cli_docs import app as docs_app  # noqa: E402
+
+app.add_typer(docs_app, name="docs")
 
 if __name__ == "__main__":
     app()

@@ -23,6 +23,7 @@ running number (`conv_{seed}_{n:09d}`, `llm_{seed}_{n:09d}_{k:02d}`, …), globa
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -492,6 +493,7 @@ _DICTIONARY_COLUMNS = {
     "hubspot_contacts": ["firstname", "lastname"],
     "hubspot_deals": ["dealstage", "pipeline"],
     "hubspot_deal_contact_associations": [],
+    "outcome_metrics": ["experiment_id", "metric_name", "intent", "source", "variant"],
 }
 
 
@@ -784,6 +786,66 @@ def _write_contacts(p: Plan, writer: _Writer, idx: np.ndarray) -> None:
             "lastmodifieddate": timestamps_ms(p.contact_modified[idx]),
         },
     )
+
+
+def _write_outcome_metrics(p: Plan, writer: _Writer) -> dict:
+    """Daily refund_rate and nps per experiment × variant × intent (raw.outcome_metrics, source demo).
+
+    Deterministic: the draws come from their own random stream, and event_id hashes the row's keys, so
+    writing them again replaces the same rows.
+    """
+    rng = _rng(p.seed, 5)
+    arm_table = W.arms()
+    day_idx = (p.t - p.start_ms) // DAY_MS
+    n_intents = len(W.INTENTS)
+    key = (day_idx * len(arm_table) + p.arm) * n_intents + p.intent
+    counts = np.bincount(key, minlength=p.days * len(arm_table) * n_intents)
+    groups = np.flatnonzero(counts)
+    g_day, rest = np.divmod(groups, len(arm_table) * n_intents)
+    g_arm, g_intent = np.divmod(rest, n_intents)
+    columns: dict[str, list] = {name: [] for name in writer_columns("outcome_metrics")}
+    summary = {}
+    for metric, levels in W.OUTCOME_METRIC_LEVELS.items():
+        level = np.asarray([levels[i] for i in W.INTENTS])[g_intent]
+        sd = W.OUTCOME_METRIC_SD[metric] / np.sqrt(counts[groups])
+        low, high = W.OUTCOME_METRIC_RANGE[metric]
+        value = np.round(np.clip(level + sd * rng.standard_normal(len(groups)), low, high), 6)
+        for d, a, i, v in zip(g_day, g_arm, g_intent, value):
+            arm = arm_table[a]
+            day = _day(p, d)
+            intent = W.INTENTS[i]
+            keys = f"demo\x1f{metric}\x1f{day}\x1f{arm['experiment_id']}\x1f{arm['variant']}\x1f{intent}"
+            columns["event_id"].append(hashlib.sha256(keys.encode()).hexdigest())
+            columns["occurred_at"].append(p.start_ms + int(d) * DAY_MS)
+            columns["experiment_id"].append(arm["experiment_id"])
+            columns["metric_name"].append(metric)
+            columns["metric_value"].append(float(v))
+            columns["intent"].append(intent)
+            columns["source"].append("demo")
+            columns["variant"].append(arm["variant"])
+        summary[metric] = {"rows": int(len(groups)), "mean_value": float(value.mean()) if len(groups) else None}
+    n_rows = len(columns["event_id"])
+    arrays = {}
+    for field in SCHEMAS["outcome_metrics"]:
+        values = columns[field.name]
+        if field.name == "occurred_at":
+            arrays[field.name] = timestamps_ms(np.asarray(values, np.int64))
+        elif not values:
+            arrays[field.name] = pa.nulls(n_rows, field.type)
+        else:
+            arrays[field.name] = pa.array(values, field.type)
+    writer.write("outcome_metrics", arrays)
+    return {
+        "source": "demo",
+        "grain": "day x experiment_id x variant x intent (variant is an extra column)",
+        "planted_effect": None,
+        "levels": W.OUTCOME_METRIC_LEVELS,
+        **summary,
+    }
+
+
+def writer_columns(table: str) -> list[str]:
+    return [f.name for f in SCHEMAS[table]]
 
 
 # ==================================================================================================
@@ -1167,7 +1229,9 @@ def generate(
         _write_deals(p, writer, organic)
         for a in range(0, p.n_contacts, CONTACT_PART_ROWS):
             _write_contacts(p, writer, np.arange(a, min(p.n_contacts, a + CONTACT_PART_ROWS)))
+        outcome_metric_rows = _write_outcome_metrics(p, writer)
         truth = _truth(p, writer, stats, fb_stats)
+        truth["outcome_metrics"] = outcome_metric_rows
         (out_dir / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
         bar.update(task, description="done")
     return truth

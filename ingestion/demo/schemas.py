@@ -93,6 +93,25 @@ SCHEMAS: dict[str, pa.Schema] = {
         ]
     ),
     "hubspot_deal_contact_associations": pa.schema([_f("deal_id", S), _f("contact_id", S)]),
+    # docs/contracts.md (raw.outcome_metrics); `variant` is an extra column, kept as it comes.
+    "outcome_metrics": pa.schema(
+        [
+            _f("event_id", S),
+            _f("occurred_at", TS),
+            _f("experiment_id", S, True),
+            _f("metric_name", S),
+            _f("metric_value", F),
+            _f("intent", S, True),
+            _f("capability", S, True),
+            _f("action", S, True),
+            _f("llm_model", S, True),
+            _f("user_id", S, True),
+            _f("conversation_id", S, True),
+            _f("customer_ref", S, True),
+            _f("source", S),
+            _f("variant", S, True),
+        ]
+    ),
 }
 
 TABLES: tuple[str, ...] = tuple(SCHEMAS)

@@ -301,3 +301,29 @@ PRODUCTS: tuple[str, ...] = (
     "Rain Jacket", "Ceramic Vase", "Gaming Mouse", "Water Bottle", "Sunglasses",
     "Merino Sweater", "Phone Case", "Scented Candle Set", "Kids Sneakers", "Chef Knife",
 )
+
+# --------------------------------------------------------------------------------------------------
+# Generic outcome metrics (raw.outcome_metrics, source "demo")
+# --------------------------------------------------------------------------------------------------
+
+# One value per day × experiment × variant × intent that has conversations, as a business system
+# would report it: refund_rate (share of orders refunded, 0–1) and nps (-100..100). No planted effect:
+# a normal draw around the intent's level, sd shrinking with the day's conversations.
+OUTCOME_METRIC_LEVELS: dict[str, dict[str, float]] = {
+    "refund_rate": {
+        "product_question": 0.04,
+        "order_status": 0.03,
+        "returns": 0.30,
+        "discount_request": 0.05,
+        "checkout_help": 0.04,
+    },
+    "nps": {
+        "product_question": 42.0,
+        "order_status": 35.0,
+        "returns": 10.0,
+        "discount_request": 38.0,
+        "checkout_help": 45.0,
+    },
+}
+OUTCOME_METRIC_SD: dict[str, float] = {"refund_rate": 0.05, "nps": 30.0}  # per-conversation sd
+OUTCOME_METRIC_RANGE: dict[str, tuple[float, float]] = {"refund_rate": (0.0, 1.0), "nps": (-100.0, 100.0)}

@@ -20,6 +20,7 @@ LANDING_TABLES: dict[str, tuple[str, ...]] = {
     "hubspot_contacts": ("id",),
     "hubspot_deals": ("id",),
     "hubspot_deal_contact_associations": ("deal_id", "contact_id"),
+    "outcome_metrics": ("event_id",),
 }
 
 

@@ -359,6 +359,14 @@ def test_build_passes_and_runs_unit_tests(warehouse):
     assert "ERROR=0" in out, out[-3000:]
     assert "attributes_last_touch_within_window" in out
     assert "credits_each_deal_once_across_contacts" in out
+    for unit_test in ("compares_variants_from_additive_parts", "attribution_daily_adds_up_parts_and_histograms",
+                      "fct_conversations_joins_outcomes_to_conversations", "fct_llm_calls_prices_and_flags",
+                      "fct_outcome_metrics_keeps_rows_and_utc_day", "dim_experiments_lists_arms_and_control",
+                      "dim_models_joins_the_price_row", "dim_prompts_one_row_per_version",
+                      "dim_intents_keeps_seeded_and_unseeded_values",
+                      "dim_capabilities_keeps_seeded_and_unseeded_values",
+                      "dim_actions_keeps_seeded_and_unseeded_values"):
+        assert unit_test in out, unit_test
 
 
 def test_schemas_are_used_verbatim(warehouse):
@@ -420,7 +428,7 @@ def test_fct_conversations_column_contract(warehouse):
         "capability", "action", "llm_calls", "llm_errors", "latency_ms_sum", "input_tokens",
         "output_tokens", "cost_usd", "resolved", "escalated", "abandoned", "deflected",
         "resolution_time_s", "converted", "deal_id", "order_value_usd", "thumbs_up", "thumbs_down",
-        "rating_mean", "csat",
+        "rating_mean", "csat", "conversion_credit", "attributed_order_value",
     ]
     daily_columns = [name for (name,) in _rows(conn, """
         select column_name from information_schema.columns
@@ -433,6 +441,15 @@ def test_fct_conversations_column_contract(warehouse):
         "resolution_time_s_sum", "llm_calls", "llm_errors", "latency_ms_sum", "latency_ms_sum_sq",
         "input_tokens", "output_tokens", "cost_usd", "thumbs_up", "thumbs_total", "csat_sum",
         "csat_count",
+        # added by docs/contracts.md "Contracts added for the next issues"
+        "ttft_ms_sum", "cached_input_tokens", "rating_sum", "rating_count", "thumbs_down",
+        *[f"latency_le_{e}" for e in (100, 250, 500, 750, 1000, 1250, 1500, 1750, 2000, 2500, 3000, 4000,
+                                      5000, 7500, 10000, 20000, 60000)],
+        *[f"resolution_le_{e}" for e in (30, 60, 120, 180, 300, 450, 600, 900, 1200, 1800, 2700, 3600,
+                                         7200, 14400, 86400)],
+        # parts for Welch intervals and the attribution_model credit (this project's additions)
+        "resolution_time_s_sum_sq", "csat_sum_sq", "cost_usd_sum_sq", "conversion_credit",
+        "attributed_order_value_sum",
     ]
 
 
@@ -563,3 +580,115 @@ def test_parse_needs_no_database(tmp_path):
     models = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
     assert {"fct_conversations", "fct_attribution_daily", "int_conversations",
             "int_conversations__outcomes", "stg_outcomelens__llm_calls"} <= models
+
+
+# ---------------------------------------------------------------------------------------------
+# Marts added by issue 3 (docs/contracts.md, second half), on the same hand-made data.
+# ---------------------------------------------------------------------------------------------
+
+def test_fct_llm_calls_one_row_per_call_with_price_flag(warehouse):
+    conn, _, _ = warehouse
+    rows = {r["event_id"]: r for r in _as_dicts(conn, "select * from marts.fct_llm_calls")}
+    assert set(rows) == {f"e{i}" for i in range(1, 10)}
+    assert rows["e1"]["cost_usd"] == pytest.approx(0.000435) and rows["e1"]["cost_from_price_table"]
+    assert rows["e2"]["cost_from_price_table"] is False and rows["e2"]["is_error"] and rows["e2"]["status"] == "error"
+    assert rows["e8"]["cost_usd"] is None and rows["e8"]["cost_from_price_table"] is False
+    assert rows["e7"]["date_day"].isoformat() == "2024-06-02"
+
+
+def test_attribution_daily_histograms_and_new_parts(warehouse):
+    conn, _, _ = warehouse
+    (le500, le1000, le60000, calls, res60, res180, res300, resolved, thumbs_down, rating_sum, rating_count,
+     cached, credit) = _rows(conn, """
+        select sum(latency_le_500)::int, sum(latency_le_1000)::int, sum(latency_le_60000)::int,
+               sum(llm_calls)::int, sum(resolution_le_60)::int, sum(resolution_le_180)::int,
+               sum(resolution_le_300)::int, sum(resolved)::int, sum(thumbs_down)::int, sum(rating_sum),
+               sum(rating_count)::int, sum(cached_input_tokens)::int, sum(conversion_credit)
+        from marts.fct_attribution_daily
+    """)[0]
+    # latencies 800, 1200, 600, 1500, 1700, 500, 400, 700, 900 ms
+    assert (le500, le1000, le60000, calls) == (2, 6, 9, 9)
+    # resolution times of the resolved conversations: 300, 150, 60, 60, 45 s
+    assert (res60, res180, res300, resolved) == (3, 4, 5, 5)
+    assert (thumbs_down, rating_sum, rating_count) == (1, 9.0, 2)
+    assert cached == 200 + 1000  # e1 and e3; e6's null counts as 0
+    assert credit == 3.0  # last touch: the three converted conversations
+
+
+def test_experiment_comparison_matches_hand_computed_intervals(warehouse):
+    import math
+
+    from analytics.intervals import wilson_interval
+
+    conn, _, _ = warehouse
+    rows = {r["metric_name"]: r for r in _as_dicts(conn, """
+        select * from marts.fct_experiment_comparison where experiment_id = 'exp_sales_prompt'
+    """)}
+    assert len(rows) == 9
+    conversion = rows["conversion_rate"]
+    # control sales_agent.v1: c1, c3 → 0 of 2; treatment v2: c2, c4, c5, c6, c8 → 3 of 5
+    assert (conversion["n_control"], conversion["n_variant"]) == (2, 5)
+    (l1, u1), (l2, u2) = wilson_interval(0, 2), wilson_interval(3, 5)
+    low = 0.6 - math.sqrt((0.6 - l2) ** 2 + (u1 - 0.0) ** 2)
+    high = 0.6 + math.sqrt((u2 - 0.6) ** 2 + (0.0 - l1) ** 2)
+    assert conversion["difference"] == pytest.approx(0.6)
+    assert (conversion["ci_low"], conversion["ci_high"]) == (pytest.approx(low), pytest.approx(high))
+    assert conversion["method"] == "newcombe_wilson" and conversion["underpowered"]
+    assert conversion["significant"] == (low > 0)
+    latency = rows["latency_mean_ms"]
+    # control calls 800, 1200, 1500, 1700 ms; treatment 600, 500, 400, 700, 900 ms
+    assert (latency["n_control"], latency["n_variant"]) == (4, 5)
+    assert latency["difference"] == pytest.approx(620.0 - 1300.0)
+    assert latency["method"] == "welch" and latency["ci_low"] < latency["difference"] < latency["ci_high"]
+
+
+def test_docs_generate_lists_every_metric_with_its_definition(warehouse):
+    from outcomelens.metric_docs import METRICS, read_catalogue
+
+    _, dbt, _ = warehouse
+    dbt("docs", "generate")
+    manifest = json.loads((dbt.workdir / "target" / "manifest.json").read_text())
+    docs = {d["name"]: d["block_contents"] for d in manifest["docs"].values()}
+    measures = read_catalogue()["measures"]
+    for block, spec in METRICS.items():
+        assert block in docs, block
+        for measure in spec["measures"]:
+            assert measures[measure]["description"] in docs[block], (block, measure)
+    rendered = manifest["nodes"]["model.outcomelens.fct_attribution_daily"]["columns"]["conversions"]["description"]
+    assert measures["conversion_rate"]["description"] in rendered
+    catalog = json.loads((dbt.workdir / "target" / "catalog.json").read_text())
+    assert "model.outcomelens.fct_experiment_comparison" in catalog["nodes"]
+
+
+def test_outcomelens_docs_serves_on_loopback(warehouse, tmp_path):
+    import signal
+    import time
+    import urllib.request
+
+    from outcomelens.cube_server import free_port
+
+    _, dbt, _ = warehouse
+    port = free_port()
+    env = {**os.environ,
+           "OUTCOMELENS_WAREHOUSE_URL": f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{dbt.database}",
+           "OUTCOMELENS_DATA_DIR": str(tmp_path / "data"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    proc = subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "outcomelens"), "docs", "--port", str(port)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        manifest = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/manifest.json", timeout=5) as response:
+                    manifest = json.loads(response.read())
+                break
+            except OSError:
+                time.sleep(1)
+        assert manifest is not None, proc.stdout.read() if proc.poll() is not None else "docs server did not answer"
+        assert "doc.outcomelens.metric_conversion_rate" in manifest["docs"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)

@@ -52,6 +52,11 @@ CONTRACT = {
         "hs_lastmodifieddate": TS,
     },
     "hubspot_deal_contact_associations": {"deal_id": S, "contact_id": S},
+    "outcome_metrics": {
+        "event_id": S, "occurred_at": TS, "experiment_id": S, "metric_name": S, "metric_value": F, "intent": S,
+        "capability": S, "action": S, "llm_model": S, "user_id": S, "conversation_id": S, "customer_ref": S,
+        "source": S, "variant": S,
+    },
 }
 CONV_SHARED = [
     "customer_ref", "experiment_id", "variant", "prompt_id", "prompt_version", "config", "config_hash",

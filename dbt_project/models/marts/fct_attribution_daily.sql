@@ -5,6 +5,11 @@
     fct_conversations; the test assert_attribution_daily_reconciles checks the two agree.
 -#}
 
+{%- set latency_edges = [100, 250, 500, 750, 1000, 1250, 1500, 1750, 2000, 2500, 3000, 4000, 5000,
+                        7500, 10000, 20000, 60000] -%}
+{%- set resolution_edges = [30, 60, 120, 180, 300, 450, 600, 900, 1200, 1800, 2700, 3600, 7200, 14400,
+                           86400] -%}
+
 with
 
 conversations as (
@@ -19,16 +24,37 @@ outcomes as (
 
 ),
 
+{#- Cumulative latency histogram per conversation: calls with latency_ms ≤ edge (docs/contracts.md). -#}
+latency_histogram as (
+
+    select
+        conversation_id
+        {%- for edge in latency_edges %},
+        sum(case when latency_ms <= {{ edge }} then 1 else 0 end) as latency_le_{{ edge }}
+        {%- endfor %}
+
+    from {{ ref('stg_outcomelens__llm_calls') }}
+    group by conversation_id
+
+),
+
 joined as (
 
     select
         conversations.*,
         coalesce(outcomes.converted, false) as converted,
-        outcomes.order_value_usd
+        outcomes.order_value_usd,
+        coalesce(outcomes.conversion_credit, 0) as conversion_credit,
+        outcomes.attributed_order_value
+        {%- for edge in latency_edges %},
+        coalesce(latency_histogram.latency_le_{{ edge }}, 0) as latency_le_{{ edge }}
+        {%- endfor %}
 
     from conversations
     left join outcomes
         on conversations.conversation_id = outcomes.conversation_id
+    left join latency_histogram
+        on conversations.conversation_id = latency_histogram.conversation_id
 
 ),
 
@@ -74,7 +100,29 @@ final as (
         {{ dbt.cast('sum(thumbs_up)', dbt.type_bigint()) }} as thumbs_up,
         {{ dbt.cast('sum(thumbs_up + thumbs_down)', dbt.type_bigint()) }} as thumbs_total,
         {{ dbt.cast('coalesce(sum(csat), 0)', dbt.type_float()) }} as csat_sum,
-        {{ dbt.cast('count(csat)', dbt.type_bigint()) }} as csat_count
+        {{ dbt.cast('count(csat)', dbt.type_bigint()) }} as csat_count,
+
+        ----------  added for the next issues (docs/contracts.md)
+        {{ dbt.cast('sum(time_to_first_token_ms_sum)', dbt.type_float()) }} as ttft_ms_sum,
+        {{ dbt.cast('sum(cached_input_tokens)', dbt.type_bigint()) }} as cached_input_tokens,
+        {{ dbt.cast('sum(rating_sum)', dbt.type_float()) }} as rating_sum,
+        {{ dbt.cast('sum(rating_count)', dbt.type_bigint()) }} as rating_count,
+        {{ dbt.cast('sum(thumbs_down)', dbt.type_bigint()) }} as thumbs_down,
+        {%- for edge in latency_edges %}
+        {{ dbt.cast('sum(latency_le_' ~ edge ~ ')', dbt.type_bigint()) }} as latency_le_{{ edge }},
+        {%- endfor %}
+        {%- for edge in resolution_edges %}
+        {{ dbt.cast('sum(case when resolved and resolution_time_s <= ' ~ edge ~ ' then 1 else 0 end)', dbt.type_bigint()) }} as resolution_le_{{ edge }},
+        {%- endfor %}
+
+        ----------  variances for Welch intervals (fct_experiment_comparison)
+        {{ dbt.cast('coalesce(sum(resolution_time_s * resolution_time_s), 0)', dbt.type_float()) }} as resolution_time_s_sum_sq,
+        {{ dbt.cast('coalesce(sum(csat * csat), 0)', dbt.type_float()) }} as csat_sum_sq,
+        {{ dbt.cast('sum(cost_usd * cost_usd)', dbt.type_float()) }} as cost_usd_sum_sq,
+
+        ----------  credit under the var attribution_model
+        {{ dbt.cast('sum(conversion_credit)', dbt.type_float()) }} as conversion_credit,
+        {{ dbt.cast('coalesce(sum(attributed_order_value), 0)', dbt.type_float()) }} as attributed_order_value_sum
 
     from joined
     group by

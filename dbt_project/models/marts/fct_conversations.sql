@@ -1,4 +1,28 @@
-{#- One row per conversation with its dimensions and outcomes (docs/contracts.md). -#}
+{#-
+    One row per conversation with its dimensions and outcomes (docs/contracts.md).
+
+    Incremental, so late outcomes still land. Attribution itself is computed over all history in
+    int_conversations__outcomes (last touch needs every conversation of a contact); each run then
+    rewrites (delete+insert on conversation_id) only the conversations that can have changed:
+      - conversations started within attribution_window_days + conversations_lookback_days of the
+        latest one already in the table (late lifecycle events and feedback arrive within hours);
+      - conversations whose attribution (contact, deal, order value, credit) differs from what the
+        table holds: a deal that closes late, changes stage or amount, or moves to a later touch,
+        whatever its timestamps say;
+      - conversations not in the table yet.
+    Events or feedback older than the lookback need `dbt build --full-refresh`.
+-#}
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+
+{%- set lookback_hours = (var('attribution_window_days') | int + var('conversations_lookback_days') | int) * 24 %}
 
 with
 
@@ -13,6 +37,43 @@ outcomes as (
     select * from {{ ref('int_conversations__outcomes') }}
 
 ),
+
+{% if is_incremental() %}
+cutoff as (
+
+    select {{ dbt.dateadd('hour', -1 * lookback_hours, 'max(started_at)') }} as cutoff_at
+    from {{ this }}
+
+),
+
+stored as (
+
+    select * from {{ this }}
+
+),
+
+to_rebuild as (
+
+    select conversations.conversation_id
+    from conversations
+    cross join cutoff
+    where conversations.started_at >= cutoff.cutoff_at
+
+    union
+
+    select outcomes.conversation_id
+    from outcomes
+    left join stored
+        on outcomes.conversation_id = stored.conversation_id
+    where stored.conversation_id is null
+        {%- for column in ['contact_id', 'deal_id', 'order_value_usd', 'attributed_order_value'] %}
+        or {{ is_distinct('outcomes.' ~ column, 'stored.' ~ column) }}
+        {%- endfor %}
+        or outcomes.converted <> stored.converted
+        or outcomes.conversion_credit <> stored.conversion_credit
+
+),
+{% endif %}
 
 final as (
 
@@ -62,11 +123,19 @@ final as (
         conversations.thumbs_up,
         conversations.thumbs_down,
         conversations.rating_mean,
-        conversations.csat
+        conversations.csat,
+
+        ----------  credit under the var attribution_model (last touch by default)
+        coalesce(outcomes.conversion_credit, 0) as conversion_credit,
+        outcomes.attributed_order_value
 
     from conversations
     left join outcomes
         on conversations.conversation_id = outcomes.conversation_id
+    {% if is_incremental() %}
+    inner join to_rebuild
+        on conversations.conversation_id = to_rebuild.conversation_id
+    {% endif %}
 
 )
 

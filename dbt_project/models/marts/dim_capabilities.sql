@@ -1,0 +1,1 @@
+{{ taxonomy_dimension('capability') }}

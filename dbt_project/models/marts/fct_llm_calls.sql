@@ -1,0 +1,64 @@
+{#-
+    One row per LLM call (docs/contracts.md). Incremental: a run re-reads the calls of the last
+    `llm_calls_lookback_days` days (by occurred_at) and merges them on event_id, so a replayed or
+    corrected call replaces its row instead of doubling it. Calls arriving later than that need
+    `dbt build --full-refresh`.
+-#}
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
+with
+
+calls as (
+
+    select * from {{ ref('stg_outcomelens__llm_calls') }}
+    {% if is_incremental() %}
+    where occurred_at >= (
+        select {{ dbt.dateadd('day', -1 * var('llm_calls_lookback_days'), 'max(occurred_at)') }}
+        from {{ this }}
+    )
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        event_id,
+        occurred_at,
+        {{ utc_date('occurred_at') }} as date_day,
+        conversation_id,
+        customer_ref,
+        experiment_id,
+        variant,
+        prompt_id,
+        prompt_version,
+        config_hash,
+        llm_provider,
+        llm_model,
+        intent,
+        capability,
+        action,
+        latency_ms,
+        time_to_first_token_ms,
+        input_tokens,
+        output_tokens,
+        cached_input_tokens,
+        cost_usd,
+        cost_source = 'price_table' as cost_from_price_table,
+        status,
+        error_type,
+        is_error
+
+    from calls
+
+)
+
+select * from final

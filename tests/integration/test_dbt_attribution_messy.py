@@ -1,0 +1,214 @@
+"""Attribution on a hand-made messy case, loaded the real way (parquet → dlt merge → dbt), then a
+late deal arriving in a second load and an incremental build that must pick it up.
+
+The case (attribution window 7 days, last touch):
+  contact 201 e-mail "  Zoe@Shop.COM "; conversations m1 ("zoe@shop.com", Jul 1) and m2
+      ("ZOE@SHOP.COM\t ", Jul 3); deal DZ closes Jul 5 → credited once, to m2 (the later touch);
+      DZ2 closes Jul 20, outside both windows → credited nowhere.
+  contact 202 " yan@shop.com"; conversation m3 (" Yan@Shop.com", Jul 2); deal DY is open at the first
+      load and closes Jul 7 09:00 (5 days later) in the second load → m3 converts after the
+      incremental build.
+  contact 203; deal DX closedwon with no conversation → credited nowhere.
+  m4 (contact 204 by id, Jul 20) moves the incremental cut-off past m3, so m3 is rebuilt only
+      because its attribution changed.
+  Duplicates: call e_m1 and thumb f_m1 are landed twice (a replayed part file) → counted once.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from ingestion.demo.schemas import SCHEMAS
+from tests.integration._dbt_warehouse import (
+    DBT, Dbt, connect, dlt_load, postgres_available, throwaway_database,
+)
+
+pytestmark = [
+    pytest.mark.skipif(not DBT.exists(), reason=f"dbt not installed at {DBT}"),
+    pytest.mark.skipif(not postgres_available(), reason="no local Postgres trusting user postgres"),
+]
+
+DIMS = dict(
+    experiment_id="exp_sales_prompt", variant="control", prompt_id="sales_agent", prompt_version="sales_agent.v1",
+    config='{"temperature":0.7}', config_hash="abcdefabcdef", llm_provider="openai", llm_model="gpt-4o-mini",
+    intent="discount_request", capability="discount_engine", action="apply_discount",
+)
+
+
+def ts(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+def call(event_id: str, conversation_id: str, at: str, ref: str) -> dict:
+    return dict(
+        event_id=event_id, occurred_at=ts(at), conversation_id=conversation_id, trace_id=f"t_{event_id}",
+        span_id=f"s_{event_id}", parent_span_id=None, customer_ref=ref, **DIMS, latency_ms=500.0,
+        time_to_first_token_ms=100.0, input_tokens=100, output_tokens=50, cached_input_tokens=0, cost_usd=0.001,
+        status="ok", error_type=None,
+    )
+
+
+CONVERSATIONS = {  # id: (customer_ref, started_at)
+    "m1": ("zoe@shop.com", "2024-07-01 10:00:00"),
+    "m2": ("ZOE@SHOP.COM\t ", "2024-07-03 10:00:00"),
+    "m3": (" Yan@Shop.com", "2024-07-02 09:00:00"),
+    "m4": ("204", "2024-07-20 12:00:00"),
+}
+
+
+def deal(deal_id: str, stage: str, close: str | None, modified: str, amount: float = 100.0) -> dict:
+    return dict(id=deal_id, dealname=f"Deal {deal_id}", amount=amount, dealstage=stage, pipeline="default",
+                closedate=ts(close) if close else None, createdate=ts("2024-06-30 00:00:00"),
+                hs_lastmodifieddate=ts(modified))
+
+
+FIRST_LOAD = {
+    "llm_calls": [call(f"e_{c}", c, at, ref) for c, (ref, at) in CONVERSATIONS.items()],
+    "conversation_events": [
+        dict(event_id=f"{kind}_{c}", conversation_id=c, occurred_at=ts(at) if kind == "s" else ts(at.replace(":00:00", ":05:00")),
+             kind="started" if kind == "s" else "resolved", customer_ref=ref)
+        for c, (ref, at) in CONVERSATIONS.items() for kind in ("s", "r")
+    ],
+    "feedback": [dict(event_id="f_m1", occurred_at=ts("2024-07-01 10:06:00"), conversation_id="m1", trace_id=None,
+                      kind="thumb", value=1.0, comment=None)],
+    "hubspot_contacts": [
+        dict(id=i, email=e, firstname="F", lastname="L", createdate=ts("2024-06-01 00:00:00"),
+             lastmodifieddate=ts("2024-06-01 00:00:00"))
+        for i, e in (("201", "  Zoe@Shop.COM "), ("202", " yan@shop.com"), ("203", "xu@shop.com"), ("204", "wu@shop.com"))
+    ],
+    "hubspot_deals": [
+        deal("DZ", "closedwon", "2024-07-05 10:00:00", "2024-07-05 10:00:00", 120.0),
+        deal("DZ2", "closedwon", "2024-07-20 10:00:00", "2024-07-20 10:00:00", 300.0),
+        deal("DY", "appointmentscheduled", None, "2024-07-02 10:00:00", 80.0),
+        deal("DX", "closedwon", "2024-07-02 10:00:00", "2024-07-02 10:00:00", 999.0),
+    ],
+    "hubspot_deal_contact_associations": [
+        dict(deal_id=d, contact_id=c) for d, c in (("DZ", "201"), ("DZ2", "201"), ("DY", "202"), ("DX", "203"))
+    ],
+    "outcome_metrics": [],
+}
+# The late deal: DY closes five days after m3 started.
+SECOND_LOAD = {"hubspot_deals": [deal("DY", "closedwon", "2024-07-07 09:00:00", "2024-07-07 09:00:00", 80.0)]}
+
+
+def land(directory: Path, tables: dict[str, list[dict]], part: int) -> None:
+    for table, rows in tables.items():
+        folder = directory / table
+        folder.mkdir(parents=True, exist_ok=True)
+        if rows:
+            pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMAS[table]), folder / f"part-{part:05d}.parquet")
+
+
+def fct(conn) -> dict[str, dict]:
+    with conn.cursor() as cur:
+        cur.execute("select * from marts.fct_conversations")
+        names = [d.name for d in cur.description]
+        rows = {r[0]: dict(zip(names, r)) for r in cur.fetchall()}
+    conn.rollback()
+    return rows
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("messy")
+    landing = workdir / "landing"
+    land(landing, FIRST_LOAD, 0)
+    # a replayed part: the same call and thumb again
+    land(landing, {"llm_calls": FIRST_LOAD["llm_calls"][:1], "feedback": FIRST_LOAD["feedback"]}, 1)
+    with throwaway_database("dbt_messy") as database:
+        dlt_load(landing, database, workdir / "dlt")
+        dbt = Dbt(database, workdir)
+        dbt("seed")
+        dbt("build")
+        conn = connect(database)
+        first = fct(conn)
+        # the HubSpot sync's next increment: only the changed deal, in a load of its own
+        land(workdir / "landing_2", SECOND_LOAD, 0)
+        dlt_load(workdir / "landing_2", database, workdir / "dlt")
+        incremental = dbt("build")
+        second = fct(conn)
+        compiled = next((workdir / "target" / "compiled").rglob("fct_conversations.sql")).read_text()
+        try:
+            yield {"conn": conn, "dbt": dbt, "first": first, "second": second, "incremental": incremental,
+                   "compiled": compiled}
+        finally:
+            conn.close()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_links_emails_across_case_and_whitespace(messy):
+    rows = messy["first"]
+    assert {c: r["contact_id"] for c, r in rows.items()} == {"m1": "201", "m2": "201", "m3": "202", "m4": "204"}
+
+
+def test_last_touch_credits_each_deal_once(messy):
+    rows = messy["first"]
+    assert {c: r["deal_id"] for c, r in rows.items()} == {"m1": None, "m2": "DZ", "m3": None, "m4": None}
+    assert rows["m2"]["order_value_usd"] == 120.0 and rows["m2"]["converted"]
+    assert [c for c, r in rows.items() if r["converted"]] == ["m2"]
+
+
+def test_replayed_events_count_once(messy):
+    rows = messy["first"]
+    assert rows["m1"]["llm_calls"] == 1 and rows["m1"]["thumbs_up"] == 1
+    with messy["conn"].cursor() as cur:
+        cur.execute("select count(*) from raw.llm_calls where event_id = 'e_m1'")
+        assert cur.fetchone()[0] == 1
+    messy["conn"].rollback()
+
+
+def test_late_deal_updates_its_conversation_incrementally(messy):
+    second = messy["second"]
+    with messy["conn"].cursor() as cur:
+        cur.execute("select dealstage from raw.hubspot_deals where id = 'DY'")
+        assert cur.fetchone()[0] == "closedwon"
+    messy["conn"].rollback()
+    assert "fct_conversations" in messy["incremental"].stdout
+    # the second build ran the incremental branch: m3 started before its cut-off (m4 − 9 days) and
+    # was rewritten only because its attribution changed
+    assert "to_rebuild" in messy["compiled"]
+    assert second["m3"]["converted"] and second["m3"]["deal_id"] == "DY"
+    assert second["m3"]["order_value_usd"] == 80.0
+    assert {c: r["deal_id"] for c, r in second.items()} == {"m1": None, "m2": "DZ", "m3": "DY", "m4": None}
+    # nothing else moved, and the deal without a conversation (DX) and the late DZ2 stay uncredited
+    for c in ("m1", "m2", "m4"):
+        assert second[c] == messy["first"][c]
+
+
+def test_incremental_equals_full_refresh(messy):
+    conn, dbt = messy["conn"], messy["dbt"]
+    dbt("build", "--select", "fct_conversations", "--full-refresh")
+    assert fct(conn) == messy["second"]
+
+
+@pytest.mark.parametrize(
+    ("model", "credits"),
+    [
+        # DZ's window holds m1 and m2; DY's holds m3 only
+        ("linear", {"m1": (0.5, 60.0), "m2": (0.5, 60.0), "m3": (1.0, 80.0), "m4": (0.0, None)}),
+        ("first_touch", {"m1": (1.0, 120.0), "m2": (0.0, None), "m3": (1.0, 80.0), "m4": (0.0, None)}),
+        ("last_touch", {"m1": (0.0, None), "m2": (1.0, 120.0), "m3": (1.0, 80.0), "m4": (0.0, None)}),
+    ],
+)
+def test_attribution_models_share_credit(messy, model, credits):
+    conn, dbt = messy["conn"], messy["dbt"]
+    dbt("build", "--select", "int_conversations__outcomes", "fct_conversations", "--full-refresh",
+        dbt_vars={"attribution_model": model})
+    rows = fct(conn)
+    assert {c: (r["conversion_credit"], r["attributed_order_value"]) for c, r in rows.items()} == credits
+    # converted stays last touch under every model, and no deal is credited more than once in total
+    assert {c: r["deal_id"] for c, r in rows.items()} == {"m1": None, "m2": "DZ", "m3": "DY", "m4": None}
+    assert sum(r["conversion_credit"] for r in rows.values()) == 2.0
+
+
+def test_unknown_attribution_model_is_a_clear_error(messy):
+    result = messy["dbt"]("build", "--select", "int_conversations__outcomes",
+                          dbt_vars={"attribution_model": "time_decay"}, check=False)
+    assert result.returncode != 0
+    assert "attribution_model must be last_touch, first_touch or linear" in result.stdout

@@ -82,3 +82,7 @@ def token(
 
 if __name__ == "__main__":
     app()
+
+from outcomelens.cli_alerts import app as _alerts_app  # noqa: E402
+
+app.add_typer(_alerts_app, name="alerts")

@@ -53,7 +53,7 @@ class StatsforecastAutoArima(Forecaster):
 
         pct = round(level * 100)
         out = AutoARIMA(season_length=max(season_length, 1)).forecast(y=np.asarray(y, float), h=h, level=[pct])
-        return Forecast(out["mean"], out[f"lo-{pct}"], out[f"hi-{pct}"])
+        return Forecast(*(np.asarray(out[k], float) for k in ("mean", f"lo-{pct}", f"hi-{pct}")))
 
 
 class SeasonalNaive(Forecaster):

@@ -76,7 +76,9 @@ def write_forecasts(conn, rows: list[dict]) -> None:
 
 def read_forecasts(conn) -> pd.DataFrame:
     ensure_tables(conn)
-    return pd.read_sql_query(f"select * from {SCHEMA}.forecasts where is_holdout", conn)
+    with conn.cursor() as cur:
+        cur.execute(f"select * from {SCHEMA}.forecasts where is_holdout")
+        return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
 
 
 def write_anomalies(conn, anomalies: list[dict]) -> int:

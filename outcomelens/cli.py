@@ -79,10 +79,9 @@ def token(
         raise typer.BadParameter(f"unknown role {role!r}; expected one of {', '.join(ROLES)}", param_hint="--role")
     typer.echo(mint_token(role, cube_api_secret(), ttl_s=ttl))
 
+app.add_typer(__import__("outcomelens.cli_alerts").cli_alerts.app, name="alerts")
+
 
 if __name__ == "__main__":
     app()
 
-from outcomelens.cli_alerts import app as _alerts_app  # noqa: E402
-
-app.add_typer(_alerts_app, name="alerts")

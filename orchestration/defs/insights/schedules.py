@@ -23,7 +23,7 @@ def anomaly_check_after_micro_batch(context: dg.SensorEvaluationContext, asset_e
     from analytics.config import load_anomaly_config
 
     yield dg.RunRequest(
-        run_key=f"{asset_event.run_id}:{asset_event.storage_id}",
+        run_key=f"{asset_event.run_id}:{asset_event.timestamp}",
         run_config={"ops": {"insights__anomalies": {"config": {"last_days": load_anomaly_config().check_last_days}}}},
         tags={CHECK_LAST_DAYS_TAG: "micro_batch"},
     )

@@ -136,7 +136,7 @@ def test_sensor_runs_an_anomaly_check_after_each_mart_materialization(stack_env)
         assert request.run_config["ops"]["insights__anomalies"]["config"]["last_days"] == last_days
         # the cursor moved past that materialization: nothing new, no second check
         again = dg.build_sensor_context(instance=instance, definitions=defs, cursor=context.cursor)
-        assert list(anomaly_check_after_micro_batch(again)) == []
+        assert [r for r in anomaly_check_after_micro_batch(again) if isinstance(r, dg.RunRequest)] == []
 
         job = defs.resolve_job_def("insights_anomaly_check")
         result = job.execute_in_process(instance=instance, run_config=request.run_config)

@@ -143,11 +143,11 @@ def test_sensor_runs_an_anomaly_check_after_each_mart_materialization(stack_env)
         assert result.success
         event = instance.get_latest_materialization_event(dg.AssetKey(["insights", "anomalies"]))
         assert event.run_id == result.run_id
-    with stack["wh"].connect() as conn, conn.cursor() as cur:
+    with stack_env["wh"].connect() as conn, conn.cursor() as cur:
         cur.execute("select * from insights.anomalies")
         assert {d.name for d in cur.description} == CONTRACT_ANOMALIES
         stored = {r[0] for r in cur.fetchall()}
-    expected = detect(stack["parts"], load_anomaly_config(), last_days=last_days)
+    expected = detect(stack_env["parts"], load_anomaly_config(), last_days=last_days)
     assert stored == {a["anomaly_id"] for a in expected}
 
 

@@ -143,7 +143,7 @@ def contributors(parts: pd.DataFrame, mr: MetricRules, s: Series, day: pd.Timest
             found.append({
                 "dimension": dim, "value": str(value), "observed": observed, "expected": expected,
                 "contribution": contribution, "share": contribution / change if change else 0.0,
-                "_score": contribution * relative * (1 if change >= 0 else 1),
+                "_score": contribution * relative,
             })
     # Only slices moving the way the segment moved explain it; score is positive for those.
     ranked = sorted((c for c in found if c["share"] > 0 and c["_score"] > 0), key=lambda c: -c["_score"])

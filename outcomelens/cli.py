@@ -82,13 +82,13 @@ def token(
     typer.echo(mint_token(role, cube_api_secret(), ttl_s=ttl))
 
 
-from outcomelens import cli_ingest, cli_keys  # noqa: E402
+# Command groups live in their own modules; each registers here with one line.
+from outcomelens import cli_alerts, cli_docs, cli_ingest, cli_keys  # noqa: E402
 
 app.add_typer(cli_ingest.app, name="ingest")
 app.add_typer(cli_keys.app, name="keys")
-from outcomelens.cli_docs import app as docs_app  # noqa: E402
-
-app.add_typer(docs_app, name="docs")
+app.add_typer(cli_docs.app, name="docs")
+app.add_typer(cli_alerts.app, name="alerts")
 
 if __name__ == "__main__":
     app()

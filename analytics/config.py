@@ -1,0 +1,164 @@
+"""Readable YAML settings for forecasts, anomaly rules and alert channels, checked on load.
+
+A wrong setting fails with the file and the field named, before any model runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONFIG_DIR = Path(__file__).parent / "config"
+DIMENSIONS = ("experiment_id", "variant", "prompt_version", "llm_model", "intent", "capability", "action")
+FORECAST_MODELS = ("auto_arima", "statsforecast_autoarima", "seasonal_naive")
+RULES = ("relative_change", "forecast_interval", "robust_zscore")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    numerator: str
+    denominator: str | None = None
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.denominator is not None
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    metrics: tuple[Metric, ...]
+    segment_dimensions: tuple[str, ...]
+    model: str = "statsforecast_autoarima"
+    horizon_days: int = 14
+    holdout_days: int = 14
+    season_length: int = 7
+    interval_level: float = 0.95
+    min_history_days: int = 35
+    exclude_last_days: int = 0
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.params.get(key, default)
+
+
+@dataclass(frozen=True)
+class MetricRules:
+    metric: Metric
+    min_volume: int
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class AnomalyConfig:
+    metrics: tuple[MetricRules, ...]
+    segment_dimensions: tuple[str, ...]
+    contribution_dimensions: tuple[str, ...]
+    check_last_days: int = 7
+
+
+def _load(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _dimensions(path: Path, data: dict, key: str) -> tuple[str, ...]:
+    dims = tuple(data.get(key) or ())
+    for d in dims:
+        if d not in DIMENSIONS:
+            raise ConfigError(f"{path}: {key}: unknown dimension {d!r}; expected one of {', '.join(DIMENSIONS)}")
+    return dims
+
+
+def _metric(path: Path, name: str, spec: Any) -> Metric:
+    if not isinstance(spec, dict) or "numerator" not in spec:
+        raise ConfigError(f"{path}: metrics.{name}.numerator is required")
+    unknown = set(spec) - {"numerator", "denominator", "min_volume", "rules"}
+    if unknown:
+        raise ConfigError(f"{path}: metrics.{name}: unknown field(s) {', '.join(sorted(unknown))}")
+    return Metric(name, str(spec["numerator"]), spec.get("denominator"))
+
+
+def _positive_int(path: Path, where: str, value: Any) -> int:
+    if not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{path}: {where} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def load_forecast_config(path: Path | None = None) -> ForecastConfig:
+    path = Path(path or CONFIG_DIR / "forecasts.yaml")
+    data = _load(path)
+    metrics = tuple(_metric(path, n, s) for n, s in (data.get("metrics") or {}).items())
+    if not metrics:
+        raise ConfigError(f"{path}: metrics: at least one metric is required")
+    model = data.get("model", "statsforecast_autoarima")
+    if model not in FORECAST_MODELS:
+        raise ConfigError(f"{path}: model must be one of {', '.join(FORECAST_MODELS)}, got {model!r}")
+    level = data.get("interval_level", 0.95)
+    if not isinstance(level, float) or not 0.5 <= level < 1:
+        raise ConfigError(f"{path}: interval_level must be a number in [0.5, 1), got {level!r}")
+    ints = {
+        k: _positive_int(path, k, data[k])
+        for k in ("horizon_days", "holdout_days", "season_length", "min_history_days", "exclude_last_days")
+        if k in data
+    }
+    return ForecastConfig(
+        metrics=metrics, segment_dimensions=_dimensions(path, data, "segment_dimensions"),
+        model=model, interval_level=level, **ints,
+    )
+
+
+def load_anomaly_config(path: Path | None = None) -> AnomalyConfig:
+    path = Path(path or CONFIG_DIR / "anomaly_rules.yaml")
+    data = _load(path)
+    metrics = []
+    for name, spec in (data.get("metrics") or {}).items():
+        metric = _metric(path, name, spec)
+        rules = []
+        for i, r in enumerate(spec.get("rules") or []):
+            if not isinstance(r, dict) or r.get("rule") not in RULES:
+                raise ConfigError(f"{path}: metrics.{name}.rules[{i}].rule must be one of {', '.join(RULES)}")
+            rules.append(Rule(r["rule"], {k: v for k, v in r.items() if k != "rule"}))
+        if not rules:
+            raise ConfigError(f"{path}: metrics.{name}.rules: at least one rule is required")
+        min_volume = _positive_int(path, f"metrics.{name}.min_volume", spec.get("min_volume", 0))
+        metrics.append(MetricRules(metric, min_volume, tuple(rules)))
+    if not metrics:
+        raise ConfigError(f"{path}: metrics: at least one metric is required")
+    return AnomalyConfig(
+        metrics=tuple(metrics),
+        segment_dimensions=_dimensions(path, data, "segment_dimensions"),
+        contribution_dimensions=_dimensions(path, data, "contribution_dimensions"),
+        check_last_days=_positive_int(path, "check_last_days", data.get("check_last_days", 7)),
+    )
+
+
+def load_alert_channels(path: Path | None = None) -> dict:
+    path = Path(path or CONFIG_DIR / "alert_channels.yaml")
+    data = _load(path)
+    for i, hook in enumerate(data.get("webhooks") or []):
+        for key in ("name", "url"):
+            if not hook.get(key):
+                raise ConfigError(f"{path}: webhooks[{i}].{key} is required")
+        if hook.get("format", "json") not in ("json", "slack"):
+            raise ConfigError(f"{path}: webhooks[{i}].format must be json or slack")
+        if "secret" in hook:
+            raise ConfigError(f"{path}: webhooks[{i}].secret: name an environment variable with secret_env instead")
+    return data

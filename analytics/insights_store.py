@@ -1,0 +1,113 @@
+"""insights.forecasts and insights.anomalies (docs/contracts.md), and the mart they are computed from."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from psycopg2.extras import execute_values
+
+from analytics import alert_log
+from analytics.anomalies import alert_title, dedup_key, jsonable
+from analytics.config import DIMENSIONS
+
+SCHEMA = "insights"
+MART = "marts.fct_attribution_daily"
+
+FORECAST_COLUMNS = (
+    "metric_name", "segment_dimension", "segment_value", "date_day", "model", "yhat", "yhat_lower",
+    "yhat_upper", "interval_level", "is_holdout", "observed", "generated_at",
+)
+ANOMALY_COLUMNS = (
+    "anomaly_id", "detected_at", "metric_name", "segment_dimension", "segment_value", "date_day", "observed",
+    "expected", "lower", "upper", "rule", "severity", "volume", "contributors", "top_contributor_dimension",
+    "top_contributor_value",
+)
+
+_DDL = f"""
+create schema if not exists {SCHEMA};
+create table if not exists {SCHEMA}.forecasts (
+    metric_name text not null, segment_dimension text not null, segment_value text not null,
+    date_day date not null, model text not null, yhat double precision, yhat_lower double precision,
+    yhat_upper double precision, interval_level double precision not null, is_holdout boolean not null,
+    observed double precision, generated_at timestamptz not null,
+    primary key (metric_name, segment_dimension, segment_value, date_day, model)
+);
+create table if not exists {SCHEMA}.anomalies (
+    anomaly_id text primary key, detected_at timestamptz not null, metric_name text not null,
+    segment_dimension text not null, segment_value text not null, date_day date not null,
+    observed double precision, expected double precision, lower double precision, upper double precision,
+    rule text not null, severity text not null, volume bigint, contributors jsonb not null,
+    top_contributor_dimension text, top_contributor_value text
+);
+"""
+
+
+def ensure_tables(conn) -> None:
+    with conn.cursor() as cur:
+        cur.execute(_DDL)
+
+
+def read_parts(conn, columns: set[str]) -> pd.DataFrame:
+    """The mart's dimensions and the additive columns the configured metrics need."""
+    additive = sorted(columns | {"conversations"})
+    sql = (
+        f"select date_day, {', '.join(DIMENSIONS)}, "
+        + ", ".join(f"sum({c})::double precision as {c}" for c in additive)
+        + f" from {MART} group by date_day, {', '.join(DIMENSIONS)}"
+    )
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        frame = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+    frame["date_day"] = pd.to_datetime(frame["date_day"])
+    return frame
+
+
+def write_forecasts(conn, rows: list[dict]) -> None:
+    """Replace the whole table in one transaction: readers never see half a run."""
+    ensure_tables(conn)
+    with conn.cursor() as cur:
+        cur.execute(f"delete from {SCHEMA}.forecasts")
+        execute_values(
+            cur, f"insert into {SCHEMA}.forecasts ({', '.join(FORECAST_COLUMNS)}) values %s",
+            [tuple(r[c] for c in FORECAST_COLUMNS) for r in rows],
+        )
+
+
+def read_forecasts(conn) -> pd.DataFrame:
+    ensure_tables(conn)
+    with conn.cursor() as cur:
+        cur.execute(f"select * from {SCHEMA}.forecasts where is_holdout")
+        return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+
+
+def write_anomalies(conn, anomalies: list[dict]) -> int:
+    """Upsert by anomaly_id (stable per metric, segment, day and rule): re-checking a day never
+    duplicates it; the first detection time is kept."""
+    ensure_tables(conn)
+    rows = [
+        tuple(json.dumps(jsonable(a["contributors"])) if c == "contributors" else a[c] for c in ANOMALY_COLUMNS)
+        for a in anomalies
+    ]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in ANOMALY_COLUMNS if c not in ("anomaly_id", "detected_at"))
+    with conn.cursor() as cur:
+        execute_values(
+            cur,
+            f"insert into {SCHEMA}.anomalies ({', '.join(ANOMALY_COLUMNS)}) values %s "
+            f"on conflict (anomaly_id) do update set {updates}",
+            rows,
+        ) if rows else None
+    return len(rows)
+
+
+def record_anomaly_alerts(conn, anomalies: list[dict]) -> list[str]:
+    """Each anomaly becomes one ops.alerts record (once per day, however often it is re-checked)."""
+    ids = []
+    for a in anomalies:
+        alert_id = alert_log.record_alert(
+            conn, source="anomaly", dedup_key=dedup_key(a), severity=a["severity"], title=alert_title(a),
+            payload=jsonable(a), occurrence=str(a["date_day"]),
+        )
+        if alert_id:
+            ids.append(alert_id)
+    return ids

@@ -1,0 +1,131 @@
+"""pmdarima auto_arima against statsforecast AutoARIMA (and seasonal naive) on the demo's conversion-rate
+series and on the NAB series: holdout MAE and MASE, and the time to forecast 200 series.
+
+    .venv/bin/python benchmarks/forecast_benchmark.py [--size 1000000] [--pmdarima-timed 20]
+
+Results are written down in benchmarks/forecast_benchmark.md. The 200-series timing runs every series
+through statsforecast and `--pmdarima-timed` of them through pmdarima (extrapolated to 200, said so in the
+output), because pmdarima alone would take most of an hour on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analytics.config import Metric
+from analytics.demo_daily import daily_parts
+from analytics.forecast import PmdarimaAutoArima, SeasonalNaive, StatsforecastAutoArima, mae, mase
+from analytics.series import all_series
+from ingestion.demo.generate import generate
+
+print = functools.partial(print, flush=True)  # noqa: A001 - progress shows while it runs
+
+MODELS = (PmdarimaAutoArima(), StatsforecastAutoArima(), SeasonalNaive())
+CONVERSION = Metric("conversion_rate", "conversions", "conversations")
+
+
+def evaluate(series: list[tuple[str, np.ndarray]], h: int, m: int, pmdarima_limit: int | None = None) -> pd.DataFrame:
+    rows = []
+    for k, (name, y) in enumerate(series):
+        train, test = y[:-h], y[-h:]
+        for model in MODELS:
+            if model.name == "auto_arima" and pmdarima_limit is not None and k >= pmdarima_limit:
+                continue
+            started = time.perf_counter()
+            fc = model.forecast(train, h, m, 0.95)
+            rows.append({"series": name, "model": model.name, "mae": mae(test, fc.mean),
+                         "mase": mase(test, fc.mean, train, m), "seconds": time.perf_counter() - started})
+    return pd.DataFrame(rows)
+
+
+def demo_series(size: int, seed: int) -> tuple[list[tuple[str, np.ndarray]], pd.DataFrame, dict]:
+    out = Path(tempfile.mkdtemp(prefix="forecast_bench_"))
+    truth = generate(out, conversations=size, seed=seed)
+    parts = daily_parts(out)
+    first_bad = np.datetime64(truth["planted_effects"]["bad_release"]["start_date"])
+    found = []
+    for s in all_series(parts, [CONVERSION], ("intent", "llm_model", "prompt_version")):
+        cut = int(np.searchsorted(s.days.values, first_bad))  # the holdout ends before the planted release
+        found.append((f"{s.segment_dimension}={s.segment_value}", s.values[:cut]))
+    return found, parts, truth
+
+
+def nab_series(nab: Path, days: int = 10) -> list[tuple[str, np.ndarray]]:
+    found = []
+    for path in sorted((nab / "data").glob("*/*.csv")):
+        frame = pd.read_csv(path, parse_dates=["timestamp"]).set_index("timestamp")
+        hourly = frame["value"].resample("1h").mean().interpolate()
+        found.append((path.stem, hourly.to_numpy()[-days * 24:]))
+    return found
+
+
+def two_hundred_series(parts: pd.DataFrame) -> list[np.ndarray]:
+    """200 conversion-rate series of 90 days: every intent × model × prompt version slice, several windows."""
+    combos = parts.groupby(["intent", "llm_model", "prompt_version"])
+    daily = []
+    for _, g in combos:
+        d = g.groupby("date_day")[["conversions", "conversations"]].sum()
+        daily.append((d["conversions"] / d["conversations"]).to_numpy())
+    out = []
+    offset = 0
+    while len(out) < 200:
+        for y in daily:
+            if len(out) < 200 and offset + 90 <= len(y):
+                out.append(y[offset: offset + 90])
+        offset += 15
+    return out
+
+
+def summarise(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.groupby("model").agg(mae=("mae", "mean"), mase=("mase", "mean"), seconds=("seconds", "mean"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--nab", type=Path, default=Path("/work/shared/data/nab"))
+    parser.add_argument("--pmdarima-timed", type=int, default=10)
+    parser.add_argument("--pmdarima-nab", type=int, default=2, help="NAB files also run through pmdarima (season 24 is slow)")
+    args = parser.parse_args()
+
+    StatsforecastAutoArima().forecast(np.random.default_rng(0).normal(size=60), 7, 7, 0.95)  # numba JIT, once
+
+    demo, parts, _ = demo_series(args.size, args.seed)
+    d = evaluate(demo, 14, 7)
+    print(f"Demo ({args.size:,} conversations, seed {args.seed}): conversion rate, {len(demo)} series, "
+          "14-day holdout ending the day before the planted release, season 7")
+    print(summarise(d).to_string(float_format=lambda v: f"{v:.4f}"))
+    naive = d[d.model == "seasonal_naive"].set_index("series")["mae"]
+    for model in ("auto_arima", "statsforecast_autoarima"):
+        ratio = d[d.model == model]["mae"].mean() / naive.mean()
+        print(f"  {model}: mean MAE / seasonal naive mean MAE = {ratio:.3f}")
+
+    n = evaluate(nab_series(args.nab), 24, 24, pmdarima_limit=args.pmdarima_nab)
+    print(f"\nNAB (8 files, hourly means of the last 10 days, 24-hour holdout, season 24; "
+          f"pmdarima on the first {args.pmdarima_nab} files only)")
+    print(summarise(n).to_string(float_format=lambda v: f"{v:.4f}"))
+    print(n.pivot(index="series", columns="model", values="mase").to_string(float_format=lambda v: f"{v:.3f}"))
+
+    batch = two_hundred_series(parts)
+    started = time.perf_counter()
+    for y in batch:
+        StatsforecastAutoArima().forecast(y, 14, 7, 0.95)
+    sf = time.perf_counter() - started
+    started = time.perf_counter()
+    for y in batch[: args.pmdarima_timed]:
+        PmdarimaAutoArima().forecast(y, 14, 7, 0.95)
+    pm = (time.perf_counter() - started) / args.pmdarima_timed
+    print(f"\n200 series × 90 days, horizon 14: statsforecast AutoARIMA {sf:.1f} s ({sf / 200:.2f} s/series); "
+          f"pmdarima auto_arima {pm:.2f} s/series over {args.pmdarima_timed} series → ≈{pm * 200:.0f} s for 200")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""Forecasts, anomalies and alert delivery through the real parts: demo data loaded by dlt, marts built
+by dbt, the insights assets materialized by Dagster on an embedded Postgres, the anomaly sensor
+evaluated against the recorded materialization, and alerts delivered to a local HTTP receiver."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from analytics import alert_delivery, alert_log, insights_store
+from analytics.anomalies import detect
+from analytics.config import AnomalyConfig, Metric, MetricRules, Rule, load_anomaly_config, load_forecast_config
+from analytics.demo_daily import daily_parts
+from outcomelens import cube_server, paths
+from outcomelens.warehouse import Warehouse
+
+SIZE = 20_000
+SEED = 5
+OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")
+CONTRACT_FORECASTS = {
+    "metric_name", "segment_dimension", "segment_value", "date_day", "model", "yhat", "yhat_lower", "yhat_upper",
+    "interval_level", "is_holdout", "observed", "generated_at",
+}
+CONTRACT_ANOMALIES = {
+    "anomaly_id", "detected_at", "metric_name", "segment_dimension", "segment_value", "date_day", "observed",
+    "expected", "lower", "upper", "rule", "severity", "volume", "contributors", "top_contributor_dimension",
+    "top_contributor_value",
+}
+# A demo of 20k conversations is too thin for the shipped rules (min volume 300/day); this one fires.
+LOW_VOLUME_RULES = AnomalyConfig(
+    (MetricRules(Metric("conversion_rate", "conversions", "conversations"), 20,
+                 (Rule("relative_change", {"baseline_days": 28, "max_drop": 0.3, "min_z": 2.0}),)),),
+    ("intent", "llm_model"), ("prompt_version", "llm_model", "intent", "capability", "action"),
+)
+LOAD = """
+import sys
+from ingestion.demo.generate import generate
+from outcomelens import paths, warehouse
+from outcomelens.pipeline import materialize_pipeline
+wh = warehouse.ensure_warehouse(); wh.export_env()
+generate(paths.subdir("landing"), conversations=int(sys.argv[1]), seed=int(sys.argv[2]))
+materialize_pipeline()
+"""
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("insights")
+    env = {**os.environ, "OUTCOMELENS_DATA_DIR": str(data_dir)}
+    env.pop("OUTCOMELENS_WAREHOUSE_URL", None)
+    try:
+        done = subprocess.run([sys.executable, "-c", LOAD, str(SIZE), str(SEED)], env=env, capture_output=True,
+                              text=True, timeout=1200, cwd=paths.PROJECT_ROOT)
+        assert done.returncode == 0, done.stderr[-4000:]
+        wh = Warehouse(host=str(data_dir / "pg"), port=5432, user="postgres", password="", database="outcomelens")
+        with wh.connect() as conn:
+            parts = insights_store.read_parts(conn, {"conversions"})
+        yield {"dir": data_dir, "env": env, "wh": wh, "parts": parts}
+    finally:
+        subprocess.run([OUTCOMELENS, "down"], env=env, check=False, capture_output=True)
+
+
+@pytest.fixture
+def stack_env(stack, monkeypatch):
+    """This process pointed at the test's data dir; the warehouse resource exports more variables, so
+    the whole environment is restored afterwards."""
+    saved = dict(os.environ)
+    monkeypatch.setenv("OUTCOMELENS_DATA_DIR", str(stack["dir"]))
+    monkeypatch.delenv("OUTCOMELENS_WAREHOUSE_URL", raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(stack["dir"] / "dagster_home"))
+    yield stack
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_mart_parts_equal_attribution_from_the_parquet_files(stack):
+    keys = ["date_day", "experiment_id", "variant", "prompt_version", "llm_model", "intent", "capability", "action"]
+    mart = stack["parts"].assign(date_day=lambda f: f["date_day"].astype("datetime64[ns]")).groupby(keys)[["conversations", "conversions"]].sum()
+    parquet = daily_parts(stack["dir"] / "landing")
+    parquet = parquet.assign(date_day=parquet["date_day"].astype("datetime64[ns]")).groupby(keys)[["conversations", "conversions"]].sum()
+    assert mart["conversations"].sum() == SIZE
+    pd.testing.assert_frame_equal(mart.astype("int64"), parquet.astype("int64"))
+
+
+def test_forecasts_table_follows_the_contract(stack):
+    config = load_forecast_config()
+    with stack["wh"].connect() as conn, conn.cursor() as cur:
+        cur.execute("select * from insights.forecasts")
+        cols = [d.name for d in cur.description]
+        rows = pd.DataFrame(cur.fetchall(), columns=cols)
+        cur.execute("""select date_day, sum(conversions)::float / sum(conversations) from marts.fct_attribution_daily
+                       where intent = 'checkout_help' group by 1""")
+        checkout_rate = dict(cur.fetchall())
+    assert set(cols) == CONTRACT_FORECASTS
+    assert set(rows["model"]) == {config.model} and set(rows["interval_level"]) == {0.95}
+    per_series = rows.groupby(["metric_name", "segment_dimension", "segment_value", "is_holdout"]).size()
+    assert set(per_series) == {config.horizon_days}  # holdout_days == horizon_days == 14
+    intents = rows[(rows["segment_dimension"] == "intent")]["segment_value"].unique()
+    assert sorted(intents) == sorted(stack["parts"]["intent"].unique())
+    assert (rows["yhat_lower"] <= rows["yhat"]).all() and (rows["yhat"] <= rows["yhat_upper"]).all()
+    hold = rows[rows["is_holdout"] & (rows["metric_name"] == "conversion_rate") & (rows["segment_value"] == "checkout_help")]
+    for day, observed in zip(hold["date_day"], hold["observed"]):
+        assert observed == pytest.approx(checkout_rate[day])
+    assert rows[~rows["is_holdout"]]["observed"].isna().all()
+    assert rows[~rows["is_holdout"]]["date_day"].min() > max(checkout_rate)
+
+
+def test_detection_on_the_marts_equals_detection_on_the_parquet(stack):
+    on_marts = detect(stack["parts"], LOW_VOLUME_RULES)
+    on_parquet = detect(daily_parts(stack["dir"] / "landing"), LOW_VOLUME_RULES)
+    assert on_marts, "the low-volume rules should fire somewhere on 180 days"
+    key = lambda a: (a["anomaly_id"], round(a["observed"], 12), round(a["expected"], 12), a["top_contributor_value"])  # noqa: E731
+    assert sorted(map(key, on_marts)) == sorted(map(key, on_parquet))
+
+
+def test_sensor_runs_an_anomaly_check_after_each_mart_materialization(stack_env):
+    from orchestration.definitions import defs
+    from orchestration.defs.insights.schedules import anomaly_check_after_micro_batch
+
+    with dg.DagsterInstance.get() as instance:
+        context = dg.build_sensor_context(instance=instance, definitions=defs)
+        requests = list(anomaly_check_after_micro_batch(context))
+        assert len(requests) == 1
+        request = requests[0]
+        last_days = load_anomaly_config().check_last_days
+        assert request.run_config["ops"]["insights__anomalies"]["config"]["last_days"] == last_days
+        # the cursor moved past that materialization: nothing new, no second check
+        again = dg.build_sensor_context(instance=instance, definitions=defs, cursor=context.cursor)
+        assert [r for r in anomaly_check_after_micro_batch(again) if isinstance(r, dg.RunRequest)] == []
+
+        job = defs.resolve_job_def("insights_anomaly_check")
+        result = job.execute_in_process(instance=instance, run_config=request.run_config)
+        assert result.success
+        event = instance.get_latest_materialization_event(dg.AssetKey(["insights", "anomalies"]))
+        assert event.run_id == result.run_id
+    with stack_env["wh"].connect() as conn, conn.cursor() as cur:
+        cur.execute("select * from insights.anomalies")
+        assert {d.name for d in cur.description} == CONTRACT_ANOMALIES
+        stored = {r[0] for r in cur.fetchall()}
+    expected = detect(stack_env["parts"], load_anomaly_config(), last_days=last_days)
+    assert stored == {a["anomaly_id"] for a in expected}
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: list = []
+    fail_first: dict = {}
+
+    def do_POST(self):  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.fail_first.get(self.path, 0) > 0:
+            self.fail_first[self.path] -= 1
+            self.send_response(503)
+            self.end_headers()
+            return
+        self.received.append((self.path, dict(self.headers), body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    _Receiver.received, _Receiver.fail_first = [], {"/flaky": 1}
+    server = ThreadingHTTPServer(("127.0.0.1", cube_server.free_port()), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_alerts_reach_a_local_receiver_signed_once_per_cooldown(stack_env, receiver):
+    secret = "whsec-test-9f8e7d6c5b4a"
+    anomalies = detect(stack_env["parts"], LOW_VOLUME_RULES)
+    first_day = min(a["date_day"] for a in anomalies)
+    todays = [a for a in anomalies if a["date_day"] == first_day]
+    with stack_env["wh"].connect() as conn:
+        alert_ids = insights_store.record_anomaly_alerts(conn, todays)
+        dq = alert_log.record_alert(conn, source="data_quality", dedup_key="gx|raw.llm_calls|not_null_event_id",
+                                    severity="critical", title="raw.llm_calls: event_id has nulls",
+                                    payload={"check": "not_null_event_id"}, occurrence="run-1")
+        conn.commit()
+        alert_delivery.add_webhook(conn, "local-json", receiver + "/hook", "json", secret)
+        alert_delivery.add_webhook(conn, "local-slack", receiver + "/slack", "slack")
+        alert_delivery.add_webhook(conn, "flaky", receiver + "/flaky", "json", secret)
+        conn.commit()
+        settings = alert_delivery.DeliverySettings(cooldown=timedelta(hours=1), backoff_s=0.01)
+        waits = []
+        counts = alert_delivery.deliver(conn, alert_delivery.stored_channels(conn), settings, sleep=waits.append)
+        n = len(alert_ids) + 1
+        warning_or_worse = n  # both rules' severities are warning or critical
+        assert counts == {"delivered": 3 * warning_or_worse, "failed": 0, "suppressed": 0}
+        assert waits == [0.01]  # one retry, after the flaky receiver's 503
+
+        hooks = [(h, b) for p, h, b in _Receiver.received if p == "/hook"]
+        assert len(hooks) == n
+        sent = {json.loads(b)["alert_id"]: json.loads(b) for _, b in hooks}
+        assert set(sent) == set(alert_ids) | {dq}
+        assert {p["source"] for p in sent.values()} == {"anomaly", "data_quality"}
+        for headers, body in hooks:
+            assert alert_delivery.verify_signature(secret, headers, body)
+            assert not alert_delivery.verify_signature("wrong-secret", headers, body)
+            assert not alert_delivery.verify_signature(secret, headers, body + b" ")
+        anomaly_alert = next(p for p in sent.values() if p["source"] == "anomaly")
+        assert anomaly_alert["payload"]["contributors"] and anomaly_alert["payload"]["rule"] == "relative_change"
+        slack = [json.loads(b) for p, _, b in _Receiver.received if p == "/slack"]
+        assert len(slack) == n and all(m["text"] and m["blocks"][0]["type"] == "section" for m in slack)
+
+        # the same anomaly again, and the same (metric, segment, rule) on the next day: nothing is sent
+        before = len(_Receiver.received)
+        insights_store.record_anomaly_alerts(conn, todays)
+        later = [{**a, "date_day": a["date_day"] + timedelta(days=1)} for a in todays]
+        new_ids = insights_store.record_anomaly_alerts(conn, later)
+        conn.commit()
+        assert len(new_ids) == len(todays)
+        counts = alert_delivery.deliver(conn, alert_delivery.stored_channels(conn), settings, sleep=waits.append)
+        assert counts == {"delivered": 0, "failed": 0, "suppressed": 3 * len(todays)}
+        assert len(_Receiver.received) == before
+
+        with conn.cursor() as cur:
+            cur.execute("select channel, attempt, status, http_status from ops.alert_deliveries where channel = 'flaky' order by delivered_at, attempt")
+            flaky = cur.fetchall()
+            cur.execute("select coalesce(string_agg(coalesce(error, ''), ' '), '') from ops.alert_deliveries")
+            errors = cur.fetchone()[0]
+            cur.execute("select url_encrypted || coalesce(secret_encrypted, '') from ops.alert_webhooks")
+            stored = " ".join(r[0] for r in cur.fetchall())
+        assert flaky[:2] == [("flaky", 1, "retrying", 503), ("flaky", 2, "delivered", 200)]
+        assert secret not in errors and secret not in stored and "/hook" not in stored
+        listed = json.dumps(alert_delivery.list_webhooks(conn, {"webhooks": []}))
+        assert secret not in listed and "/hook" not in listed and "set" in listed
+
+    cli = subprocess.run([OUTCOMELENS, "alerts", "webhooks", "list"], env=stack_env["env"], capture_output=True, text=True)
+    assert cli.returncode == 0 and "local-json" in cli.stdout and secret not in cli.stdout + cli.stderr

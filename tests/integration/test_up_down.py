@@ -27,7 +27,8 @@ def stack(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("up")
     env = {**os.environ, "OUTCOMELENS_DATA_DIR": str(data_dir), "CUBEJS_API_SECRET": SECRET}
     env.pop("OUTCOMELENS_WAREHOUSE_URL", None)
-    ports = {"cube": cube_server.free_port(), "dagster": cube_server.free_port()}
+    ports = {"cube": cube_server.free_port(), "dagster": cube_server.free_port(), "collector": cube_server.free_port()}
+    env["OUTCOMELENS_COLLECTOR_PORT"] = str(ports["collector"])
     up = subprocess.run(
         [OUTCOMELENS, "up", "--cube-port", str(ports["cube"]), "--dagster-port", str(ports["dagster"])],
         env=env, capture_output=True, text=True, timeout=300,
@@ -43,6 +44,7 @@ def test_up_prints_urls(stack):
     _, _, ports, out = stack
     assert f"http://127.0.0.1:{ports['cube']}" in out
     assert f"http://127.0.0.1:{ports['dagster']}" in out
+    assert f"http://127.0.0.1:{ports['collector']}" in out
 
 
 def test_dagster_ui_lists_dlt_dbt_and_downstream_assets(stack):
@@ -75,9 +77,9 @@ def test_cube_requires_a_token(stack):
 def test_status_then_down_stops_everything(stack):
     env, data_dir, ports, _ = stack
     status = subprocess.run([OUTCOMELENS, "status"], env=env, capture_output=True, text=True, timeout=60)
-    assert status.stdout.count("running") >= 3, status.stdout  # warehouse, dagster, cube
+    assert status.stdout.count("running") >= 5, status.stdout  # warehouse, dagster, cube, collector, loader
     pids = _pids(data_dir)
-    assert set(pids) == {"dagster", "cube"}
+    assert set(pids) == {"dagster", "cube", "collector", "loader"}
     down = subprocess.run([OUTCOMELENS, "down"], env=env, capture_output=True, text=True, timeout=120)
     assert down.returncode == 0, down.stderr
     for name, pid in pids.items():

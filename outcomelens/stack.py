@@ -26,6 +26,10 @@ def cube_url(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
 
+class StackError(RuntimeError):
+    pass
+
+
 def cube_server_for(wh: warehouse.Warehouse, port: int) -> cube_server.CubeServer:
     return cube_server.CubeServer(
         warehouse=wh, api_secret=cube_api_secret(), log_path=paths.logs_dir() / f"{CUBE}.log", port=port
@@ -85,7 +89,7 @@ def start_ingestion(console: Console, wh: warehouse.Warehouse) -> None:
     if not processes.running(COLLECTOR):
         port = int(os.environ.get(COLLECTOR_PORT_ENV, DEFAULT_COLLECTOR_PORT))
         if not cube_server.port_is_free(port):
-            raise cube_server.CubeServerError(f"port 127.0.0.1:{port} is taken: set {COLLECTOR_PORT_ENV}")
+            raise StackError(f"port 127.0.0.1:{port} is taken: set {COLLECTOR_PORT_ENV}")
         processes.start_detached(COLLECTOR, [cli, "ingest", "serve", "--port", str(port)], env=env, cwd=paths.PROJECT_ROOT)
         (paths.run_dir() / f"{COLLECTOR}.url").write_text(f"http://127.0.0.1:{port}")
     if not processes.running(LOADER):

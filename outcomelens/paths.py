@@ -44,4 +44,7 @@ def logs_dir() -> Path:
 
 
 def run_dir() -> Path:
-    return subdir("run")
+    path = subdir("run")
+    # Also the XDG runtime dir of the embedded Postgres helper, which insists on owner-only access.
+    path.chmod(0o700)
+    return path

@@ -103,6 +103,21 @@ def mase(actual, predicted, train, season_length: int) -> float:
     return mae(actual, predicted) / scale if scale > 0 else float("nan")
 
 
+def rolling_origin_mae(y, model: Forecaster, *, end: int, origins: int, step: int, horizon: int,
+                       season_length: int) -> np.ndarray:
+    """Holdout MAE of `model` from `origins` forecast origins `step` days apart: the i-th forecasts
+    y[end - i*step - horizon : end - i*step] from everything before it."""
+    y = np.asarray(y, float)
+    errors = []
+    for i in range(origins):
+        stop = end - i * step
+        if stop - horizon < 2 * season_length:
+            raise ValueError(f"origin {i} leaves {stop - horizon} days of history, fewer than two seasons")
+        fc = model.forecast(y[: stop - horizon], horizon, season_length, 0.95)
+        errors.append(mae(y[stop - horizon : stop], fc.mean))
+    return np.asarray(errors)
+
+
 def forecast_rows(series: Series, config: ForecastConfig, model: Forecaster, generated_at: datetime) -> list[dict]:
     """Rows for insights.forecasts: the holdout (fit before it, with the observed value) and the
     horizon beyond the last day (fit on everything)."""

@@ -1,7 +1,7 @@
 """pmdarima auto_arima against statsforecast AutoARIMA (and seasonal naive) on the demo's conversion-rate
 series and on the NAB series: holdout MAE and MASE, and the time to forecast 200 series.
 
-    .venv/bin/python benchmarks/forecast_benchmark.py [--size 1000000] [--pmdarima-timed 20]
+    .venv/bin/python benchmarks/forecast_benchmark.py [--size 1000000] [--pmdarima-timed 20] [--global-sizes 1000000 3850000]
 
 Results are written down in benchmarks/forecast_benchmark.md. The 200-series timing runs every series
 through statsforecast and `--pmdarima-timed` of them through pmdarima (extrapolated to 200, said so in the
@@ -21,9 +21,20 @@ import pandas as pd
 
 from analytics.config import Metric
 from analytics.demo_daily import daily_parts
-from analytics.forecast import PmdarimaAutoArima, SeasonalNaive, StatsforecastAutoArima, mae, mase
+from datetime import date
+
+from analytics.forecast import (
+    Forecast,
+    Forecaster,
+    PmdarimaAutoArima,
+    SeasonalNaive,
+    StatsforecastAutoArima,
+    mae,
+    mase,
+    rolling_origin_mae,
+)
 from analytics.series import all_series
-from ingestion.demo.generate import generate
+from ingestion.demo.generate import bad_release_days, daily_conversion, generate, plan
 
 print = functools.partial(print, flush=True)  # noqa: A001 - progress shows while it runs
 
@@ -55,6 +66,43 @@ def demo_series(size: int, seed: int) -> tuple[list[tuple[str, np.ndarray]], pd.
         cut = int(np.searchsorted(s.days.values, first_bad))  # the holdout ends before the planted release
         found.append((f"{s.segment_dimension}={s.segment_value}", s.values[:cut]))
     return found, parts, truth
+
+
+class Planted(Forecaster):
+    """The planted conversion probabilities of the forecast days: the floor no model can beat."""
+
+    name = "planted_probabilities"
+
+    def __init__(self, planted: np.ndarray):
+        self.planted = planted
+
+    def forecast(self, y, h, season_length, level):
+        mean = self.planted[len(y): len(y) + h]
+        return Forecast(mean, mean, mean)
+
+
+def global_conversion(size: int, seed: int, pmdarima: bool) -> None:
+    """The demo's conversion series over all conversations, 15 rolling origins a week apart, 14-day
+    horizons ending before the planted release (the windows of tests/unit/test_forecast.py)."""
+    daily = daily_conversion(plan(size, seed, 180, date(2026, 11, 1)))
+    y = np.array([d["conversions"] / d["conversations"] for d in daily])
+    models = [StatsforecastAutoArima(), SeasonalNaive(), Planted(np.array([d["expected_rate"] for d in daily]))]
+    if pmdarima:
+        models.insert(0, PmdarimaAutoArima())
+    windows = dict(end=bad_release_days(180)[0], origins=15, step=7, horizon=14, season_length=7)
+    errors = {}
+    for model in models:
+        started = time.perf_counter()
+        errors[model.name] = rolling_origin_mae(y, model, **windows)
+        errors[model.name + "_seconds"] = (time.perf_counter() - started) / windows["origins"]
+    naive = errors["seasonal_naive"].mean()
+    print(f"\nDemo conversion series, all conversations ({size:,} conversations, seed {seed}, "
+          f"{sum(d['conversations'] for d in daily) / 180:,.0f} a day): 15 origins × 14 days")
+    for model in models:
+        e = errors[model.name]
+        print(f"  {model.name:26s} MAE {e.mean():.5f}  / seasonal naive {e.mean() / naive:.3f}  "
+              f"(per origin {np.min(e / errors['seasonal_naive']):.2f}–{np.max(e / errors['seasonal_naive']):.2f})  "
+              f"{errors[model.name + '_seconds']:.2f} s/fit")
 
 
 def nab_series(nab: Path, days: int = 10) -> list[tuple[str, np.ndarray]]:
@@ -94,9 +142,15 @@ def main() -> None:
     parser.add_argument("--nab", type=Path, default=Path("/work/shared/data/nab"))
     parser.add_argument("--pmdarima-timed", type=int, default=10)
     parser.add_argument("--pmdarima-nab", type=int, default=2, help="NAB files also run through pmdarima (season 24 is slow)")
+    parser.add_argument("--global-sizes", type=int, nargs="*", default=[1_000_000, 3_850_000],
+                        help="demo sizes whose all-conversation conversion series is scored over rolling origins")
+    parser.add_argument("--skip-pmdarima-global", action="store_true")
     args = parser.parse_args()
 
     StatsforecastAutoArima().forecast(np.random.default_rng(0).normal(size=60), 7, 7, 0.95)  # numba JIT, once
+
+    for size in args.global_sizes:
+        global_conversion(size, args.seed, pmdarima=not args.skip_pmdarima_global)
 
     demo, parts, _ = demo_series(args.size, args.seed)
     d = evaluate(demo, 14, 7)

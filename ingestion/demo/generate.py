@@ -40,7 +40,7 @@ from ingestion.demo import world as W
 from ingestion.demo._arrow import categories, digits, fixed_width, hex_bytes, timestamps_ms, with_nulls
 from ingestion.demo.schemas import SCHEMAS, TABLES
 
-GENERATOR_VERSION = "outcomelens-demo/1"
+GENERATOR_VERSION = "outcomelens-demo/2"
 CHUNK_CONVERSATIONS = 200_000
 CONTACT_PART_ROWS = 500_000
 DAY_MS = 86_400_000
@@ -149,7 +149,15 @@ def _day_weights(start_date: date, days: int) -> np.ndarray:
     return w / w.mean()
 
 
-def _bad_release_days(days: int) -> tuple[int, int]:
+def conversion_calendar(start_date: date, days: int) -> np.ndarray:
+    """Relative conversion factor of each day: weekly pattern times the slow trend."""
+    d = np.arange(days)
+    weekday = (start_date.weekday() + d) % 7
+    trend = 1.0 + W.CONVERSION_TREND * (d / max(days - 1, 1) - 0.5)
+    return trend * np.asarray(W.CONVERSION_WEEKDAY_FACTOR)[weekday]
+
+
+def bad_release_days(days: int) -> tuple[int, int]:
     """[first, last] day index (inclusive) of the bad release."""
     last = days - W.BAD_RELEASE["ends_days_before_end"]  # end_date is exclusive: its index is `days`
     first = last - W.BAD_RELEASE["days"] + 1
@@ -225,7 +233,8 @@ def plan(n: int, seed: int, days: int, end_date: date) -> Plan:
     ref_email = rng.random(n) < W.EMAIL_REF_SHARE
 
     # ---- planted conversion ----------------------------------------------------------------------
-    p = np.asarray([W.BASE_CONVERSION[i] for i in W.INTENTS])[intent]
+    day_idx = (t - start_ms) // DAY_MS
+    p = np.asarray([W.BASE_CONVERSION[i] for i in W.INTENTS])[intent] * conversion_calendar(start_date, days)[day_idx]
     eff = W.PROMPT_EFFECT
     uplift_arms = [
         i
@@ -233,8 +242,7 @@ def plan(n: int, seed: int, days: int, end_date: date) -> Plan:
         if a["experiment_id"] == eff["experiment_id"] and a["prompt_version"] == eff["prompt_version"]
     ]
     p = p + eff["absolute_uplift"] * (np.isin(arm, uplift_arms) & (intent == INTENT[eff["intent"]]))
-    first_bad, last_bad = _bad_release_days(days)
-    day_idx = (t - start_ms) // DAY_MS
+    first_bad, last_bad = bad_release_days(days)
     bad = (intent == INTENT[W.BAD_RELEASE["intent"]]) & (day_idx >= first_bad) & (day_idx <= last_bad)
     p = np.where(bad, p * W.BAD_RELEASE["conversion_multiplier"], p)
     converted = rng.random(n) < p
@@ -892,6 +900,24 @@ def _grouped(p: Plan, keys: list[tuple[str, np.ndarray, tuple[str, ...]]]) -> li
     return rows
 
 
+def daily_conversion(p: Plan) -> list[dict]:
+    """The demo's conversion series over all conversations: per day the conversations started, the
+    conversions credited to them (the contract's rule) and the mean planted probability."""
+    day = (p.t - p.start_ms) // DAY_MS
+    n = np.bincount(day, minlength=p.days)
+    conversions = np.bincount(day, weights=p.attributed, minlength=p.days)
+    planted = np.bincount(day, weights=p.p_convert, minlength=p.days)
+    return [
+        {
+            "date": _day(p, d),
+            "conversations": int(n[d]),
+            "conversions": int(conversions[d]),
+            "expected_rate": _rate(planted[d], n[d]),
+        }
+        for d in range(p.days)
+    ]
+
+
 def _truth(p: Plan, writer: _Writer, stats: _CallStats, fb_stats: dict) -> dict:
     arm_table = W.arms()
     exp_ids = tuple(W.EXPERIMENTS)
@@ -936,12 +962,12 @@ def _truth(p: Plan, writer: _Writer, stats: _CallStats, fb_stats: dict) -> dict:
         for r in by_pv_intent
         if r["experiment_id"] == eff["experiment_id"] and r["intent"] == eff["intent"]
     }
-    base_rate = W.BASE_CONVERSION[eff["intent"]]
     prompt_uplift = {
         **eff,
+        # mean planted probability of each arm: base rate × calendar (+ uplift), over its own days
         "expected_rate": {
-            eff["baseline_prompt_version"]: base_rate,
-            eff["prompt_version"]: base_rate + eff["absolute_uplift"],
+            v: uplift_rows[v]["expected_rate"] if v in uplift_rows else None
+            for v in (eff["baseline_prompt_version"], eff["prompt_version"])
         },
         "realized": {
             v: {k: r[k] for k in ("conversations", "conversions", "realized_rate")} for v, r in uplift_rows.items()
@@ -970,7 +996,7 @@ def _truth(p: Plan, writer: _Writer, stats: _CallStats, fb_stats: dict) -> dict:
         }
 
     # ---- planted 3: bad release ------------------------------------------------------------------
-    first_bad, last_bad = _bad_release_days(p.days)
+    first_bad, last_bad = bad_release_days(p.days)
     br_intent = INTENT[W.BAD_RELEASE["intent"]]
     day_idx = (p.t - p.start_ms) // DAY_MS
     sel = p.intent == br_intent
@@ -978,7 +1004,13 @@ def _truth(p: Plan, writer: _Writer, stats: _CallStats, fb_stats: dict) -> dict:
     daily_conv = np.bincount(day_idx[sel], weights=p.attributed[sel], minlength=p.days)
     daily_p = np.bincount(day_idx[sel], weights=p.p_convert[sel], minlength=p.days)
     in_window = (np.arange(p.days) >= first_bad) & (np.arange(p.days) <= last_bad)
-    baseline = W.BASE_CONVERSION[W.BAD_RELEASE["intent"]]
+    before = np.arange(p.days) < first_bad
+    calendar = conversion_calendar(p.start_date, p.days)
+    base = W.BASE_CONVERSION[W.BAD_RELEASE["intent"]]
+    # traffic-weighted planted rates: before the release, and in its window with and without it
+    baseline = _rate(daily_p[before].sum(), daily_n[before].sum())
+    window_without = _rate((daily_n * base * calendar)[in_window].sum(), daily_n[in_window].sum())
+    window_with = _rate(daily_p[in_window].sum(), daily_n[in_window].sum())
     bad_release = {
         "intent": W.BAD_RELEASE["intent"],
         "start_date": _day(p, first_bad),
@@ -988,8 +1020,10 @@ def _truth(p: Plan, writer: _Writer, stats: _CallStats, fb_stats: dict) -> dict:
         "ends_days_before_end_date": W.BAD_RELEASE["ends_days_before_end"],
         "conversion_multiplier": W.BAD_RELEASE["conversion_multiplier"],
         "relative_drop": round(1 - W.BAD_RELEASE["conversion_multiplier"], 10),
+        "base_conversion": base,
         "baseline_daily_conversion_rate": baseline,
-        "expected_window_conversion_rate": baseline * W.BAD_RELEASE["conversion_multiplier"],
+        "expected_window_conversion_rate": window_with,
+        "expected_window_conversion_rate_without_release": window_without,
         "realized_baseline": {
             "conversations": int(daily_n[~in_window].sum()),
             "conversions": int(daily_conv[~in_window].sum()),
@@ -1006,6 +1040,7 @@ def _truth(p: Plan, writer: _Writer, stats: _CallStats, fb_stats: dict) -> dict:
                 "conversations": int(daily_n[d]),
                 "conversions": int(daily_conv[d]),
                 "expected_rate": _rate(daily_p[d], daily_n[d]),
+                "calendar_factor": float(calendar[d]),
                 "in_window": bool(in_window[d]),
             }
             for d in range(p.days)
@@ -1096,6 +1131,13 @@ def _truth(p: Plan, writer: _Writer, stats: _CallStats, fb_stats: dict) -> dict:
     }
     intent_counts = np.bincount(p.intent, minlength=len(W.INTENTS))
     return {
+        "conversion_calendar": {
+            "weekday_factor_mon_to_sun": list(W.CONVERSION_WEEKDAY_FACTOR),
+            "trend": W.CONVERSION_TREND,
+            "rule": "planted conversion = base_conversion[intent] × weekday factor × (1 + trend × (day / (days - 1) - 0.5)),"
+            " then + prompt uplift, then × bad-release multiplier",
+        },
+        "daily_conversion": daily_conversion(p),
         "generator": GENERATOR_VERSION,
         "seed": p.seed,
         "conversations": p.n,

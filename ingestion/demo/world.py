@@ -151,6 +151,14 @@ BASE_CONVERSION: dict[str, float] = {
     "checkout_help": 0.25,
 }
 
+# Conversion also moves with the calendar, for every intent alike: a weekly pattern (Mon..Sun; weekend
+# shoppers browse more and buy less) and a slow rise over the period (the catalogue and the agent get
+# better), as relative factors on BASE_CONVERSION: the trend runs from 1 - TREND/2 on the first day to
+# 1 + TREND/2 on the last. The planted effects below come on top and are randomised within each day, so
+# the calendar does not bias them; truth.json's expected rates are means of the planted probabilities.
+CONVERSION_WEEKDAY_FACTOR: tuple[float, ...] = (1.06, 1.04, 1.02, 1.00, 0.98, 0.92, 0.98)
+CONVERSION_TREND = 0.30
+
 # 1. a better prompt version, on one intent only
 PROMPT_EFFECT = {
     "experiment_id": "exp_sales_prompt",

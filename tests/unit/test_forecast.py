@@ -1,16 +1,23 @@
+from datetime import date
+
 import numpy as np
 import pytest
 
 from analytics.config import ConfigError, Metric, load_forecast_config
 from analytics.forecast import (
+    Forecast,
+    Forecaster,
     PmdarimaAutoArima,
     SeasonalNaive,
     StatsforecastAutoArima,
     forecast_rows,
+    forecaster,
     mae,
     mase,
+    rolling_origin_mae,
 )
 from analytics.series import all_series
+from ingestion.demo.generate import bad_release_days, daily_conversion, plan
 
 
 def test_seasonal_naive_repeats_last_season_and_widens_per_season():
@@ -48,6 +55,15 @@ def test_arima_backends_learn_a_weekly_pattern(model, n_series):
         assert np.mean(inside) >= 0.75  # of a single week says little, the benchmark measures it
 
 
+def test_rolling_origins_by_hand():
+    """On a straight line seasonal naive lags one week on days 1–7 of a horizon and two on days 8–14."""
+    y = np.arange(60.0)
+    errors = rolling_origin_mae(y, SeasonalNaive(), end=60, origins=3, step=7, horizon=14, season_length=7)
+    assert errors.tolist() == [10.5, 10.5, 10.5]
+    with pytest.raises(ValueError, match="origin 2 leaves 12 days"):
+        rolling_origin_mae(y, SeasonalNaive(), end=40, origins=3, step=7, horizon=14, season_length=7)
+
+
 def test_forecast_config_errors_name_the_field(tmp_path):
     bad = tmp_path / "f.yaml"
     bad.write_text("metrics: {conversion_rate: {numerator: conversions}}\nmodel: prophet\n")
@@ -75,24 +91,36 @@ def test_forecast_rows_follow_the_contract(big_demo):
     assert all(r["yhat_lower"] <= r["yhat"] <= r["yhat_upper"] for r in rows)
 
 
-def test_demo_conversion_forecast_beats_seasonal_naive(big_demo):
-    """Holdout MAE over the demo's conversion-rate series (all + each intent, model, prompt version),
-    six 14-day holdouts ending before the planted bad release (an anomaly is not what a forecast is
-    judged on). The demo's conversion rate is a constant plus binomial noise, so no forecast can beat
-    1/√2 ≈ 0.707 of seasonal naive in expectation; AutoARIMA measures 0.76 here (0.67–0.84 per holdout
-    window; benchmarks/forecast_benchmark.md). The issue's 0.7 target is below that floor."""
-    _, truth, parts = big_demo
+def test_demo_conversion_forecast_beats_seasonal_naive():
+    """Holdout MAE of the default model on the demo's conversion series — conversions / conversations per
+    day over all conversations, the contract's attribution rule — at the size of the 10M-LLM-call demo
+    (3.85M conversations, `--size 3850000`): 14-day horizons from 15 rolling origins a week apart, all
+    ending before the planted bad release. The series is the planted calendar (weekly pattern, +30 %
+    trend over the period) plus binomial noise; seasonal naive copies last week's noise and lags the
+    trend. At 1M conversations the noise is twice as large and the ratio rises to ≈ 0.71
+    (benchmarks/forecast_benchmark.md has both sizes and the per-segment series)."""
+    generated = plan(3_850_000, 11, 180, date(2026, 11, 1))
+    daily = daily_conversion(generated)
+    y = np.array([d["conversions"] / d["conversations"] for d in daily])
+    planted = np.array([d["expected_rate"] for d in daily])
+    del generated
     config = load_forecast_config()
-    series = all_series(parts, [Metric("conversion_rate", "conversions", "conversations")], config.segment_dimensions)
-    first_bad = np.datetime64(truth["planted_effects"]["bad_release"]["start_date"])
-    model, naive = StatsforecastAutoArima(), SeasonalNaive()
-    errors = {"model": [], "naive": []}
-    for s in series:
-        cut = int(np.searchsorted(s.days.values, first_bad))
-        for end in range(cut, cut - 6 * 14, -14):
-            train, test = s.values[: end - 14], s.values[end - 14 : end]
-            errors["model"].append(mae(test, model.forecast(train, 14, 7, 0.95).mean))
-            errors["naive"].append(mae(test, naive.forecast(train, 14, 7, 0.95).mean))
-    ratio = np.mean(errors["model"]) / np.mean(errors["naive"])
-    print(f"holdout MAE ratio AutoARIMA / seasonal naive: {ratio:.3f}")
-    assert ratio <= 0.80
+    windows = dict(end=bad_release_days(180)[0], origins=15, step=7, horizon=14, season_length=7)
+    model = rolling_origin_mae(y, forecaster(config.model), **windows)
+    naive = rolling_origin_mae(y, SeasonalNaive(), **windows)
+    truth = rolling_origin_mae(y, _Known(planted), **windows)  # what knowing the planted rates scores
+    ratio, floor = model.mean() / naive.mean(), truth.mean() / naive.mean()
+    print(f"holdout MAE {config.model} / seasonal naive: {ratio:.3f} (planted probabilities: {floor:.3f})")
+    assert ratio <= 0.7
+    assert floor < ratio  # the model cannot beat the planted truth: the comparison is not degenerate
+
+
+class _Known(Forecaster):
+    """Forecasts the planted conversion probabilities of the days it is asked about."""
+
+    def __init__(self, planted):
+        self.planted = planted
+
+    def forecast(self, y, h, season_length, level):
+        mean = self.planted[len(y) : len(y) + h]
+        return Forecast(mean, mean, mean)

@@ -153,7 +153,7 @@ def conversion_calendar(start_date: date, days: int) -> np.ndarray:
     """Relative conversion factor of each day: weekly pattern times the slow trend."""
     d = np.arange(days)
     weekday = (start_date.weekday() + d) % 7
-    trend = 1.0 + W.CONVERSION_TREND * (d / max(days - 1, 1) - 0.5)
+    trend = np.exp(W.CONVERSION_GROWTH_PER_DAY * (d - (days - 1) / 2))
     return trend * np.asarray(W.CONVERSION_WEEKDAY_FACTOR)[weekday]
 
 
@@ -1133,8 +1133,8 @@ def _truth(p: Plan, writer: _Writer, stats: _CallStats, fb_stats: dict) -> dict:
     return {
         "conversion_calendar": {
             "weekday_factor_mon_to_sun": list(W.CONVERSION_WEEKDAY_FACTOR),
-            "trend": W.CONVERSION_TREND,
-            "rule": "planted conversion = base_conversion[intent] × weekday factor × (1 + trend × (day / (days - 1) - 0.5)),"
+            "growth_per_day": W.CONVERSION_GROWTH_PER_DAY,
+            "rule": "planted conversion = base_conversion[intent] × weekday factor × exp(growth_per_day × (day - (days - 1) / 2)),"
             " then + prompt uplift, then × bad-release multiplier",
         },
         "daily_conversion": daily_conversion(p),

@@ -152,12 +152,13 @@ BASE_CONVERSION: dict[str, float] = {
 }
 
 # Conversion also moves with the calendar, for every intent alike: a weekly pattern (Mon..Sun; weekend
-# shoppers browse more and buy less) and a slow rise over the period (the catalogue and the agent get
-# better), as relative factors on BASE_CONVERSION: the trend runs from 1 - TREND/2 on the first day to
-# 1 + TREND/2 on the last. The planted effects below come on top and are randomised within each day, so
+# shoppers browse more and buy less) and a slow rise (the catalogue and the agent get better), as
+# relative factors on BASE_CONVERSION. The rise is exponential in the day, centred on the middle of the
+# period: exp(CONVERSION_GROWTH_PER_DAY × (day − (days − 1) / 2)), i.e. 0.86 → 1.16 over 180 days,
+# 0.95 → 1.05 over 60. The planted effects below come on top and are randomised within each day, so
 # the calendar does not bias them; truth.json's expected rates are means of the planted probabilities.
 CONVERSION_WEEKDAY_FACTOR: tuple[float, ...] = (1.06, 1.04, 1.02, 1.00, 0.98, 0.92, 0.98)
-CONVERSION_TREND = 0.30
+CONVERSION_GROWTH_PER_DAY = 0.00169  # ≈ +30 % over 180 days
 
 # 1. a better prompt version, on one intent only
 PROMPT_EFFECT = {

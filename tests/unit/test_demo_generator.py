@@ -469,9 +469,10 @@ def test_bad_release_window_in_truth(demo):
     assert br["conversion_multiplier"] == 0.7 and br["base_conversion"] == 0.25
     daily = {d["date"]: d for d in br["daily"]}
     assert len(daily) == 180
-    # base × calendar: Mon 1.06 … Sat 0.92, Sun 0.98, times a trend from 0.85 (first day) to 1.15 (last)
+    # base × calendar: Mon 1.06 … Sat 0.92, Sun 0.98, times a rise of 0.169 % a day, 1.0 mid-period
     calendar = conversion_calendar(date(2026, 5, 5), 180)
-    assert calendar[0] == pytest.approx(0.85 * 1.04) and calendar[179] == pytest.approx(1.15 * 0.92)  # Tue, Sat
+    assert calendar[0] == pytest.approx(math.exp(-0.00169 * 89.5) * 1.04)  # Tuesday 2026-05-05: 0.893
+    assert calendar[179] == pytest.approx(math.exp(0.00169 * 89.5) * 0.92)  # Saturday 2026-10-31: 1.069
     assert [daily[d]["calendar_factor"] for d in sorted(daily)] == pytest.approx(list(calendar))
     assert daily["2026-10-26"]["expected_rate"] == pytest.approx(0.175 * calendar[174])
     assert daily["2026-10-24"]["expected_rate"] == pytest.approx(0.25 * calendar[172])

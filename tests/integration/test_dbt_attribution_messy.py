@@ -12,6 +12,10 @@ The case (attribution window 7 days, last touch):
   m4 (contact 204 by id, Jul 20) moves the incremental cut-off past m3, so m3 is rebuilt only
       because its attribution changed.
   Duplicates: call e_m1 and thumb f_m1 are landed twice (a replayed part file) → counted once.
+
+Upgrade: a warehouse built by an older checkout (a column of each incremental mart dropped) is brought
+up to date by the ordinary incremental build, equal to a full refresh; with nothing missing, an
+incremental build still rewrites only the lookback (m4 and its call).
 """
 
 from __future__ import annotations
@@ -212,3 +216,85 @@ def test_unknown_attribution_model_is_a_clear_error(messy):
                           dbt_vars={"attribution_model": "time_decay"}, check=False)
     assert result.returncode != 0
     assert "attribution_model must be last_touch, first_touch or linear" in result.stdout
+
+
+# An older checkout's warehouse: both incremental marts were built before these columns existed.
+# time_to_first_token_ms is nullable, like attributed_order_value: a column appended by
+# on_schema_change carries no not-null constraint (dbt applies contract constraints only on create).
+DROPPED = {"fct_conversations": "attributed_order_value", "fct_llm_calls": "time_to_first_token_ms"}
+KEYS = {"fct_conversations": "conversation_id", "fct_llm_calls": "event_id"}
+
+
+def catalog(conn, table: str) -> list[tuple[str, str, str]]:
+    """(column, type, nullable) in the table's column order."""
+    with conn.cursor() as cur:
+        cur.execute("select column_name, data_type, is_nullable from information_schema.columns"
+                    " where table_schema = 'marts' and table_name = %s order by ordinal_position", (table,))
+        columns = cur.fetchall()
+    conn.rollback()
+    return columns
+
+
+def contents(conn, table: str) -> list[tuple]:
+    """Every row, columns by name (alphabetical, so column positions do not matter), sorted by key."""
+    names = sorted(column for column, _, _ in catalog(conn, table))
+    with conn.cursor() as cur:
+        cur.execute(f"select {', '.join(names)} from marts.{table} order by {KEYS[table]}")
+        rows = cur.fetchall()
+    conn.rollback()
+    return rows
+
+
+def row_versions(conn, table: str) -> dict[str, str]:
+    """key -> xmin: the transaction that wrote the row, so a rewritten row gets a new one."""
+    with conn.cursor() as cur:
+        cur.execute(f"select {KEYS[table]}, xmin::text from marts.{table}")
+        versions = dict(cur.fetchall())
+    conn.rollback()
+    return versions
+
+
+def test_incremental_run_with_nothing_missing_rewrites_only_the_lookback(messy):
+    conn, dbt = messy["conn"], messy["dbt"]
+    before = {table: (row_versions(conn, table), contents(conn, table)) for table in KEYS}
+    dbt("build", "--select", *KEYS)
+    for table in KEYS:
+        versions, rows = row_versions(conn, table), contents(conn, table)
+        assert rows == before[table][1]
+        # m4 (Jul 20) is alone within both lookbacks (9 days of conversations, 3 of calls); m1–m3
+        # are older and their attribution did not change, so their rows are left as they were
+        rewritten = {key for key, xmin in versions.items() if xmin != before[table][0][key]}
+        assert rewritten == ({"m4"} if table == "fct_conversations" else {"e_m4"}), table
+
+
+def test_upgrade_from_older_checkout_equals_full_refresh(messy):
+    conn, dbt = messy["conn"], messy["dbt"]
+    with conn.cursor() as cur:
+        for table, column in DROPPED.items():
+            cur.execute(f"alter table marts.{table} drop column {column}")
+    conn.commit()
+    old_versions = row_versions(conn, "fct_conversations")
+
+    dbt("build")  # the ordinary incremental build, as after `git pull`
+    compiled = next((dbt.workdir / "target" / "compiled").rglob("fct_conversations.sql")).read_text()
+    upgraded = {table: (catalog(conn, table), contents(conn, table)) for table in KEYS}
+
+    # every row was rewritten (no to_rebuild subset), so rows outside the lookback got the new
+    # column's real values: the credited deals DZ (m2, 120) and DY (m3, 80), and every call's TTFT
+    assert "to_rebuild" not in compiled
+    assert not set(row_versions(conn, "fct_conversations").values()) & set(old_versions.values())
+    with conn.cursor() as cur:
+        cur.execute("select conversation_id, attributed_order_value from marts.fct_conversations")
+        assert dict(cur.fetchall()) == {"m1": None, "m2": 120.0, "m3": 80.0, "m4": None}
+        cur.execute("select event_id, time_to_first_token_ms from marts.fct_llm_calls")
+        assert dict(cur.fetchall()) == {f"e_{c}": 100.0 for c in CONVERSATIONS}
+    conn.rollback()
+
+    dbt("build", "--select", *KEYS, "--full-refresh")
+    for table, column in DROPPED.items():
+        full_columns, full_rows = catalog(conn, table), contents(conn, table)
+        upgraded_columns, upgraded_rows = upgraded[table]
+        assert upgraded_rows == full_rows, table
+        # same columns, types and nullability; the appended column merely sits last
+        appended = next(c for c in full_columns if c[0] == column)
+        assert upgraded_columns == [c for c in full_columns if c[0] != column] + [appended], table

@@ -11,6 +11,14 @@
         whatever its timestamps say;
       - conversations not in the table yet.
     Events or feedback older than the lookback need `dbt build --full-refresh`.
+
+    Upgrading a warehouse built by an older checkout: when the stored table lacks a column this
+    model declares (stored_columns_missing()), the run rewrites every conversation and never reads
+    the stored columns (comparing with one that is missing would fail, and dbt runs this SQL before
+    it applies on_schema_change). append_new_columns then adds the column and the table equals a full
+    refresh, except that the added column sits last (inserts name their columns, and the contract is
+    checked against this SQL, not the stored table, so the order does not matter to dbt) and carries
+    no constraint of its own (dbt applies contract constraints only when it creates the table).
 -#}
 
 {{
@@ -23,6 +31,8 @@
 }}
 
 {%- set lookback_hours = (var('attribution_window_days') | int + var('conversations_lookback_days') | int) * 24 %}
+{#- An incremental run rewrites only what can have changed, unless the stored table predates a column. #}
+{%- set rewrite_changed_only = is_incremental() and not stored_columns_missing() %}
 
 with
 
@@ -38,7 +48,7 @@ outcomes as (
 
 ),
 
-{% if is_incremental() %}
+{% if rewrite_changed_only %}
 cutoff as (
 
     select {{ dbt.dateadd('hour', -1 * lookback_hours, 'max(started_at)') }} as cutoff_at
@@ -132,7 +142,7 @@ final as (
     from conversations
     left join outcomes
         on conversations.conversation_id = outcomes.conversation_id
-    {% if is_incremental() %}
+    {% if rewrite_changed_only %}
     inner join to_rebuild
         on conversations.conversation_id = to_rebuild.conversation_id
     {% endif %}

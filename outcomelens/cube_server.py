@@ -17,7 +17,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import requests
 
@@ -230,23 +230,26 @@ class CubeServer:
         self.started_in_s = time.monotonic() - started
         return self
 
-    def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
+    def wait_ready(self, timeout_s: float = READY_TIMEOUT_S, *, alive: Callable[[], bool] | None = None) -> None:
         """Wait until Cube answers /readyz and serves /v1/meta for every role.
 
         The meta requests compile each role's schema, so a model that does not compile is
         reported here (with Cube's message) instead of on the first query. Neither touches the
-        warehouse: Cube connects to it on the first data query.
+        warehouse: Cube connects to it on the first data query. `alive` tells whether the server
+        process still runs when it is not this object's child (`outcomelens up` detaches it).
         """
+        if alive is None:
+            if self.process is None:
+                raise CubeServerError("Cube was not started")
+            alive = self.running
         deadline = time.monotonic() + timeout_s
         pending_roles = list(ROLES)
         last = "no answer yet"
         while True:
-            if self.process is None:
-                raise CubeServerError("Cube was not started")
-            code = self.process.poll()
-            if code is not None:
+            if not alive():
+                code = self.process.poll() if self.process is not None else None
                 raise CubeServerError(
-                    f"Cube exited with code {code} before it was ready; the end of "
+                    f"Cube exited{'' if code is None else f' with code {code}'} before it was ready; the end of "
                     f"{self.log_path}:\n{self.log_tail()}"
                 )
             try:

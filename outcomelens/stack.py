@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
-
-import requests
 
 from rich.console import Console
 from rich.table import Table
@@ -45,18 +42,12 @@ def start_cube_detached(wh: warehouse.Warehouse, port: int) -> str:
         raise cube_server.CubeServerError(f"port 127.0.0.1:{port} is taken: pass --cube-port")
     processes.start_detached(CUBE, server.command(), env=server.env(), cwd=paths.SEMANTIC_LAYER_DIR)
     (paths.run_dir() / f"{CUBE}.url").write_text(server.url)
-    deadline = time.monotonic() + cube_server.READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if processes.running(CUBE) is None:
-            raise cube_server.CubeServerError(f"Cube exited at start; see {server.log_path}:\n{server.log_tail()}")
-        try:
-            if requests.get(server.url + "/readyz", timeout=2).status_code == 200:
-                return server.url
-        except requests.RequestException:
-            pass
-        time.sleep(0.25)
-    processes.stop(CUBE)
-    raise cube_server.CubeServerError(f"Cube was not ready in time; see {server.log_path}:\n{server.log_tail()}")
+    try:
+        server.wait_ready(alive=lambda: processes.running(CUBE) is not None)
+    except cube_server.CubeServerError:
+        processes.stop(CUBE)
+        raise
+    return server.url
 
 
 def processes_url(name: str) -> str:

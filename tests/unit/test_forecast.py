@@ -97,7 +97,7 @@ def test_demo_conversion_forecast_beats_seasonal_naive():
     (3.85M conversations, `--size 3850000`): 14-day horizons from 15 rolling origins a week apart, all
     ending before the planted bad release. The series is the planted calendar (weekly pattern, +30 %
     trend over the period) plus binomial noise; seasonal naive copies last week's noise and lags the
-    trend. At 1M conversations the noise is twice as large and the ratio rises to ≈ 0.71
+    trend. At 1M conversations the noise is twice as large and the ratio rises to 0.69–0.73 by seed
     (benchmarks/forecast_benchmark.md has both sizes and the per-segment series)."""
     generated = plan(3_850_000, 11, 180, date(2026, 11, 1))
     daily = daily_conversion(generated)

@@ -95,8 +95,8 @@ def test_demo_conversion_forecast_beats_seasonal_naive():
     """Holdout MAE of the default model on the demo's conversion series — conversions / conversations per
     day over all conversations, the contract's attribution rule — at the size of the 10M-LLM-call demo
     (3.85M conversations, `--size 3850000`): 14-day horizons from 15 rolling origins a week apart, all
-    ending before the planted bad release. The series is the planted calendar (weekly pattern, +30 %
-    trend over the period) plus binomial noise; seasonal naive copies last week's noise and lags the
+    ending before the planted bad release. The series is the planted calendar (weekly pattern, a rise of
+    +30 % over 180 days) plus binomial noise; seasonal naive copies last week's noise and lags the
     trend. At 1M conversations the noise is twice as large and the ratio rises to 0.69–0.73 by seed
     (benchmarks/forecast_benchmark.md has both sizes and the per-segment series)."""
     generated = plan(3_850_000, 11, 180, date(2026, 11, 1))

@@ -15,6 +15,10 @@
        at most one deal per conversation) or linear (each conversation in the window gets 1/k of the
        deal and of its amount). `converted` stays the last-touch boolean under every model, so the
        contracted columns never change meaning; a deal's credits sum to at most 1 under every model.
+
+    Steps 1 and 2 are analyzed tables of their own so Postgres plans on real statistics: as one CTE
+    query this model took 8 s at 385k conversations and was cancelled after 10 min at 1M (a Nested
+    Loop of deals × conversations); split, 6.7 s and 12 s for all three (dbt_project/README.md).
 -#}
 
 {#- Analyzed like its two inputs: fct_conversations joins it to int_conversations right away. #}

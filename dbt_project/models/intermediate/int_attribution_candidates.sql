@@ -7,8 +7,6 @@
     counts rather than a guess multiplied through three joins.
 -#}
 
-{{ config(post_hook='analyze {{ this }}') }}
-
 {%- set window_hours = var('attribution_window_days') | int * 24 %}
 
 with

@@ -11,8 +11,6 @@
     1/200 per join and, at millions of rows, picks merge joins over billions of estimated rows).
 -#}
 
-{{ config(post_hook='analyze {{ this }}') }}
-
 with
 
 conversations as (

@@ -21,9 +21,6 @@
     Loop of deals × conversations); split, 6.7 s and 12 s for all three (dbt_project/README.md).
 -#}
 
-{#- Analyzed like its two inputs: fct_conversations joins it to int_conversations right away. #}
-{{ config(post_hook='analyze {{ this }}') }}
-
 {%- set attribution_model = var('attribution_model') %}
 {%- if attribution_model not in ('last_touch', 'first_touch', 'linear') %}
     {{ exceptions.raise_compiler_error(

@@ -56,9 +56,10 @@ def connect(database: str):
     return psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=database)
 
 
-def warehouse_env(database: str) -> dict[str, str]:
+def warehouse_env(database: str, host: str = PG_HOST) -> dict[str, str]:
+    """dbt's connection (dbt_project/profiles.yml); host may also be a unix-socket directory."""
     return {
-        "OUTCOMELENS_PG_HOST": PG_HOST,
+        "OUTCOMELENS_PG_HOST": host,
         "OUTCOMELENS_PG_PORT": str(PG_PORT),
         "OUTCOMELENS_PG_USER": PG_USER,
         "OUTCOMELENS_PG_PASSWORD": "",
@@ -75,7 +76,8 @@ class Dbt:
         self.workdir = workdir
         self.timings: dict[str, float] = {}
 
-    def __call__(self, *args: str, dbt_vars: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    def __call__(self, *args: str, dbt_vars: dict | None = None, check: bool = True,
+                 host: str = PG_HOST) -> subprocess.CompletedProcess:
         command = [
             str(DBT), *args,
             "--project-dir", str(DBT_PROJECT_DIR),
@@ -86,7 +88,7 @@ class Dbt:
         if dbt_vars:
             command += ["--vars", json.dumps(dbt_vars)]
         started = time.monotonic()
-        result = subprocess.run(command, env={**os.environ, **warehouse_env(self.database)},
+        result = subprocess.run(command, env={**os.environ, **warehouse_env(self.database, host)},
                                 capture_output=True, text=True, timeout=900)
         self.timings[" ".join(args)] = time.monotonic() - started
         if check:

@@ -11,20 +11,15 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import uuid
 from pathlib import Path
 
-import psycopg2
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
+from tests.integration._dbt_warehouse import (
+    DBT, DBT_PROJECT_DIR, PG_HOST, PG_PORT, PG_USER, PROJECT_ROOT, Dbt, connect, postgres_available,
+    throwaway_database,
+)
 
-PG_HOST = os.environ.get("OUTCOMELENS_TEST_PG_HOST", "127.0.0.1")
-PG_PORT = int(os.environ.get("OUTCOMELENS_TEST_PG_PORT", "5432"))
-PG_USER = os.environ.get("OUTCOMELENS_TEST_PG_USER", "postgres")
 PG_SOCKET_DIR = os.environ.get("OUTCOMELENS_TEST_PG_SOCKET_DIR", "/var/run/postgresql")
 
 # ---------------------------------------------------------------------------------------------
@@ -218,26 +213,11 @@ EXPECTED_CONVERSATIONS = {
 }
 
 
-def _postgres_available() -> bool:
-    try:
-        psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres",
-                         connect_timeout=3).close()
-        return True
-    except psycopg2.OperationalError:
-        return False
-
-
 pytestmark = [
     pytest.mark.skipif(not DBT.exists(), reason=f"dbt not installed at {DBT}"),
-    pytest.mark.skipif(not _postgres_available(),
+    pytest.mark.skipif(not postgres_available(),
                        reason=f"no Postgres trusting {PG_USER} at {PG_HOST}:{PG_PORT}"),
 ]
-
-
-def _admin_connection():
-    conn = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres")
-    conn.autocommit = True
-    return conn
 
 
 def _load_raw(conn) -> None:
@@ -270,69 +250,27 @@ def _load_raw(conn) -> None:
     conn.commit()
 
 
-class Dbt:
-    """Runs the dbt CLI against one database, with its own target and log directories."""
-
-    def __init__(self, database: str, workdir: Path):
-        self.database = database
-        self.workdir = workdir
-        self.timings: dict[str, float] = {}
-
-    def env(self, host: str) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update({
-            "OUTCOMELENS_PG_HOST": host,
-            "OUTCOMELENS_PG_PORT": str(PG_PORT),
-            "OUTCOMELENS_PG_USER": PG_USER,
-            "OUTCOMELENS_PG_PASSWORD": "",
-            "OUTCOMELENS_PG_DATABASE": self.database,
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        })
-        return env
-
-    def __call__(self, *args: str, host: str = PG_HOST) -> subprocess.CompletedProcess:
-        import time
-
-        command = [
-            str(DBT), *args,
-            "--project-dir", str(DBT_PROJECT_DIR),
-            "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(self.workdir / "target"),
-            "--log-path", str(self.workdir / "logs"),
-        ]
-        started = time.monotonic()
-        result = subprocess.run(command, env=self.env(host), capture_output=True, text=True,
-                                timeout=600)
-        self.timings[" ".join(args) + f" @ {host}"] = time.monotonic() - started
-        assert result.returncode == 0, (
-            f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
-        )
-        return result
-
-
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     """A throwaway database with raw data, seeded and built once; dropped at the end."""
-    database = f"dbt_test_{uuid.uuid4().hex[:10]}"
-    admin = _admin_connection()
-    with admin.cursor() as cur:
-        cur.execute(f'create database "{database}"')
-        # A session time zone far from UTC: date_day must still be the UTC date.
-        cur.execute(f"alter database \"{database}\" set timezone to 'America/New_York'")
     workdir = tmp_path_factory.mktemp("dbt")
-    conn = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=database)
-    try:
-        _load_raw(conn)
-        dbt = Dbt(database, workdir)
-        dbt("seed")
-        build = dbt("build")
-        yield conn, dbt, build
-    finally:
-        conn.close()
-        with admin.cursor() as cur:
-            cur.execute(f'drop database if exists "{database}" with (force)')
-        admin.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+    with throwaway_database("dbt_test") as database:
+        # A session time zone far from UTC: date_day must still be the UTC date.
+        setup = connect(database)
+        setup.autocommit = True
+        with setup.cursor() as cur:
+            cur.execute(f"alter database \"{database}\" set timezone to 'America/New_York'")
+        setup.close()
+        conn = connect(database)
+        try:
+            _load_raw(conn)
+            dbt = Dbt(database, workdir)
+            dbt("seed")
+            build = dbt("build")
+            yield conn, dbt, build
+        finally:
+            conn.close()
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _rows(conn, sql: str, params=None) -> list[tuple]:

@@ -75,6 +75,20 @@ class SeasonalNaive(Forecaster):
         return Forecast(mean, mean - half, mean + half)
 
 
+class KnownValues(Forecaster):
+    """Forecasts values known in advance for every day (e.g. the demo's planted probabilities): the
+    error floor a real model is compared with. Not configurable in forecasts.yaml."""
+
+    name = "known_values"
+
+    def __init__(self, values):
+        self.values = np.asarray(values, float)
+
+    def forecast(self, y, h, season_length, level):
+        mean = self.values[len(y): len(y) + h]
+        return Forecast(mean, mean, mean)
+
+
 FORECASTERS: dict[str, type[Forecaster]] = {
     c.name: c for c in (PmdarimaAutoArima, StatsforecastAutoArima, SeasonalNaive)
 }

@@ -24,8 +24,7 @@ from analytics.demo_daily import daily_parts
 from datetime import date
 
 from analytics.forecast import (
-    Forecast,
-    Forecaster,
+    KnownValues,
     PmdarimaAutoArima,
     SeasonalNaive,
     StatsforecastAutoArima,
@@ -68,25 +67,12 @@ def demo_series(size: int, seed: int) -> tuple[list[tuple[str, np.ndarray]], pd.
     return found, parts, truth
 
 
-class Planted(Forecaster):
-    """The planted conversion probabilities of the forecast days: the floor no model can beat."""
-
-    name = "planted_probabilities"
-
-    def __init__(self, planted: np.ndarray):
-        self.planted = planted
-
-    def forecast(self, y, h, season_length, level):
-        mean = self.planted[len(y): len(y) + h]
-        return Forecast(mean, mean, mean)
-
-
 def global_conversion(size: int, seed: int, pmdarima: bool) -> None:
     """The demo's conversion series over all conversations, 15 rolling origins a week apart, 14-day
     horizons ending before the planted release (the windows of tests/unit/test_forecast.py)."""
     daily = daily_conversion(plan(size, seed, 180, date(2026, 11, 1)))
     y = np.array([d["conversions"] / d["conversations"] for d in daily])
-    models = [StatsforecastAutoArima(), SeasonalNaive(), Planted(np.array([d["expected_rate"] for d in daily]))]
+    models = [StatsforecastAutoArima(), SeasonalNaive(), KnownValues([d["expected_rate"] for d in daily])]
     if pmdarima:
         models.insert(0, PmdarimaAutoArima())
     windows = dict(end=bad_release_days(180)[0], origins=15, step=7, horizon=14, season_length=7)

@@ -5,8 +5,7 @@ import pytest
 
 from analytics.config import ConfigError, Metric, load_forecast_config
 from analytics.forecast import (
-    Forecast,
-    Forecaster,
+    KnownValues,
     PmdarimaAutoArima,
     SeasonalNaive,
     StatsforecastAutoArima,
@@ -108,19 +107,9 @@ def test_demo_conversion_forecast_beats_seasonal_naive():
     windows = dict(end=bad_release_days(180)[0], origins=15, step=7, horizon=14, season_length=7)
     model = rolling_origin_mae(y, forecaster(config.model), **windows)
     naive = rolling_origin_mae(y, SeasonalNaive(), **windows)
-    truth = rolling_origin_mae(y, _Known(planted), **windows)  # what knowing the planted rates scores
+    truth = rolling_origin_mae(y, KnownValues(planted), **windows)  # what knowing the planted rates scores
     ratio, floor = model.mean() / naive.mean(), truth.mean() / naive.mean()
     print(f"holdout MAE {config.model} / seasonal naive: {ratio:.3f} (planted probabilities: {floor:.3f})")
     assert ratio <= 0.7
     assert floor < ratio  # the model cannot beat the planted truth: the comparison is not degenerate
 
-
-class _Known(Forecaster):
-    """Forecasts the planted conversion probabilities of the days it is asked about."""
-
-    def __init__(self, planted):
-        self.planted = planted
-
-    def forecast(self, y, h, season_length, level):
-        mean = self.planted[len(y) : len(y) + h]
-        return Forecast(mean, mean, mean)

@@ -33,7 +33,7 @@ from cryptography.fernet import Fernet
 
 from analytics import alert_log
 from analytics.config import load_alert_channels
-from outcomelens import paths
+from outcomelens.core import paths
 
 SIGNATURE_HEADER = "X-OutcomeLens-Signature"
 TIMESTAMP_HEADER = "X-OutcomeLens-Timestamp"

@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ingestion.collector.keys import create_key  # noqa: E402
-from outcomelens.cube_server import free_port  # noqa: E402
-from outcomelens.warehouse import Warehouse  # noqa: E402
+from outcomelens.core.cube_server import free_port  # noqa: E402
+from outcomelens.core.warehouse import Warehouse  # noqa: E402
 
 OUTCOMELENS = str(ROOT / ".venv" / "bin" / "outcomelens")
 
@@ -85,7 +85,7 @@ def wait_ready(port: int, timeout: float = 60) -> None:
 def one_core_baseline(batch_size: int, data_dir: Path, batches: int = 50) -> dict:
     """What one core does without HTTP: the collector's own work per batch, as the handler does it."""
     from ingestion.collector.batches import validate_batch
-    from ingestion.spool import Spool
+    from ingestion.sources.spool import Spool
 
     spool = Spool(data_dir / "baseline_spool")
     bodies = [make_batch(f"base-{i}", batch_size) for i in range(batches)]

@@ -95,7 +95,7 @@ group by variant, prompt_version
 
 
 def run_demo(size: int, env: dict) -> float:
-    from outcomelens import cube_server
+    from outcomelens.core import cube_server
 
     started = time.monotonic()
     result = subprocess.run(
@@ -126,8 +126,8 @@ def main() -> None:
     import psycopg2
     import requests
 
-    from outcomelens import cube_server, warehouse
-    from outcomelens.tokens import mint_token
+    from outcomelens.core import cube_server, warehouse
+    from outcomelens.core.tokens import mint_token
 
     wh = warehouse.ensure_warehouse()
     conn = psycopg2.connect(host=wh.host, port=wh.port, user=wh.user, dbname=wh.database)

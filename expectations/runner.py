@@ -13,9 +13,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import great_expectations as gx
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from expectations.suites import SUITES, Suite
-from outcomelens.warehouse import Warehouse
+from outcomelens.core.warehouse import Warehouse
 
 DATASOURCE = "warehouse"
 
@@ -45,8 +46,6 @@ class SuiteOutcome:
 
 def context(project_root: Path):
     """A file-backed GX context under project_root (created on first use)."""
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
     project_root.mkdir(parents=True, exist_ok=True)
     ctx = gx.get_context(mode="file", project_root_dir=str(project_root))
     # progress bars would interleave with Dagster's and pytest's output

@@ -9,8 +9,8 @@ from fastapi import Depends, FastAPI, HTTPException, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from ingestion.providers.keystore import ProviderKeyError
-from outcomelens.tokens import decode_token
+from outcomelens.core.provider_keys import ProviderKeyError
+from outcomelens.core.tokens import decode_token
 
 
 class ProviderKeyIn(BaseModel):

@@ -17,18 +17,39 @@ import zlib
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from fastapi import Depends, FastAPI, File, HTTPException, Request, Response, Security, UploadFile
+from fastapi import (
+    Depends,
+    FastAPI,
+    File,
+    HTTPException,
+    Request,
+    Response,
+    Security,
+    UploadFile,
+)
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from google.protobuf import json_format
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceResponse,
+)
 from pydantic import BaseModel
 
 from ingestion.collector import otlp
-from ingestion.collector.batches import Batch, BatchError, dead_letter_rows, validate_batch, validate_records
+from ingestion.collector.admin import add_admin_routes
+from ingestion.collector.batches import (
+    Batch,
+    BatchError,
+    dead_letter_rows,
+    validate_batch,
+    validate_records,
+)
 from ingestion.collector.csv_upload import parse_outcomes_csv
 from ingestion.collector.keys import KeyVerifier
 from ingestion.collector.records import RECORD_KINDS, TITLES, ndjson, record_schema
-from ingestion.spool import Spool
+from ingestion.collector.webhooks import add_webhook_routes
+from ingestion.sources.spool import Spool
 
 log = logging.getLogger("outcomelens.collector")
 
@@ -188,7 +209,6 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         batch = validate_records("llm-calls", records)
         result = await run_in_threadpool(persist, "/v1/traces", batch)
         # OTLP/HTTP answers 200 with an ExportTraceServiceResponse in the request's encoding.
-        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
         response = ExportTraceServiceResponse()
         if batch.rejected:
@@ -197,8 +217,6 @@ def create_app(settings: CollectorSettings) -> FastAPI:
                 f"span {r.index}: {r.field}: {r.reason}" for r in batch.rejected[:10]
             )
         if "json" in content_type:
-            from google.protobuf import json_format
-
             # The OTLP/JSON response fields, plus our own counts for people reading it.
             payload = {**json_format.MessageToDict(response), **TracesResult(skipped=skipped, **result.model_dump()).model_dump()}
             return JSONResponse(payload, status_code=200)
@@ -208,8 +226,6 @@ def create_app(settings: CollectorSettings) -> FastAPI:
     def healthz() -> dict:
         return {"status": "ok", "spooled_segments": spool.pending_count()}
 
-    from ingestion.collector.admin import add_admin_routes
-    from ingestion.collector.webhooks import add_webhook_routes
 
     add_webhook_routes(app, settings)
     add_admin_routes(app, settings)

@@ -1,36 +1,28 @@
-"""Run the collector and the loader as processes (what `outcomelens up` starts)."""
+"""Run the collector as a process (what `outcomelens up` starts)."""
 
 from __future__ import annotations
 
-import logging
+import gc
 import os
 
-from outcomelens import paths
+import uvicorn
+
+from ingestion.collector.app import CollectorSettings, create_app
+from ingestion.sources.hubspot.pipeline import run_hubspot
+from outcomelens.core import paths
+from outcomelens.core.keyring import cube_api_secret
+from outcomelens.core.provider_keys import ProviderKeyStore, master_key
+from outcomelens.core.warehouse import ensure_warehouse
 
 
-def spool_dir() -> str:
-    return str(paths.subdir("spool"))
-
-
-def pipelines_dir() -> str:
-    return str(paths.subdir("dlt"))
-
-
-def build_settings():
-    from ingestion.collector.app import CollectorSettings
-    from ingestion.providers.keystore import ProviderKeyStore, master_key
-    from outcomelens.secrets import cube_api_secret
-    from outcomelens.warehouse import ensure_warehouse
-
+def build_settings() -> CollectorSettings:
     wh = ensure_warehouse()
     wh.export_env()
     hubspot_refresh = None
     if os.environ.get("SOURCES__HUBSPOT__API_KEY"):
-        from ingestion.hubspot.pipeline import run_hubspot
-
-        hubspot_refresh = lambda: run_hubspot(pipelines_dir=pipelines_dir())  # noqa: E731
+        hubspot_refresh = lambda: run_hubspot(pipelines_dir=paths.pipelines_dir())  # noqa: E731
     return CollectorSettings(
-        spool_dir=spool_dir(),
+        spool_dir=paths.spool_dir(),
         connect=wh.connect,
         admin_secret=cube_api_secret(),
         hubspot_app_secret=os.environ.get("SOURCES__HUBSPOT__APP_SECRET"),
@@ -42,10 +34,6 @@ def build_settings():
 
 def create_app_from_env():
     """The app as each uvicorn worker process builds it."""
-    import gc
-
-    from ingestion.collector.app import create_app
-
     app = create_app(build_settings())
     # A batch allocates thousands of short-lived dicts that hold no cycles; the default gen-0
     # threshold (700) would re-scan them many times per request. Long-lived startup objects are
@@ -56,20 +44,8 @@ def create_app_from_env():
 
 
 def serve(host: str = "127.0.0.1", port: int = 4318, workers: int = 2) -> None:
-    import uvicorn
-
     # Validation is CPU-bound Python; several worker processes share the port to use every core.
     uvicorn.run(
         "ingestion.collector.service:create_app_from_env", factory=True, host=host, port=port,
         workers=workers, log_level="warning", access_log=False,
     )
-
-
-def run_loader(interval_s: float = 2.0) -> None:
-    from ingestion.collector.loader import collector_pipeline, run_forever
-    from ingestion.spool import Spool
-    from outcomelens.warehouse import ensure_warehouse
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    ensure_warehouse().export_env()
-    run_forever(Spool(spool_dir()), collector_pipeline(pipelines_dir()), interval_s=interval_s)

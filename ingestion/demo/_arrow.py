@@ -6,6 +6,7 @@ from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
@@ -61,6 +62,4 @@ def timestamps_ms(ms: np.ndarray, null_mask: np.ndarray | None = None) -> pa.Arr
 
 def with_nulls(arr: pa.Array, null_mask: np.ndarray) -> pa.Array:
     """The same values, NULL where null_mask is true."""
-    import pyarrow.compute as pc
-
     return pc.if_else(pa.array(np.asarray(null_mask, dtype=bool)), pa.scalar(None, arr.type), arr)

@@ -102,7 +102,7 @@ def dlt_load(landing_dir: Path, database: str, pipelines_dir: Path) -> None:
     """Load landed parquet files into <database>.raw with the project's dlt landing source."""
     import dlt
 
-    from ingestion.landing import landing_source
+    from ingestion.sources.landing import landing_source
 
     pipeline = dlt.pipeline(
         pipeline_name=f"test_landing_{database}",

@@ -12,8 +12,8 @@ import psycopg2
 import pytest
 import uvicorn
 
-from outcomelens.cube_server import free_port
-from outcomelens.warehouse import Warehouse
+from outcomelens.core.cube_server import free_port
+from outcomelens.core.warehouse import Warehouse
 
 PG_HOST = os.environ.get("OUTCOMELENS_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("OUTCOMELENS_TEST_PG_PORT", "5432"))

@@ -13,7 +13,7 @@ import uuid
 
 import psycopg2
 
-from outcomelens.warehouse import Warehouse
+from outcomelens.core.warehouse import Warehouse
 
 PG = dict(host="127.0.0.1", port=5432, user="postgres", password="")
 

@@ -12,9 +12,14 @@ import requests
 
 from ingestion.collector.app import CollectorSettings, create_app
 from ingestion.collector.keys import create_key, revoke_key
-from ingestion.collector.loader import collector_pipeline, load_cycle
-from ingestion.spool import Spool
-from tests.integration.collector_support import rows, scalar, serve_in_thread, throwaway_warehouse
+from ingestion.sources.spool import Spool
+from ingestion.sources.spool.source import collector_pipeline, load_cycle
+from tests.integration.collector_support import (
+    rows,
+    scalar,
+    serve_in_thread,
+    throwaway_warehouse,
+)
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -17,9 +17,9 @@ import psycopg2.extras
 import pytest
 import requests
 
-from outcomelens import cube_server
-from outcomelens.cube_server import CubeServer
-from outcomelens.tokens import mint_token
+from outcomelens.core import cube_server
+from outcomelens.core.cube_server import CubeServer
+from outcomelens.core.tokens import mint_token
 
 from .cube_fixtures import (
     LATENCY_EDGES_MS,

@@ -15,9 +15,9 @@ import json
 import pytest
 import requests
 
-from outcomelens import cube_server
-from outcomelens.cube_server import CubeServer
-from outcomelens.tokens import ROLES, mint_token
+from outcomelens.core import cube_server
+from outcomelens.core.cube_server import CubeServer
+from outcomelens.core.tokens import ROLES, mint_token
 
 from .cube_fixtures import load_world, synthetic_world, throwaway_database
 

@@ -20,12 +20,12 @@ import jwt
 import pytest
 import requests
 
-from outcomelens import cube_server, paths
-from outcomelens.cube_server import CubeQueryError, CubeServer, CubeServerError
-from outcomelens.tokens import ROLES, decode_token, mint_token
-from outcomelens.warehouse import Warehouse
+from outcomelens.core import cube_server, paths
+from outcomelens.core.cube_server import CubeQueryError, CubeServer, CubeServerError
+from outcomelens.core.tokens import ROLES, decode_token, mint_token
+from outcomelens.core.warehouse import Warehouse
 
-from .cube_fixtures import PG, connect, throwaway_database
+from .cube_fixtures import connect, throwaway_database
 
 SECRET = "test-secret-" + uuid.uuid4().hex  # 44 characters
 

@@ -30,7 +30,12 @@ import pytest
 
 from ingestion.demo.schemas import SCHEMAS
 from tests.integration._dbt_warehouse import (
-    DBT, Dbt, connect, dlt_load, postgres_available, throwaway_database,
+    DBT,
+    Dbt,
+    connect,
+    dlt_load,
+    postgres_available,
+    throwaway_database,
 )
 
 pytestmark = [

@@ -21,7 +21,12 @@ from scipy import stats
 from analytics.intervals import wilson_interval
 from ingestion.demo.generate import generate
 from tests.integration._dbt_warehouse import (
-    DBT, Dbt, connect, dlt_load, postgres_available, throwaway_database,
+    DBT,
+    Dbt,
+    connect,
+    dlt_load,
+    postgres_available,
+    throwaway_database,
 )
 
 SIZE = 30_000

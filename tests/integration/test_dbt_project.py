@@ -16,7 +16,15 @@ from pathlib import Path
 import pytest
 
 from tests.integration._dbt_warehouse import (
-    DBT, DBT_PROJECT_DIR, PG_HOST, PG_PORT, PG_USER, PROJECT_ROOT, Dbt, connect, postgres_available,
+    DBT,
+    DBT_PROJECT_DIR,
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    PROJECT_ROOT,
+    Dbt,
+    connect,
+    postgres_available,
     throwaway_database,
 )
 
@@ -581,7 +589,7 @@ def test_experiment_comparison_matches_hand_computed_intervals(warehouse):
 
 
 def test_docs_generate_lists_every_metric_with_its_definition(warehouse):
-    from outcomelens.metric_docs import METRICS, read_catalogue
+    from outcomelens.cli.metric_docs import METRICS, read_catalogue
 
     _, dbt, _ = warehouse
     dbt("docs", "generate")
@@ -603,7 +611,7 @@ def test_outcomelens_docs_serves_on_loopback(warehouse, tmp_path):
     import time
     import urllib.request
 
-    from outcomelens.cube_server import free_port
+    from outcomelens.core.cube_server import free_port
 
     _, dbt, _ = warehouse
     port = free_port()

@@ -9,18 +9,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from ingestion.demo.truth import lift_effect, realized_conversion
-from ingestion.landing import LANDING_TABLES
-from outcomelens import cube_server, paths
-from outcomelens.cube_server import CubeServer
-from outcomelens.tokens import mint_token
-from outcomelens.warehouse import Warehouse
+from ingestion.sources.landing import LANDING_TABLES
+from outcomelens.core import cube_server, paths
+from outcomelens.core.cube_server import CubeServer
+from outcomelens.core.tokens import mint_token
+from outcomelens.core.warehouse import Warehouse
 
 SIZE = 20_000
 SEED = 7

@@ -10,8 +10,13 @@ import requests
 
 from ingestion.collector.app import CollectorSettings, create_app
 from ingestion.collector.webhooks import signature_v3
-from ingestion.hubspot.pipeline import run_hubspot
-from tests.integration.collector_support import rows, scalar, serve_in_thread, throwaway_warehouse
+from ingestion.sources.hubspot.pipeline import run_hubspot
+from tests.integration.collector_support import (
+    rows,
+    scalar,
+    serve_in_thread,
+    throwaway_warehouse,
+)
 from tests.mocks.hubspot import MockHubSpot
 
 TOKEN = "pat-na1-test-token"

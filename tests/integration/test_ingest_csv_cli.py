@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from outcomelens import paths
+from outcomelens.core import paths
 from tests.integration.collector_support import rows, throwaway_warehouse
 
 OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")

@@ -11,8 +11,9 @@ import pytest
 import requests
 from rich.console import Console
 
-from outcomelens import paths, processes, stack
-from outcomelens.cube_server import free_port
+from outcomelens.cli import stack
+from outcomelens.core import paths, processes
+from outcomelens.core.cube_server import free_port
 from tests.integration.collector_support import scalar, throwaway_warehouse
 
 OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")

@@ -11,7 +11,6 @@ import sys
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -19,10 +18,17 @@ import pytest
 
 from analytics import alert_delivery, alert_log, insights_store
 from analytics.anomalies import detect
-from analytics.config import AnomalyConfig, Metric, MetricRules, Rule, load_anomaly_config, load_forecast_config
+from analytics.config import (
+    AnomalyConfig,
+    Metric,
+    MetricRules,
+    Rule,
+    load_anomaly_config,
+    load_forecast_config,
+)
 from analytics.demo_daily import daily_parts
-from outcomelens import cube_server, paths
-from outcomelens.warehouse import Warehouse
+from outcomelens.core import cube_server, paths
+from outcomelens.core.warehouse import Warehouse
 
 SIZE = 20_000
 SEED = 5
@@ -45,8 +51,8 @@ LOW_VOLUME_RULES = AnomalyConfig(
 LOAD = """
 import sys
 from ingestion.demo.generate import generate
-from outcomelens import paths, warehouse
-from outcomelens.pipeline import materialize_pipeline
+from outcomelens.core import paths, warehouse
+from outcomelens.cli.pipeline import materialize_pipeline
 wh = warehouse.ensure_warehouse(); wh.export_env()
 generate(paths.subdir("landing"), conversations=int(sys.argv[1]), seed=int(sys.argv[2]))
 materialize_pipeline()

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from ingestion.collector.batches import validate_batch
-from ingestion.spool import Spool
-from outcomelens import paths
+from ingestion.sources.spool import Spool
+from outcomelens.core import paths
 from tests.integration.collector_support import scalar, throwaway_warehouse
 
 OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")

@@ -16,9 +16,13 @@ from opentelemetry.trace import Status, StatusCode
 
 from ingestion.collector.app import CollectorSettings, create_app
 from ingestion.collector.keys import create_key
-from ingestion.collector.loader import collector_pipeline, load_cycle
-from ingestion.spool import Spool
-from tests.integration.collector_support import rows, serve_in_thread, throwaway_warehouse
+from ingestion.sources.spool import Spool
+from ingestion.sources.spool.source import collector_pipeline, load_cycle
+from tests.integration.collector_support import (
+    rows,
+    serve_in_thread,
+    throwaway_warehouse,
+)
 
 
 @pytest.fixture(scope="module")

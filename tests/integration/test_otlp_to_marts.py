@@ -17,10 +17,14 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from ingestion.collector.app import CollectorSettings, create_app
 from ingestion.collector.keys import create_key
-from ingestion.collector.loader import collector_pipeline, load_cycle
-from ingestion.spool import Spool
-from outcomelens import paths
-from tests.integration.collector_support import rows, serve_in_thread, throwaway_warehouse
+from ingestion.sources.spool import Spool
+from ingestion.sources.spool.source import collector_pipeline, load_cycle
+from outcomelens.core import paths
+from tests.integration.collector_support import (
+    rows,
+    serve_in_thread,
+    throwaway_warehouse,
+)
 
 DBT = paths.PROJECT_ROOT / ".venv" / "bin" / "dbt"
 # HubSpot's raw tables as dlt creates them; no CRM data in this test, but the models read them.

@@ -9,11 +9,17 @@ import pytest
 import requests
 
 from ingestion.collector.app import CollectorSettings, create_app
-from ingestion.providers.keystore import ProviderKeyStore
-from ingestion.providers.usage import anthropic_usage_source, openai_usage_source, run_usage
-from outcomelens import paths
-from outcomelens.tokens import mint_token
-from tests.integration.collector_support import rows, serve_in_thread, throwaway_warehouse
+from ingestion.sources.anthropic import anthropic_usage_source
+from ingestion.sources.openai import openai_usage_source
+from ingestion.sources.provider_usage import run_usage
+from outcomelens.core import paths
+from outcomelens.core.provider_keys import ProviderKeyStore
+from outcomelens.core.tokens import mint_token
+from tests.integration.collector_support import (
+    rows,
+    serve_in_thread,
+    throwaway_warehouse,
+)
 from tests.mocks.providers import DAY, MockAnthropicUsage, MockOpenAIUsage
 
 SECRET = "provider-test-secret-0123456789abcdef"

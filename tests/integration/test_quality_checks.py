@@ -20,7 +20,15 @@ import pytest
 
 from ingestion.demo.generate import generate
 from tests.integration._dbt_warehouse import (
-    DBT, PG_HOST, PG_PORT, PG_USER, Dbt, connect, dlt_load, postgres_available, throwaway_database,
+    DBT,
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    Dbt,
+    connect,
+    dlt_load,
+    postgres_available,
+    throwaway_database,
 )
 
 pytestmark = [
@@ -170,7 +178,7 @@ def test_suite_runs_over_a_unix_socket(warehouse, tmp_path):
     from pathlib import Path
 
     from expectations.runner import run_suite, sqlalchemy_url, suite_named
-    from outcomelens.warehouse import Warehouse
+    from outcomelens.core.warehouse import Warehouse
 
     socket_dir = os.environ.get("OUTCOMELENS_TEST_PG_SOCKET_DIR", "/var/run/postgresql")
     if not Path(socket_dir).is_dir():

@@ -9,8 +9,8 @@ import psutil
 import pytest
 import requests
 
-from outcomelens import cube_server, paths
-from outcomelens.tokens import mint_token
+from outcomelens.core import cube_server, paths
+from outcomelens.core.tokens import mint_token
 
 OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")
 SECRET = "up-down-test-secret-0123456789abcdef0123"

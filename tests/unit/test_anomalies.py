@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.anomalies import anomaly_id, contributors, detect
+from analytics.anomalies import anomaly_id, detect
 from analytics.config import AnomalyConfig, ConfigError, Metric, MetricRules, Rule, load_anomaly_config
 from analytics.series import build_series
 

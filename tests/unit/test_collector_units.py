@@ -11,8 +11,8 @@ import pytest
 
 from ingestion.collector.batches import BatchError, validate_batch
 from ingestion.collector.webhooks import needs_deal_refresh, signed_uri, verify_v3
-from ingestion.providers.usage import gemini_response_to_llm_call
-from ingestion.spool import Spool
+from ingestion.sources.gemini import gemini_response_to_llm_call
+from ingestion.sources.spool import Spool
 
 
 def test_outcome_event_id_is_a_content_hash_and_timestamp_aliases_occurred_at():

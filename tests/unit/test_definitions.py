@@ -15,7 +15,7 @@ def test_definitions_load_and_validate():
 
 
 def test_dlt_assets_for_every_landed_table():
-    from ingestion.landing import LANDING_TABLES
+    from ingestion.sources.landing import LANDING_TABLES
 
     keys = {key for key in _graph().get_all_asset_keys()}
     for table in LANDING_TABLES:

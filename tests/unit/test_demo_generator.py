@@ -11,8 +11,8 @@ import json
 import math
 import subprocess
 import sys
-from datetime import date
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from outcomelens import metric_docs
+from outcomelens.cli import metric_docs
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from outcomelens import paths
+from outcomelens.core import paths
 
 _spec = importlib.util.spec_from_file_location("nab_benchmark", paths.PROJECT_ROOT / "benchmarks" / "nab_benchmark.py")
 nab = importlib.util.module_from_spec(_spec)

@@ -7,7 +7,7 @@ import time
 import jwt
 import pytest
 
-from outcomelens.tokens import ALGORITHM, ROLES, decode_token, mint_token
+from outcomelens.core.tokens import ALGORITHM, ROLES, decode_token, mint_token
 
 SECRET = "unit-secret-" + "u" * 32
 

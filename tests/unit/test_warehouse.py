@@ -1,6 +1,6 @@
 import pytest
 
-from outcomelens.warehouse import Warehouse, WarehouseError
+from outcomelens.core.warehouse import Warehouse, WarehouseError
 
 
 def test_url_with_socket_directory_round_trips_through_dlt_form():

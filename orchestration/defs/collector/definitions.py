@@ -11,26 +11,26 @@ import os
 
 import dagster as dg
 
+from ingestion.sources.anthropic import anthropic_usage_source
+from ingestion.sources.hubspot.pipeline import run_hubspot
+from ingestion.sources.openai import openai_usage_source
+from ingestion.sources.provider_usage import run_usage
 from orchestration.defs.warehouse.resources import WarehouseResource
-from outcomelens import paths
+from outcomelens.core import paths
+from outcomelens.core.provider_keys import ProviderKeyStore, master_key
 
 
 @dg.op(description="dlt: HubSpot contacts, deals changed since the last run, and their contact links → raw.hubspot_*")
 def hubspot_sync(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
-    from ingestion.hubspot.pipeline import run_hubspot
-
     if not os.environ.get("SOURCES__HUBSPOT__API_KEY"):
         raise dg.Failure("SOURCES__HUBSPOT__API_KEY is not set: add a HubSpot private-app token")
-    info = run_hubspot(str(paths.subdir("dlt")))
+    info = run_hubspot(paths.pipelines_dir())
     counts = info.pipeline.last_trace.last_normalize_info.row_counts
     context.add_output_metadata({name: dg.MetadataValue.int(n) for name, n in counts.items() if not name.startswith("_dlt")})
 
 
 @dg.op(description="dlt: OpenAI and Anthropic organisation usage for every stored provider key → raw.provider_usage")
 def provider_usage_sync(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
-    from ingestion.providers.keystore import ProviderKeyStore, master_key
-    from ingestion.providers.usage import anthropic_usage_source, openai_usage_source, run_usage
-
     store = ProviderKeyStore(warehouse.connect, master_key(paths.data_dir()))
     sources = []
     for info in store.list():
@@ -42,7 +42,7 @@ def provider_usage_sync(context: dg.OpExecutionContext, warehouse: WarehouseReso
     if not sources:
         context.log.info("no OpenAI or Anthropic keys stored (`outcomelens keys provider add`); nothing to pull")
         return
-    run_usage(str(paths.subdir("dlt")), sources)
+    run_usage(paths.pipelines_dir(), sources)
 
 
 @dg.job(description="HubSpot incremental sync")

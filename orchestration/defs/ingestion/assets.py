@@ -3,9 +3,9 @@ import dlt
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from ingestion.landing import landing_source
+from ingestion.sources.landing import landing_source
 from orchestration.defs.warehouse.resources import WarehouseResource
-from outcomelens import paths
+from outcomelens.core import paths
 
 RAW_DATASET = "raw"
 
@@ -27,7 +27,7 @@ def landing_pipeline() -> dlt.Pipeline:
         pipeline_name="outcomelens_landing",
         destination="postgres",
         dataset_name=RAW_DATASET,
-        pipelines_dir=str(paths.subdir("dlt")),
+        pipelines_dir=paths.pipelines_dir(),
     )
 
 

@@ -7,7 +7,7 @@ import dagster as dg
 from expectations.runner import run_suite
 from expectations.suites import SUITES, Suite
 from orchestration.defs.warehouse.resources import WarehouseResource
-from outcomelens import paths
+from outcomelens.core import paths
 
 CHECK_PREFIX = "gx_"
 

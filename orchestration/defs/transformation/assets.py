@@ -7,7 +7,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.defs.ingestion.assets import RAW_DATASET
 from orchestration.defs.transformation.project import dbt_project
 from orchestration.defs.warehouse.resources import WarehouseResource
-from outcomelens import paths
+from outcomelens.core import paths
 
 
 class OutcomeLensDbtTranslator(DagsterDbtTranslator):

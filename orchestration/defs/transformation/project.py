@@ -2,6 +2,6 @@
 
 from dagster_dbt import DbtProject
 
-from outcomelens import paths
+from outcomelens.core import paths
 
 dbt_project = DbtProject(project_dir=paths.DBT_PROJECT_DIR, profiles_dir=paths.DBT_PROJECT_DIR)

@@ -1,6 +1,6 @@
 import dagster as dg
 
-from outcomelens.warehouse import Warehouse, ensure_warehouse
+from outcomelens.core.warehouse import Warehouse, ensure_warehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -11,9 +11,13 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from analytics.intervals import wilson_interval
-from outcomelens import cube_server, paths, processes, stack, warehouse
-from outcomelens.secrets import cube_api_secret
-from outcomelens.tokens import mint_token
+from ingestion.demo.generate import generate
+from ingestion.demo.truth import lift_effect, planted_conversion
+from outcomelens.cli import stack
+from outcomelens.cli.pipeline import materialize_pipeline
+from outcomelens.core import cube_server, paths, processes, warehouse
+from outcomelens.core.keyring import cube_api_secret
+from outcomelens.core.tokens import mint_token
 
 LANDED_SCHEMAS = ("raw", "raw_staging")
 DEMO_ROLE = "product_manager"
@@ -33,7 +37,6 @@ def ensure_demo_data(console: Console, wh: warehouse.Warehouse, *, size: int, se
 
     A different seed or size replaces the demo: its ids would otherwise sit beside the old ones.
     """
-    from ingestion.demo.generate import generate
 
     truth = _landed_truth()
     if truth and truth.get("seed") == seed and truth.get("conversations") == size:
@@ -63,7 +66,6 @@ def run_demo(console: Console, *, size: int, seed: int, cube_port: int) -> None:
     truth = ensure_demo_data(console, wh, size=size, seed=seed)
 
     console.print("materializing the pipeline through Dagster (dlt → dbt → readouts) …")
-    from outcomelens.pipeline import materialize_pipeline
 
     started = time.monotonic()
     result = materialize_pipeline()
@@ -111,8 +113,6 @@ def conversion_by_prompt_version(api_url: str, token: str, experiment_id: str, i
 
 
 def print_answer(console: Console, api_url: str, token: str, truth: dict) -> None:
-    from ingestion.demo.truth import lift_effect, planted_conversion
-
     experiment_id = truth["main_experiment"]
     lift = lift_effect(truth)
     for intent in (None, lift["intent"]):

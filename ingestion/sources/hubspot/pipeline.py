@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dlt
 
-from ingestion.hubspot.source import hubspot_source
+from ingestion.sources.hubspot.source import hubspot_source
 
 PIPELINE_NAME = "outcomelens_hubspot"
 

@@ -3,7 +3,7 @@
 Cube runs from the project's own pinned npm packages (`npm ci` in semantic_layer/), in production
 mode (authentication on, no playground), bound to 127.0.0.1, with its cache and queue in memory.
 `CubeServer` starts it against a warehouse, waits until it answers /readyz and serves every role's
-model on /v1/meta, and stops only the process group it started. `load` and `graphql` query it with a JWT (see outcomelens.tokens).
+model on /v1/meta, and stops only the process group it started. `load` and `graphql` query it with a JWT (see outcomelens.core.tokens).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import Any, Callable, Protocol
 
 import requests
 
-from outcomelens import paths
-from outcomelens.tokens import ROLES, mint_token
+from outcomelens.core import paths
+from outcomelens.core.tokens import ROLES, mint_token
 
 DEFAULT_PORT = 4000
 DEFAULT_HOST = "127.0.0.1"
@@ -205,7 +205,7 @@ class CubeServer:
         if not is_installed(self.semantic_layer_dir):
             raise CubeServerError(
                 f"Cube's npm packages are not installed in {self.semantic_layer_dir}: run "
-                "`CUBESTORE_SKIP_POST_INSTALL=true npm ci` there (or outcomelens.cube_server.install())"
+                "`CUBESTORE_SKIP_POST_INSTALL=true npm ci` there (or outcomelens.core.cube_server.install())"
             )
         if not port_is_free(self.port, self.host):
             raise CubeServerError(f"port {self.host}:{self.port} is taken: Cube cannot listen there")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psutil
 
-from outcomelens import paths
+from outcomelens.core import paths
 
 
 def _pid_file(name: str) -> Path:

@@ -8,6 +8,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from analytics.alert_delivery import (
+    add_webhook,
+    deliver_configured,
+    list_webhooks,
+    remove_webhook,
+)
+from analytics.alert_log import ensure_tables
+from outcomelens.core.warehouse import ensure_warehouse
+
 app = typer.Typer(help="Alert webhooks (generic signed JSON or Slack) and delivery.", no_args_is_help=True)
 webhooks = typer.Typer(help="Webhooks alerts are delivered to.", no_args_is_help=True)
 app.add_typer(webhooks, name="webhooks")
@@ -15,8 +24,6 @@ console = Console()
 
 
 def _conn():
-    from outcomelens.warehouse import ensure_warehouse
-
     return ensure_warehouse().connect()
 
 
@@ -29,8 +36,6 @@ def add(
                                         prompt=False, hide_input=True, envvar="OUTCOMELENS_WEBHOOK_SECRET")] = "",
 ) -> None:
     """Add (or replace) a webhook; its URL and secret are stored encrypted."""
-    from analytics.alert_delivery import add_webhook
-
     if format == "json" and not secret:
         secret = typer.prompt("Signing secret", hide_input=True)
     try:
@@ -44,8 +49,6 @@ def add(
 @webhooks.command("list")
 def list_() -> None:
     """List webhooks: name, format, host and whether a secret is set (never the secret)."""
-    from analytics.alert_delivery import list_webhooks
-
     with _conn() as conn:
         rows = list_webhooks(conn)
     table = Table("name", "format", "url", "secret", "from")
@@ -57,8 +60,6 @@ def list_() -> None:
 @webhooks.command("remove")
 def remove(name: Annotated[str, typer.Argument()]) -> None:
     """Remove a webhook added with `add`."""
-    from analytics.alert_delivery import remove_webhook
-
     with _conn() as conn:
         if not remove_webhook(conn, name):
             console.print(f"no webhook named {name!r}")
@@ -69,8 +70,6 @@ def remove(name: Annotated[str, typer.Argument()]) -> None:
 @app.command("deliver")
 def deliver() -> None:
     """Deliver every pending alert (anomaly and data quality) now."""
-    from analytics.alert_delivery import deliver_configured
-
     with _conn() as conn:
         counts = deliver_configured(conn)
     console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
@@ -79,8 +78,6 @@ def deliver() -> None:
 @app.command("list")
 def list_alerts(limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20) -> None:
     """Recent alerts with their latest delivery status."""
-    from analytics.alert_log import ensure_tables
-
     with _conn() as conn:
         ensure_tables(conn)
         with conn.cursor() as cur:

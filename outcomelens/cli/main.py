@@ -8,6 +8,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from outcomelens.cli import alerts, docs, ingest, keys
+from outcomelens.cli.demo import run_demo
+from outcomelens.cli.pipeline import prepare_dbt
+from outcomelens.cli.stack import show_status, start_stack, stop_stack
+from outcomelens.core.keyring import cube_api_secret
+from outcomelens.core.tokens import ROLES, mint_token
+
 app = typer.Typer(
     help="OutcomeLens: which prompt version, config, model, capability, action or intent moved the outcome.",
     no_args_is_help=True,
@@ -23,8 +30,6 @@ DEFAULT_DAGSTER_PORT = 3000
 @app.command()
 def prepare() -> None:
     """Prepare the dbt manifest that the Dagster definitions load (run by `make setup`)."""
-    from outcomelens.pipeline import prepare_dbt
-
     prepare_dbt()
     console.print("dbt manifest ready")
 
@@ -36,8 +41,6 @@ def demo(
     cube_port: Annotated[int, typer.Option(help="Port for Cube if it is not already running.")] = DEFAULT_CUBE_PORT,
 ) -> None:
     """Generate demo data, run the whole pipeline through Dagster and read the answer from Cube."""
-    from outcomelens.demo import run_demo
-
     run_demo(console, size=size, seed=seed, cube_port=cube_port)
 
 
@@ -47,24 +50,18 @@ def up(
     dagster_port: Annotated[int, typer.Option()] = DEFAULT_DAGSTER_PORT,
 ) -> None:
     """Start the warehouse, the Dagster UI and Cube in the background and print their URLs."""
-    from outcomelens.stack import start_stack
-
     start_stack(console, cube_port=cube_port, dagster_port=dagster_port)
 
 
 @app.command()
 def down() -> None:
     """Stop what `up` or `demo` started: Dagster, Cube and the embedded Postgres."""
-    from outcomelens.stack import stop_stack
-
     stop_stack(console)
 
 
 @app.command()
 def status() -> None:
     """Show what is running and where."""
-    from outcomelens.stack import show_status
-
     show_status(console)
 
 
@@ -74,21 +71,17 @@ def token(
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 3600,
 ) -> None:
     """Mint a development JWT for Cube's APIs, signed with this checkout's API secret."""
-    from outcomelens.secrets import cube_api_secret
-    from outcomelens.tokens import ROLES, mint_token
-
     if role not in ROLES:
         raise typer.BadParameter(f"unknown role {role!r}; expected one of {', '.join(ROLES)}", param_hint="--role")
     typer.echo(mint_token(role, cube_api_secret(), ttl_s=ttl))
 
 
 # Command groups live in their own modules; each registers here with one line.
-from outcomelens import cli_alerts, cli_docs, cli_ingest, cli_keys  # noqa: E402
 
-app.add_typer(cli_ingest.app, name="ingest")
-app.add_typer(cli_keys.app, name="keys")
-app.add_typer(cli_docs.app, name="docs")
-app.add_typer(cli_alerts.app, name="alerts")
+app.add_typer(ingest.app, name="ingest")
+app.add_typer(keys.app, name="keys")
+app.add_typer(docs.app, name="docs")
+app.add_typer(alerts.app, name="alerts")
 
 if __name__ == "__main__":
     app()

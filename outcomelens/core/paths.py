@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SEMANTIC_LAYER_DIR = PROJECT_ROOT / "semantic_layer"
 
@@ -48,3 +48,13 @@ def run_dir() -> Path:
     # Also the XDG runtime dir of the embedded Postgres helper, which insists on owner-only access.
     path.chmod(0o700)
     return path
+
+
+def spool_dir() -> str:
+    """The collector's durable landing: fsync'd segments waiting for the loader."""
+    return str(subdir("spool"))
+
+
+def pipelines_dir() -> str:
+    """dlt's working directories (pipeline state, load packages)."""
+    return str(subdir("dlt"))

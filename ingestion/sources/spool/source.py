@@ -19,7 +19,7 @@ import dlt
 import pyarrow as pa
 import pyarrow.json as pajson
 
-from ingestion.spool import Segment, Spool
+from ingestion.sources.spool import Segment, Spool
 
 log = logging.getLogger("outcomelens.loader")
 

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from outcomelens import paths
+from outcomelens.cli import metric_docs
+from outcomelens.core import paths, warehouse
 
 app = typer.Typer(help="Generate and serve the dbt docs (with every governed metric's definition).")
 
@@ -31,7 +32,6 @@ def docs(
 ) -> None:
     """Sync the metric definitions from semantic_layer/metrics.js, run `dbt docs generate` against the
     warehouse, then `dbt docs serve` on 127.0.0.1 (Ctrl-C stops it)."""
-    from outcomelens import metric_docs, warehouse
 
     if not 1 <= port <= 65535:
         raise typer.BadParameter(f"port must be 1–65535, got {port}", param_hint="--port")

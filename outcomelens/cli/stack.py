@@ -7,8 +7,8 @@ import os
 from rich.console import Console
 from rich.table import Table
 
-from outcomelens import cube_server, paths, processes, warehouse
-from outcomelens.secrets import cube_api_secret
+from outcomelens.core import cube_server, paths, processes, warehouse
+from outcomelens.core.keyring import cube_api_secret
 
 DAGSTER = "dagster"
 CUBE = "cube"

@@ -8,6 +8,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ingestion.collector import service
+from ingestion.collector.batches import BatchError
+from ingestion.collector.csv_upload import parse_outcomes_csv
+from ingestion.collector.records import ndjson
+from ingestion.sources.spool import Spool
+from ingestion.sources.spool.pipeline import run_loader
+from ingestion.sources.spool.source import collector_pipeline, load_cycle
+from outcomelens.core import paths
+from outcomelens.core.warehouse import ensure_warehouse
+
 app = typer.Typer(help="Ingestion: run the collector and loader, upload outcome metrics from CSV.", no_args_is_help=True)
 console = Console()
 
@@ -19,16 +29,12 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes sharing the port.")] = 2,
 ) -> None:
     """Run the collector HTTP API in the foreground."""
-    from ingestion.collector.service import serve as run
-
-    run(host=host, port=port, workers=workers)
+    service.serve(host=host, port=port, workers=workers)
 
 
 @app.command()
 def loader(interval: Annotated[float, typer.Option(help="Seconds between micro-batches.")] = 2.0) -> None:
     """Load spooled records into raw.* every few seconds, in the foreground, until stopped."""
-    from ingestion.collector.service import run_loader
-
     run_loader(interval_s=interval)
 
 
@@ -39,17 +45,12 @@ def csv(
 ) -> None:
     """Ingest outcome metrics from a CSV (experiment_id, metric_name, metric_value, timestamp, intent,
     capability, action, llm_model, user_id; extra columns kept). Bad rows are reported and dead-lettered."""
-    from ingestion.collector.batches import BatchError
-    from ingestion.collector.csv_upload import parse_outcomes_csv
-    from ingestion.collector.records import ndjson
-    from ingestion.collector.service import pipelines_dir, spool_dir
-    from ingestion.spool import Spool
 
     try:
         batch, _ = parse_outcomes_csv(file.read_text(encoding="utf-8-sig"))
     except BatchError as exc:
         raise typer.BadParameter(str(exc), param_hint="FILE") from None
-    spool = Spool(spool_dir())
+    spool = Spool(paths.spool_dir())
     if batch.rejected:
         spool.append("dead_letters", ndjson(batch.dead_letters(f"cli:csv:{file.name}")))
     spool.append("outcome_metrics", batch.ndjson())
@@ -57,11 +58,8 @@ def csv(
         console.print(f"[red]rejected[/red] {rejection.reason}")
     console.print(f"{len(batch.accepted)} rows accepted, {len(batch.rejected)} rejected (kept in raw.dead_letters)")
     if load:
-        from ingestion.collector.loader import collector_pipeline, load_cycle
-        from outcomelens.warehouse import ensure_warehouse
-
         ensure_warehouse().export_env()
-        result = load_cycle(spool, collector_pipeline(pipelines_dir()))
+        result = load_cycle(spool, collector_pipeline(paths.pipelines_dir()))
         console.print(f"loaded {result.rows}")
     if batch.rejected:
         raise typer.Exit(code=1)

@@ -1,3 +1,0 @@
-from ingestion.landing.source import LANDING_TABLES, landing_source
-
-__all__ = ["LANDING_TABLES", "landing_source"]

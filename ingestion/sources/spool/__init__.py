@@ -1,0 +1,3 @@
+from ingestion.sources.spool.segments import Segment, Spool
+
+__all__ = ["Segment", "Spool"]

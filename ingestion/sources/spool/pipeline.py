@@ -1,0 +1,16 @@
+"""The loader process: the spool source run every few seconds into raw.* (what `outcomelens up` starts)."""
+
+from __future__ import annotations
+
+import logging
+
+from ingestion.sources.spool.segments import Spool
+from ingestion.sources.spool.source import collector_pipeline, run_forever
+from outcomelens.core import paths
+from outcomelens.core.warehouse import ensure_warehouse
+
+
+def run_loader(interval_s: float = 2.0) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    ensure_warehouse().export_env()
+    run_forever(Spool(paths.spool_dir()), collector_pipeline(paths.pipelines_dir()), interval_s=interval_s)

@@ -1,3 +1,0 @@
-from ingestion.spool.segments import Segment, Spool
-
-__all__ = ["Segment", "Spool"]

@@ -125,7 +125,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--nab", type=Path, default=Path("/work/shared/data/nab"))
+    parser.add_argument("--nab", type=Path, default=Path(__file__).resolve().parents[1] / "tests" / "data" / "nab")
     parser.add_argument("--pmdarima-timed", type=int, default=10)
     parser.add_argument("--pmdarima-demo", type=int, default=None,
                         help="demo series also run through pmdarima (default: all)")

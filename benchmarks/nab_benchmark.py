@@ -1,7 +1,7 @@
-"""Score OutcomeLens' robust z-score rule on the NAB files in /work/shared/data/nab with NAB's windows
+"""Score OutcomeLens' robust z-score rule on the NAB files in tests/data/nab with NAB's windows
 and standard profile, beside the published Windowed Gaussian and Numenta rows.
 
-    .venv/bin/python benchmarks/nab_benchmark.py [--nab /work/shared/data/nab] [--threshold 6]
+    .venv/bin/python benchmarks/nab_benchmark.py [--nab tests/data/nab] [--threshold 6]
 
 Scoring implemented (NAB v1.1, nab/sweeper.py), per file:
 - rows in the probationary period (the first min(15 % of the file, 750) rows) are not scored;
@@ -131,7 +131,7 @@ def run(nab: Path, threshold: float) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nab", type=Path, default=Path("/work/shared/data/nab"))
+    parser.add_argument("--nab", type=Path, default=Path(__file__).resolve().parents[1] / "tests" / "data" / "nab")
     parser.add_argument("--threshold", type=float, default=6.0, help="robust z threshold (anomaly_rules.yaml: 6)")
     args = parser.parse_args()
     result = run(args.nab, args.threshold)

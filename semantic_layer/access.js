@@ -1,7 +1,7 @@
 // Who may see what in the semantic layer: the one place where roles are decided.
 //
 // Read by cube.js (authentication, contextToAppId, queryRewrite) and by the model files (which
-// compile a separate schema per role through COMPILE_CONTEXT). DESIGN.md §5 is the source; the
+// compile a separate schema per role through COMPILE_CONTEXT). docs/design.md §5 is the source; the
 // README's API guide shows the same matrix as a table, and the tests check it independently.
 
 const ROLES = Object.freeze([
@@ -13,7 +13,7 @@ const ROLES = Object.freeze([
   'enablement',
 ]);
 
-// Public views each role may query (DESIGN.md §5). Cubes are private: nobody queries a cube.
+// Public views each role may query (docs/design.md §5). Cubes are private: nobody queries a cube.
 //   outcomes_overview    business outcomes over time and by segment (+ forecasts, outcome metrics)
 //   experiments          experiment arms and their comparison with a 95% interval
 //   prompt_variants      prompt versions, configs and models on outcomes, latency, errors, cost

@@ -1,4 +1,4 @@
-// The wording of every governed metric and dimension (DESIGN.md §4): title, description, format.
+// The wording of every governed metric and dimension (docs/design.md §4): title, description, format.
 //
 // The model files take their titles and descriptions from here, so one metric has one wording
 // wherever it appears (cubes, views, and the dbt docs, which read this file:

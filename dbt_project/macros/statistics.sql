@@ -1,6 +1,6 @@
 {#
     95% intervals for the difference variant − control, computed from additive parts only (counts,
-    sums, sums of squares), so the same SQL works over any re-aggregation (DESIGN.md §3).
+    sums, sums of squares), so the same SQL works over any re-aggregation (docs/design.md §3).
     Every macro returns a SQL expression; nulls propagate when an arm has too few observations.
 #}
 

@@ -1,5 +1,5 @@
 {#
-    Two time helpers dispatched per adapter, so the models stay portable (DESIGN.md §7: ClickHouse or
+    Two time helpers dispatched per adapter, so the models stay portable (docs/design.md §7: ClickHouse or
     Citus later) while Postgres gets exact answers.
 #}
 

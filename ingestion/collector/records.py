@@ -1,4 +1,4 @@
-"""The records every source maps onto (DESIGN.md §2), as pydantic-validated TypedDicts.
+"""The records every source maps onto (docs/design.md §2), as pydantic-validated TypedDicts.
 
 Validation runs over whole batches with a TypeAdapter in pydantic-core; records come out as plain
 dicts (no model instances), which orjson writes back out fast. One small Python function per record

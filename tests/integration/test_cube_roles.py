@@ -1,4 +1,4 @@
-"""The role matrix (DESIGN.md §5), enforced in /load (members and filters), /graphql and /meta.
+"""The role matrix (docs/design.md §5), enforced in /load (members and filters), /graphql and /meta.
 
 Expectations come from the table below, written here independently of semantic_layer/access.js:
 every member of every view (as admin's /meta lists them) is tried for every role. Allowed members

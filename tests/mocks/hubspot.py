@@ -1,5 +1,5 @@
 """A local HubSpot: a real HTTP server in a thread speaking CRM v3/v4 response shapes, serving the
-recorded records in /work/shared/data/hubspot/ (falls back to the copy next to this file)."""
+recorded records vendored in tests/data/hubspot/ (their source and licence: tests/data/SOURCES.md)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-SHARED = Path("/work/shared/data/hubspot")
+RECORDS = Path(__file__).resolve().parents[1] / "data" / "hubspot"
 
 
 def _load(name: str) -> list[dict]:
-    for folder in (SHARED, Path(__file__).parent / "hubspot_data"):
-        if (folder / name).exists():
-            return json.loads((folder / name).read_text())["results"]
-    raise FileNotFoundError(name)
+    return json.loads((RECORDS / name).read_text())["results"]
 
 
 def _ms(value: str) -> float:

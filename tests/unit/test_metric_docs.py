@@ -1,4 +1,4 @@
-"""The dbt metric docs repeat semantic_layer/metrics.js verbatim, and cover DESIGN.md §4."""
+"""The dbt metric docs repeat semantic_layer/metrics.js verbatim, and cover docs/design.md §4."""
 
 import shutil
 

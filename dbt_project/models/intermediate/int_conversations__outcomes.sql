@@ -1,5 +1,5 @@
 {#-
-    Conversion attribution (docs/contracts.md, DESIGN.md §3).
+    Conversion attribution (docs/contracts.md, docs/design.md §3).
 
     1. Each conversation is linked to a HubSpot contact: its customer_ref equals the contact id, or
        lower(trim(customer_ref)) equals lower(trim(email)). An id match beats an e-mail match; ties

@@ -1,5 +1,5 @@
 {#-
-    Additive parts per day × dimension combination (docs/contracts.md, DESIGN.md §3): every rate and
+    Additive parts per day × dimension combination (docs/contracts.md, docs/design.md §3): every rate and
     mean re-aggregates over any filter as a ratio of sums, e.g. conversion rate =
     sum(conversions) / sum(conversations). Built from the same intermediate models as
     fct_conversations; the test assert_attribution_daily_reconciles checks the two agree.

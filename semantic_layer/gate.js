@@ -1,0 +1,54 @@
+// The gate in front of Cube's routes: what a client of the semantic layer may reach at all.
+//
+// Cube 0.33 serves more than its clients need (pre-aggregation and job routes, a root page, the
+// playground's helpers), and one of them ends the process on a malformed body
+// (POST /cubejs-api/v1/pre-aggregations/can-use with {}). It also parses bodies up to 50 MB before
+// authenticating. The gate runs before Cube's body parser (serve.js puts it there) and
+//   - answers 404 for every route not listed below, the root page included;
+//   - refuses a request to the API without a valid token with 401, before reading its body;
+//   - refuses a body over MAX_BODY_BYTES with 413 (by its Content-Length, and while reading).
+'use strict';
+
+const { TokenError, bearerToken, verifyToken } = require('./auth');
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+// Method and path of each route the dashboard, notebooks, alerts and BI clients use.
+const PUBLIC_ROUTES = new Set(['GET /readyz', 'GET /livez']);
+const API_ROUTES = new Set([
+  'GET /cubejs-api/v1/load', 'POST /cubejs-api/v1/load',
+  'GET /cubejs-api/v1/meta',
+  'GET /cubejs-api/v1/sql', 'POST /cubejs-api/v1/sql',
+  'GET /cubejs-api/v1/dry-run', 'POST /cubejs-api/v1/dry-run',
+  'GET /cubejs-api/graphql', 'POST /cubejs-api/graphql',
+]);
+
+function routeOf(req) {
+  const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
+  return `${req.method} ${path}`;
+}
+
+function refuse(res, status, message) {
+  res.status(status).json({ error: message });
+}
+
+function gate(secret) {
+  return function admit(req, res, next) {
+    const route = routeOf(req);
+    if (PUBLIC_ROUTES.has(route)) return next();
+    if (!API_ROUTES.has(route)) return refuse(res, 404, 'Not found');
+    try {
+      verifyToken(bearerToken(req.headers.authorization), secret);
+    } catch (e) {
+      if (e instanceof TokenError) return refuse(res, 401, e.message);
+      throw e;
+    }
+    const length = Number(req.headers['content-length'] || 0);
+    if (length > MAX_BODY_BYTES) {
+      return refuse(res, 413, `Body too large: at most ${MAX_BODY_BYTES} bytes`);
+    }
+    return next();
+  };
+}
+
+module.exports = { gate, MAX_BODY_BYTES, API_ROUTES, PUBLIC_ROUTES };

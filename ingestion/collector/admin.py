@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import jwt
 from fastapi import Depends, FastAPI, HTTPException, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from ingestion.collector.auth import Refusal
 from outcomelens.core.provider_keys import ProviderKeyError
 from outcomelens.core.tokens import decode_token
 
@@ -26,10 +25,28 @@ class ProviderKeyOut(BaseModel):
     last4: str
 
 
+def admin_check(settings):
+    """The admin-token check the collector's middleware runs before any body is read."""
+
+    def check(token: str | None) -> None:
+        if not settings.admin_secret:
+            raise Refusal(503, "admin API disabled: no API secret configured")
+        if not token:
+            raise Refusal(401, "admin JWT required")
+        try:
+            claims = decode_token(token, settings.admin_secret)
+        except jwt.PyJWTError as exc:
+            raise Refusal(401, f"invalid token: {exc}") from None
+        if claims.get("role") != "admin":
+            raise Refusal(403, f"role {claims.get('role')!r} may not use the admin API; admin only")
+
+    return check
+
+
 def add_admin_routes(app: FastAPI, settings) -> None:
     bearer = HTTPBearer(auto_error=False, scheme_name="AdminJWT", description="JWT with role admin")
 
-    def require_admin(credentials: Optional[HTTPAuthorizationCredentials] = Security(bearer)) -> dict:
+    def require_admin(credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> dict:
         if not settings.admin_secret:
             raise HTTPException(503, "admin API disabled: no API secret configured")
         if credentials is None:

@@ -11,11 +11,10 @@ Endpoints (all under /v1, ingestion key required unless said otherwise):
 
 from __future__ import annotations
 
-import gzip
 import logging
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 from fastapi import (
     Depends,
@@ -37,7 +36,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from pydantic import BaseModel
 
 from ingestion.collector import otlp
-from ingestion.collector.admin import add_admin_routes
+from ingestion.collector.admin import add_admin_routes, admin_check
+from ingestion.collector.auth import AuthenticateFirst, BodyLimits
 from ingestion.collector.batches import (
     Batch,
     BatchError,
@@ -54,7 +54,9 @@ from ingestion.sources.spool import Spool
 log = logging.getLogger("outcomelens.collector")
 
 DEFAULT_PORT = 4318  # the OTLP/HTTP port, so OpenTelemetry exporters find it with their defaults
-MAX_BODY_BYTES = 256 * 1024 * 1024
+# A full batch (10,000 records) of ordinary calls is about 10 MB; the limit leaves room for extra fields.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+MAX_CSV_BYTES = 16 * 1024 * 1024
 KEY_HEADER = "X-OutcomeLens-Key"
 _BEARER = HTTPBearer(auto_error=False, description="An ingestion key (`outcomelens keys ingestion create`).")
 _KEY_HEADER = APIKeyHeader(name=KEY_HEADER, auto_error=False, description="An ingestion key, as a header.")
@@ -64,11 +66,11 @@ _KEY_HEADER = APIKeyHeader(name=KEY_HEADER, auto_error=False, description="An in
 class CollectorSettings:
     spool_dir: str
     connect: Callable[[], object]  # a Postgres connection for ingestion keys and provider keys
-    admin_secret: Optional[str] = None  # the Cube API secret that signs admin JWTs
-    hubspot_app_secret: Optional[str] = None
-    hubspot_refresh: Optional[Callable[[], object]] = None  # run after a signed deal webhook
-    provider_keys: Optional[object] = None  # outcomelens.core.provider_keys.ProviderKeyStore
-    public_url: Optional[str] = None  # how HubSpot reaches us, when a proxy sits in between
+    admin_secret: str | None = None  # the Cube API secret that signs admin JWTs
+    hubspot_app_secret: str | None = None
+    hubspot_refresh: Callable[[], object] | None = None  # run after a signed deal webhook
+    provider_keys: object | None = None  # outcomelens.core.provider_keys.ProviderKeyStore
+    public_url: str | None = None  # how HubSpot reaches us, when a proxy sits in between
 
 
 class RejectedRecord(BaseModel):
@@ -101,21 +103,39 @@ def _record_body_schema(kind: str) -> dict:
     }
 
 
+def _decompressor(encoding: str):
+    """A streaming decompressor for the Content-Encoding, or None for an uncompressed body."""
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        # 32 + 15: zlib detects a gzip or a zlib header itself (HTTP's "deflate" is zlib-wrapped).
+        return zlib.decompressobj(wbits=32 + zlib.MAX_WBITS)
+    raise HTTPException(415, f"unsupported Content-Encoding {encoding!r}: send gzip, deflate or none")
+
+
+def _inflate(decompressor, chunk: bytes, room: int) -> bytes:
+    try:
+        data = decompressor.decompress(chunk, room + 1)
+    except zlib.error:
+        raise HTTPException(400, "body is not valid gzip/deflate data") from None
+    if len(data) > room or decompressor.unconsumed_tail:
+        raise HTTPException(413, f"decompressed body is over the limit of {MAX_BODY_BYTES} bytes")
+    return data
+
+
 async def _body(request: Request) -> bytes:
-    body = await request.body()
-    encoding = request.headers.get("content-encoding", "").lower()
-    if encoding == "gzip":
-        try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError, zlib.error):
-            raise HTTPException(400, "body is not valid gzip") from None
-    elif encoding == "deflate":
-        body = zlib.decompress(body)
-    elif encoding not in ("", "identity"):
-        raise HTTPException(415, f"unsupported Content-Encoding {encoding!r}")
-    if len(body) > MAX_BODY_BYTES:
-        raise HTTPException(413, "body too large")
-    return body
+    """The request body, decompressed while it streams in, refused as soon as it passes the limit:
+    a small gzip bomb never inflates past MAX_BODY_BYTES in memory."""
+    decompressor = _decompressor(request.headers.get("content-encoding", "").strip().lower())
+    body = bytearray()
+    async for chunk in request.stream():
+        room = MAX_BODY_BYTES - len(body)
+        body += _inflate(decompressor, chunk, room) if decompressor else chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise HTTPException(413, f"body is over the limit of {MAX_BODY_BYTES} bytes")
+    if decompressor is not None and not decompressor.eof:
+        raise HTTPException(400, "body is not valid gzip/deflate data: it ends before the compressed stream does")
+    return bytes(body)
 
 
 class Intake:
@@ -127,10 +147,14 @@ class Intake:
 
     def require_key(
         self,
-        credentials: Optional[HTTPAuthorizationCredentials] = Security(_BEARER),
-        header_key: Optional[str] = Security(_KEY_HEADER),
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Security(_BEARER),
+        header_key: str | None = Security(_KEY_HEADER),
     ) -> str:
-        """The project of a valid ingestion key (a FastAPI dependency); 401 otherwise."""
+        """The project of a valid ingestion key (a FastAPI dependency); 401 otherwise. The middleware
+        has checked it already, before the body was read, and left the project in the request state."""
+        if getattr(request.state, "project", None):
+            return request.state.project
         key = header_key or (credentials.credentials if credentials else None)
         project = self.verifier.project(key)
         if project is None:
@@ -236,6 +260,8 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         "every accepted record is durable before the 202.",
     )
     intake = Intake(settings)
+    app.add_middleware(AuthenticateFirst, project_of_key=intake.verifier.project, check_admin=admin_check(settings),
+                       limits=BodyLimits(records=MAX_BODY_BYTES, csv=MAX_CSV_BYTES))
     for kind in RECORD_KINDS:
         add_record_route(app, intake, kind)
     add_csv_route(app, intake)

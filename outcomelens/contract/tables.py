@@ -43,7 +43,8 @@ class Column:
 @dataclass(frozen=True)
 class Table:
     """One raw table (schema `raw`); `loaded_by` names the part of the project that writes it and
-    `dbt_source` the dbt source that reads it (None: dbt does not read it)."""
+    `dbt_source` the dbt source that reads it (None: dbt does not read it); `always_present=False`
+    when a fresh warehouse may not have it yet (its loader creates it with the first row)."""
 
     name: str
     doc: str
@@ -52,6 +53,7 @@ class Table:
     loaded_by: str
     dbt_source: str | None = None
     notes: str = ""
+    always_present: bool = True
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -178,7 +180,9 @@ OUTCOME_METRICS = Table(
         _text("customer_ref", nullable=True),
         _text("source", "`api` when not given", values=("csv", "api", "demo"), closed=True),
     ),
-    notes="Extra columns are kept as they come (dlt evolves the table); core columns are contracted.",
+    notes="Extra columns are kept as they come (dlt evolves the table); core columns are contracted. "
+    "A fresh warehouse may not have the table yet.",
+    always_present=False,
 )
 
 DEAD_LETTERS = Table(

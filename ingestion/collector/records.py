@@ -19,10 +19,9 @@ from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, TypeAdapte
 from pydantic_core import PydanticCustomError
 from typing_extensions import NotRequired, TypedDict
 
-from outcomelens.contract import RAW_TABLES, Column
+from outcomelens.contract import PYTHON_TYPES, RAW_TABLES, Column
 
 _KEEP_EXTRA = ConfigDict(extra="allow")  # extra fields are kept; dlt evolves the raw table for them
-_PYTHON_TYPES = {"text": str, "timestamp": datetime, "double": float, "bigint": int}
 
 # What intake accepts beyond the stored type: a config given as a JSON object (stored as canonical
 # text, see _canonical_config), and the CSV's `timestamp` header for occurred_at.
@@ -40,7 +39,7 @@ def intake_type(column: Column) -> Any:
     A required text is non-empty; a closed value set is a Literal that may be left out (a default
     fills it) but not sent as null; any other optional field may be left out or null.
     """
-    value_type: Any = Literal[column.values] if column.closed else _PYTHON_TYPES[column.type]
+    value_type: Any = Literal[column.values] if column.closed else PYTHON_TYPES[column.type]
     constraints: dict[str, Any] = {}
     if column.required and column.type == "text" and not column.closed:
         constraints["min_length"] = 1

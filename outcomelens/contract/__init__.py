@@ -11,13 +11,22 @@ from outcomelens.contract.segments import (
     SEGMENT_DIMENSIONS,
     SEGMENTED_MARTS,
 )
-from outcomelens.contract.tables import COLLECTOR_TABLES, POSTGRES_TYPES, RAW_TABLES, TYPES, Column, Table
+from outcomelens.contract.tables import (
+    COLLECTOR_TABLES,
+    POSTGRES_TYPES,
+    PYTHON_TYPES,
+    RAW_TABLES,
+    TYPES,
+    Column,
+    Table,
+)
 
 __all__ = [
     "ANALYSIS_DIMENSIONS",
     "COLLECTOR_TABLES",
     "LATENCY_EDGES_MS",
     "POSTGRES_TYPES",
+    "PYTHON_TYPES",
     "RAW_TABLES",
     "RESOLUTION_EDGES_S",
     "SEGMENTED_MARTS",

@@ -14,7 +14,6 @@ import json
 import re
 import shutil
 import subprocess
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping, Union
 
@@ -31,9 +30,8 @@ from outcomelens.contract.segments import (
     SEGMENT_DIMENSIONS,
     SEGMENTED_MARTS,
 )
-from outcomelens.contract.tables import RAW_TABLES, Table
+from outcomelens.contract.tables import PYTHON_TYPES, RAW_TABLES, Table
 
-_PYTHON_TYPES = {"text": str, "timestamp": datetime, "double": float, "bigint": int}
 CUBE_MEMBERS_JS = Path(__file__).with_name("cube_members.js")
 
 
@@ -94,7 +92,7 @@ def record_model_differences(table: str, model: type) -> list[str]:
         if column.closed:
             if get_origin(value_type) is not Literal or get_args(value_type) != column.values:
                 differences.append(f"record model {table}.{column.name}: {value_type}, the contract allows {column.values}")
-        elif value_type is not Any and value_type is not _PYTHON_TYPES[column.type]:
+        elif value_type is not Any and value_type is not PYTHON_TYPES[column.type]:
             differences.append(f"record model {table}.{column.name}: {value_type}, the contract says {column.type}")
     return differences
 

@@ -11,9 +11,11 @@ with a time zone: timestamptz), double (double precision), bigint.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 TYPES = ("text", "timestamp", "double", "bigint")
 POSTGRES_TYPES = {"text": "text", "timestamp": "timestamptz", "double": "double precision", "bigint": "bigint"}
+PYTHON_TYPES = {"text": str, "timestamp": datetime, "double": float, "bigint": int}
 
 
 @dataclass(frozen=True)

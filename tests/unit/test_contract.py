@@ -3,9 +3,7 @@ and the drift checks do report a copy that was altered, naming the table and col
 
 from __future__ import annotations
 
-import re
 import shutil
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pyarrow as pa

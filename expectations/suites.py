@@ -34,9 +34,11 @@ class Suite:
     description: str = ""
 
 
-def _contracted_columns(table: str) -> list:
-    """schema: every column the contract names exists (extra columns are allowed: dlt evolves raw tables)."""
-    return [E.ExpectColumnToExist(column=name) for name in RAW_TABLES[table].column_names]
+def _contracted_columns(table: str, *names: str) -> list:
+    """schema: these contracted columns exist (extra columns are allowed: dlt evolves raw tables).
+
+    Each name must be a column of the contract (a KeyError on import otherwise)."""
+    return [E.ExpectColumnToExist(column=RAW_TABLES[table].column(name).name) for name in names]
 
 
 def _not_null(*names: str) -> list:
@@ -108,7 +110,10 @@ RAW_SUITES = [
         asset_key=("dlt", "landing", "llm_calls"),
         description="LLM calls as landed: contracted columns, keys, sane measures, fresh loads.",
         expectations=[
-            *_contracted_columns("llm_calls"),
+            *_contracted_columns("llm_calls", "event_id", "occurred_at", "conversation_id", "experiment_id",
+                                 "variant", "prompt_version", "config_hash", "llm_provider", "llm_model", "intent",
+                                 "capability", "action", "latency_ms", "input_tokens", "output_tokens", "cost_usd",
+                                 "status"),
             # beyond what intake requires: a call belongs to a conversation, and its status was defaulted
             *_not_null(*RAW_TABLES["llm_calls"].required, "conversation_id", "status"),
             E.ExpectColumnValuesToBeUnique(column="event_id"),
@@ -130,7 +135,7 @@ RAW_SUITES = [
         asset_key=("dlt", "landing", "conversation_events"),
         description="Conversation lifecycle events as landed.",
         expectations=[
-            *_contracted_columns("conversation_events"),
+            *_contracted_columns("conversation_events", *RAW_TABLES["conversation_events"].column_names),
             *_not_null(*RAW_TABLES["conversation_events"].required),
             E.ExpectColumnValuesToBeUnique(column="event_id"),
             _contracted_values("conversation_events", "kind"),
@@ -145,7 +150,7 @@ RAW_SUITES = [
         asset_key=("dlt", "landing", "feedback"),
         description="Feedback as landed: kinds and value ranges.",
         expectations=[
-            *_contracted_columns("feedback"),
+            *_contracted_columns("feedback", "event_id", "occurred_at", "conversation_id", "trace_id", "kind", "value"),
             *_not_null(*RAW_TABLES["feedback"].required),
             E.ExpectColumnValuesToBeUnique(column="event_id"),
             _contracted_values("feedback", "kind"),
@@ -159,7 +164,7 @@ RAW_SUITES = [
         asset_key=("dlt", "landing", "hubspot_deals"),
         description="HubSpot deals as landed: stages, amounts, close dates of won deals.",
         expectations=[
-            *_contracted_columns("hubspot_deals"),
+            *_contracted_columns("hubspot_deals", "id", "amount", "dealstage", "closedate", "hs_lastmodifieddate"),
             *_not_null(*RAW_TABLES["hubspot_deals"].primary_key, "dealstage"),
             E.ExpectColumnValuesToBeUnique(column="id"),
             E.ExpectColumnValuesToBeBetween(column="amount", min_value=0),
@@ -176,7 +181,6 @@ RAW_SUITES = [
         asset_key=("dlt", "landing", "hubspot_deal_contact_associations"),
         description="Deal ↔ contact associations point at landed deals and contacts.",
         expectations=[
-            *_contracted_columns("hubspot_deal_contact_associations"),
             *_not_null(*RAW_TABLES["hubspot_deal_contact_associations"].primary_key),
             E.ExpectCompoundColumnsToBeUnique(column_list=list(RAW_TABLES["hubspot_deal_contact_associations"].primary_key)),
             _orphans("deal_id", "raw.hubspot_deals", "id"),

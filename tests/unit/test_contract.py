@@ -117,9 +117,17 @@ def test_dlt_column_hints_follow_the_contract(table, hints):
 
 def test_gx_suites_follow_the_contract():
     assert drift.gx_differences(SUITES) == []
-    llm_calls = next(suite for suite in SUITES if suite.name == "raw_llm_calls")
-    existing = [e.column for e in llm_calls.expectations if isinstance(e, E.ExpectColumnToExist)]
-    assert existing == list(RAW_TABLES["llm_calls"].column_names)
+    events = next(suite for suite in SUITES if suite.name == "raw_conversation_events")
+    existing = [e.column for e in events.expectations if isinstance(e, E.ExpectColumnToExist)]
+    assert existing == ["event_id", "conversation_id", "occurred_at", "kind", "customer_ref"]
+    value_sets = {(suite.table, e.column): e.value_set for suite in SUITES for e in suite.expectations
+                  if isinstance(e, E.ExpectColumnValuesToBeInSet)}
+    assert value_sets == {
+        ("llm_calls", "status"): ["ok", "error"],
+        ("conversation_events", "kind"): ["started", "resolved", "escalated", "abandoned"],
+        ("feedback", "kind"): ["thumb", "rating", "csat"],
+        ("fct_experiment_comparison", "method"): ["newcombe_wilson", "welch"],
+    }
 
 
 @pytest.mark.parametrize("check", [
@@ -232,11 +240,12 @@ def test_an_altered_record_model_is_reported():
 
 def test_altered_gx_suites_and_dlt_hints_are_reported():
     suite = Suite(name="raw_feedback", schema="raw", table="feedback", asset_key=("dlt", "landing", "feedback"),
-                  expectations=[E.ExpectColumnToExist(column=name) for name in RAW_TABLES["feedback"].column_names[:-1]]
+                  expectations=[E.ExpectColumnToExist(column=name) for name in ("event_id", "kind", "rating")]
                   + [E.ExpectColumnValuesToNotBeNull(column="comment"),
                      E.ExpectColumnValuesToBeInSet(column="kind", value_set=["thumb", "rating"])])
     assert drift.gx_differences([suite]) == [
-        "GX suite feedback: missing ['comment'], not in the contract []",
+        "GX suite feedback: expects columns the contract does not name ['rating'] or in another order: "
+        "['event_id', 'kind', 'rating']",
         "GX suite feedback.comment: expected not null, the contract lets it be NULL or does not name it",
         "GX suite feedback.kind: values ['thumb', 'rating'], the contract lists ['thumb', 'rating', 'csat']",
     ]

@@ -11,8 +11,10 @@ from typing import Any
 
 import yaml
 
+from outcomelens.contract import ANALYSIS_DIMENSIONS
+
 CONFIG_DIR = Path(__file__).parent / "config"
-DIMENSIONS = ("experiment_id", "variant", "prompt_version", "llm_model", "intent", "capability", "action")
+DIMENSIONS = ANALYSIS_DIMENSIONS  # the segments forecasts and anomaly rules may name
 FORECAST_MODELS = ("auto_arima", "statsforecast_autoarima", "seasonal_naive")
 RULES = ("relative_change", "forecast_interval", "robust_zscore")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-DIMENSIONS = ("experiment_id", "variant", "prompt_version", "llm_model", "intent", "capability", "action")
+from outcomelens.contract import ANALYSIS_DIMENSIONS as DIMENSIONS
 WINDOW = pd.Timedelta(days=7)
 
 

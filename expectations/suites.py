@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import great_expectations as gx
 
+from outcomelens.contract import LATENCY_EDGES_MS, RAW_TABLES
+
 E = gx.expectations
 
 # How stale the last successful dlt load may get, and how far a day's row count may fall against
@@ -32,13 +34,20 @@ class Suite:
     description: str = ""
 
 
-def _columns(*names: str) -> list:
-    # schema: the contracted columns exist (extra columns are allowed: dlt evolves raw tables)
-    return [E.ExpectColumnToExist(column=name) for name in names]
+def _contracted_columns(table: str, *names: str) -> list:
+    """schema: these contracted columns exist (extra columns are allowed: dlt evolves raw tables).
+
+    Each name must be a column of the contract (a KeyError on import otherwise)."""
+    return [E.ExpectColumnToExist(column=RAW_TABLES[table].column(name).name) for name in names]
 
 
 def _not_null(*names: str) -> list:
     return [E.ExpectColumnValuesToNotBeNull(column=name) for name in names]
+
+
+def _contracted_values(table: str, column: str) -> E.ExpectColumnValuesToBeInSet:
+    """The column holds only the values the contract lists for it."""
+    return E.ExpectColumnValuesToBeInSet(column=column, value_set=list(RAW_TABLES[table].column(column).values))
 
 
 def _daily_drop(timestamp_column: str) -> E.UnexpectedRowsExpectation:
@@ -101,16 +110,18 @@ RAW_SUITES = [
         asset_key=("dlt", "landing", "llm_calls"),
         description="LLM calls as landed: contracted columns, keys, sane measures, fresh loads.",
         expectations=[
-            *_columns("event_id", "occurred_at", "conversation_id", "experiment_id", "variant", "prompt_version",
-                      "config_hash", "llm_provider", "llm_model", "intent", "capability", "action", "latency_ms",
-                      "input_tokens", "output_tokens", "cost_usd", "status"),
-            *_not_null("event_id", "occurred_at", "conversation_id", "llm_model", "status"),
+            *_contracted_columns("llm_calls", "event_id", "occurred_at", "conversation_id", "experiment_id",
+                                 "variant", "prompt_version", "config_hash", "llm_provider", "llm_model", "intent",
+                                 "capability", "action", "latency_ms", "input_tokens", "output_tokens", "cost_usd",
+                                 "status"),
+            # beyond what intake requires: a call belongs to a conversation, and its status was defaulted
+            *_not_null(*RAW_TABLES["llm_calls"].required, "conversation_id", "status"),
             E.ExpectColumnValuesToBeUnique(column="event_id"),
             E.ExpectColumnValuesToBeBetween(column="latency_ms", min_value=0, max_value=600_000),
             E.ExpectColumnValuesToBeBetween(column="input_tokens", min_value=0),
             E.ExpectColumnValuesToBeBetween(column="output_tokens", min_value=0),
             E.ExpectColumnValuesToBeBetween(column="cost_usd", min_value=0, max_value=100),
-            E.ExpectColumnValuesToBeInSet(column="status", value_set=["ok", "error"]),
+            _contracted_values("llm_calls", "status"),
             E.ExpectColumnValuesToMatchRegex(column="config_hash", regex="^[0-9a-f]{12}$", mostly=0.99),
             E.ExpectTableRowCountToBeBetween(min_value=1),
             _daily_drop("occurred_at"),
@@ -124,10 +135,10 @@ RAW_SUITES = [
         asset_key=("dlt", "landing", "conversation_events"),
         description="Conversation lifecycle events as landed.",
         expectations=[
-            *_columns("event_id", "conversation_id", "occurred_at", "kind", "customer_ref"),
-            *_not_null("event_id", "conversation_id", "occurred_at", "kind"),
+            *_contracted_columns("conversation_events", *RAW_TABLES["conversation_events"].column_names),
+            *_not_null(*RAW_TABLES["conversation_events"].required),
             E.ExpectColumnValuesToBeUnique(column="event_id"),
-            E.ExpectColumnValuesToBeInSet(column="kind", value_set=["started", "resolved", "escalated", "abandoned"]),
+            _contracted_values("conversation_events", "kind"),
             E.ExpectTableRowCountToBeBetween(min_value=1),
             _daily_drop("occurred_at"),
         ],
@@ -139,10 +150,10 @@ RAW_SUITES = [
         asset_key=("dlt", "landing", "feedback"),
         description="Feedback as landed: kinds and value ranges.",
         expectations=[
-            *_columns("event_id", "occurred_at", "conversation_id", "trace_id", "kind", "value"),
-            *_not_null("event_id", "occurred_at", "kind", "value"),
+            *_contracted_columns("feedback", "event_id", "occurred_at", "conversation_id", "trace_id", "kind", "value"),
+            *_not_null(*RAW_TABLES["feedback"].required),
             E.ExpectColumnValuesToBeUnique(column="event_id"),
-            E.ExpectColumnValuesToBeInSet(column="kind", value_set=["thumb", "rating", "csat"]),
+            _contracted_values("feedback", "kind"),
             E.ExpectColumnValuesToBeBetween(column="value", min_value=0, max_value=5),
         ],
     ),
@@ -153,8 +164,8 @@ RAW_SUITES = [
         asset_key=("dlt", "landing", "hubspot_deals"),
         description="HubSpot deals as landed: stages, amounts, close dates of won deals.",
         expectations=[
-            *_columns("id", "amount", "dealstage", "closedate", "hs_lastmodifieddate"),
-            *_not_null("id", "dealstage"),
+            *_contracted_columns("hubspot_deals", "id", "amount", "dealstage", "closedate", "hs_lastmodifieddate"),
+            *_not_null(*RAW_TABLES["hubspot_deals"].primary_key, "dealstage"),
             E.ExpectColumnValuesToBeUnique(column="id"),
             E.ExpectColumnValuesToBeBetween(column="amount", min_value=0),
             E.UnexpectedRowsExpectation(
@@ -170,8 +181,8 @@ RAW_SUITES = [
         asset_key=("dlt", "landing", "hubspot_deal_contact_associations"),
         description="Deal ↔ contact associations point at landed deals and contacts.",
         expectations=[
-            *_not_null("deal_id", "contact_id"),
-            E.ExpectCompoundColumnsToBeUnique(column_list=["deal_id", "contact_id"]),
+            *_not_null(*RAW_TABLES["hubspot_deal_contact_associations"].primary_key),
+            E.ExpectCompoundColumnsToBeUnique(column_list=list(RAW_TABLES["hubspot_deal_contact_associations"].primary_key)),
             _orphans("deal_id", "raw.hubspot_deals", "id"),
             _orphans("contact_id", "raw.hubspot_contacts", "id"),
         ],
@@ -215,9 +226,10 @@ MART_SUITES = [
             E.ExpectColumnValuesToBeBetween(column="cost_usd", min_value=0),
             E.UnexpectedRowsExpectation(
                 description="conversions ≤ conversations and latency histogram ≤ calls",
-                unexpected_rows_query="""
-                    select date_day from {batch}
-                    where conversions > conversations or latency_le_60000 > llm_calls or deflected > resolved
+                unexpected_rows_query=f"""
+                    select date_day from {{batch}}
+                    where conversions > conversations or latency_le_{LATENCY_EDGES_MS[-1]} > llm_calls
+                        or deflected > resolved
                 """,
             ),
             E.UnexpectedRowsExpectation(

@@ -7,6 +7,8 @@
 // last edge, a lower bound, because the histogram says nothing more.
 'use strict';
 
+// The contract's edges (outcomelens/contract/segments.py, also dbt's macros/contract.sql);
+// tests/unit/test_contract.py fails when these differ from it.
 const LATENCY_EDGES_MS = Object.freeze(
   [100, 250, 500, 750, 1000, 1250, 1500, 1750, 2000, 2500, 3000, 4000, 5000, 7500, 10000, 20000, 60000],
 );

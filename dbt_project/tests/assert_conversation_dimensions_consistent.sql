@@ -2,8 +2,7 @@
 -- Contract: all calls of one conversation share its dimensions; int_conversations takes them from
 -- the first call, so a conversation whose calls disagree is reported here (min <> max keeps it a
 -- cheap hash aggregate instead of count(distinct)).
-{%- set dimensions = ['customer_ref', 'experiment_id', 'variant', 'prompt_id', 'prompt_version',
-                      'config_hash', 'llm_provider', 'llm_model', 'intent', 'capability', 'action'] %}
+{%- set dimensions = ['customer_ref'] + segment_dimensions() %}
 
 select
     conversation_id

@@ -1,5 +1,7 @@
 """The records every source maps onto (docs/design.md §2), as pydantic-validated TypedDicts.
 
+Their fields are the contract's columns (outcomelens.contract): name, type, required or not, closed
+value sets and minimums come from there; only what intake accepts beyond the stored type is added here.
 Validation runs over whole batches with a TypeAdapter in pydantic-core; records come out as plain
 dicts (no model instances), which orjson writes back out fast. One small Python function per record
 does what a schema cannot: UTC for naive timestamps, canonical config text and its hash, cross-field
@@ -13,15 +15,52 @@ from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Optional
 
 import orjson
-from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, TypeAdapter, with_config
 from pydantic_core import PydanticCustomError
 from typing_extensions import NotRequired, TypedDict
 
-Text = NotRequired[Optional[str]]
-Count = NotRequired[Optional[Annotated[int, Field(ge=0)]]]
-Millis = NotRequired[Optional[Annotated[float, Field(ge=0)]]]
-Id = Annotated[str, Field(min_length=1)]
+from outcomelens.contract import PYTHON_TYPES, RAW_TABLES, Column
+
 _KEEP_EXTRA = ConfigDict(extra="allow")  # extra fields are kept; dlt evolves the raw table for them
+
+# What intake accepts beyond the stored type: a config given as a JSON object (stored as canonical
+# text, see _canonical_config), and the CSV's `timestamp` header for occurred_at.
+_INTAKE_TYPES: dict[tuple[str, str], Any] = {
+    ("llm_calls", "config"): NotRequired[Optional[Any]],
+    ("outcome_metrics", "occurred_at"): Annotated[
+        datetime, Field(validation_alias=AliasChoices("occurred_at", "timestamp"))
+    ],
+}
+
+
+def intake_type(column: Column) -> Any:
+    """The type a record field is validated against, from its contracted column.
+
+    A required text is non-empty; a closed value set is a Literal that may be left out (a default
+    fills it) but not sent as null; any other optional field may be left out or null.
+    """
+    value_type: Any = Literal[column.values] if column.closed else PYTHON_TYPES[column.type]
+    constraints: dict[str, Any] = {}
+    if column.required and column.type == "text" and not column.closed:
+        constraints["min_length"] = 1
+    if column.minimum is not None:
+        constraints["ge"] = column.minimum
+    if constraints:
+        value_type = Annotated[value_type, Field(**constraints)]
+    if column.required:
+        return value_type
+    if column.closed:
+        return NotRequired[value_type]
+    return NotRequired[Optional[value_type]]
+
+
+def record_fields(table: str, name: str) -> type:
+    """The TypedDict of one raw table's records: one field per contracted column, extras kept."""
+    fields = {
+        column.name: _INTAKE_TYPES[table, column.name] if (table, column.name) in _INTAKE_TYPES else intake_type(column)
+        for column in RAW_TABLES[table].columns
+    }
+    return with_config(_KEEP_EXTRA)(TypedDict(name, fields))
 
 
 def field_error(field: str, message: str) -> PydanticCustomError:
@@ -69,34 +108,7 @@ def _canonical_config(record: dict) -> None:
         record["config_hash"] = digest
 
 
-class LlmCallFields(TypedDict):
-    __pydantic_config__ = _KEEP_EXTRA
-    event_id: Id
-    occurred_at: datetime
-    llm_model: Id
-    conversation_id: Text
-    trace_id: Text
-    span_id: Text
-    parent_span_id: Text
-    customer_ref: Text
-    experiment_id: Text
-    variant: Text
-    prompt_id: Text
-    prompt_version: Text
-    config: NotRequired[Optional[Any]]
-    config_hash: Text
-    llm_provider: Text
-    intent: Text
-    capability: Text
-    action: Text
-    latency_ms: Millis
-    time_to_first_token_ms: Millis
-    input_tokens: Count
-    output_tokens: Count
-    cached_input_tokens: Count
-    cost_usd: NotRequired[Optional[Annotated[float, Field(ge=0)]]]
-    status: NotRequired[Literal["ok", "error"]]
-    error_type: Text
+LlmCallFields = record_fields("llm_calls", "LlmCallFields")
 
 
 def _llm_call(record: dict) -> dict:
@@ -106,13 +118,7 @@ def _llm_call(record: dict) -> dict:
     return record
 
 
-class ConversationEventFields(TypedDict):
-    __pydantic_config__ = _KEEP_EXTRA
-    event_id: Id
-    conversation_id: Id
-    occurred_at: datetime
-    kind: Literal["started", "resolved", "escalated", "abandoned"]
-    customer_ref: Text
+ConversationEventFields = record_fields("conversation_events", "ConversationEventFields")
 
 
 def _conversation_event(record: dict) -> dict:
@@ -122,16 +128,7 @@ def _conversation_event(record: dict) -> dict:
 
 FEEDBACK_RANGES = {"thumb": (0.0, 1.0), "rating": (1.0, 5.0), "csat": (1.0, 5.0)}
 
-
-class FeedbackFields(TypedDict):
-    __pydantic_config__ = _KEEP_EXTRA
-    event_id: Id
-    occurred_at: datetime
-    conversation_id: Text
-    trace_id: Text
-    kind: Literal["thumb", "rating", "csat"]
-    value: float
-    comment: Text
+FeedbackFields = record_fields("feedback", "FeedbackFields")
 
 
 def _feedback(record: dict) -> dict:
@@ -146,21 +143,7 @@ def _feedback(record: dict) -> dict:
     return record
 
 
-class OutcomeMetricFields(TypedDict):
-    __pydantic_config__ = _KEEP_EXTRA
-    event_id: Text
-    occurred_at: Annotated[datetime, Field(validation_alias=AliasChoices("occurred_at", "timestamp"))]
-    experiment_id: Text
-    metric_name: Id
-    metric_value: float
-    intent: Text
-    capability: Text
-    action: Text
-    llm_model: Text
-    user_id: Text
-    conversation_id: Text
-    customer_ref: Text
-    source: NotRequired[Literal["csv", "api", "demo"]]
+OutcomeMetricFields = record_fields("outcome_metrics", "OutcomeMetricFields")
 
 
 def _outcome_metric(record: dict) -> dict:

@@ -13,17 +13,11 @@ import uuid
 
 import psycopg2
 
+from outcomelens.contract import LATENCY_EDGES_MS, RESOLUTION_EDGES_S
+from outcomelens.contract import SEGMENT_DIMENSIONS as DIMENSIONS
 from outcomelens.core.warehouse import Warehouse
 
 PG = dict(host="127.0.0.1", port=5432, user="postgres", password="")
-
-LATENCY_EDGES_MS = (100, 250, 500, 750, 1000, 1250, 1500, 1750, 2000, 2500, 3000, 4000, 5000, 7500,
-                    10000, 20000, 60000)
-RESOLUTION_EDGES_S = (30, 60, 120, 180, 300, 450, 600, 900, 1200, 1800, 2700, 3600, 7200, 14400,
-                      86400)
-
-DIMENSIONS = ("experiment_id variant prompt_id prompt_version config_hash llm_provider llm_model "
-              "intent capability action").split()
 
 _HISTOGRAM_COLUMNS = ",\n".join(
     [f"  latency_le_{e} bigint not null default 0" for e in LATENCY_EDGES_MS]

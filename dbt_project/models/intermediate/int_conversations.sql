@@ -53,17 +53,10 @@ call_dimensions as (
     select
         conversation_id,
         customer_ref,
-        experiment_id,
-        variant,
-        prompt_id,
-        prompt_version,
-        config,
-        config_hash,
-        llm_provider,
-        llm_model,
-        intent,
-        capability,
-        action
+        config
+        {%- for dimension in segment_dimensions() %},
+        {{ dimension }}
+        {%- endfor %}
 
     from calls_ranked
     where call_rank = 1
@@ -197,17 +190,10 @@ joined as (
         conversation_ids.conversation_id,
         coalesce(event_aggregates.customer_ref, call_dimensions.customer_ref) as customer_ref,
 
-        call_dimensions.experiment_id,
-        call_dimensions.variant,
-        call_dimensions.prompt_id,
-        call_dimensions.prompt_version,
         call_dimensions.config,
-        call_dimensions.config_hash,
-        call_dimensions.llm_provider,
-        call_dimensions.llm_model,
-        call_dimensions.intent,
-        call_dimensions.capability,
-        call_dimensions.action,
+        {%- for dimension in segment_dimensions() %}
+        call_dimensions.{{ dimension }},
+        {%- endfor %}
 
         coalesce(
             event_aggregates.started_event_at,
@@ -263,17 +249,10 @@ final as (
     select
         conversation_id,
         customer_ref,
-        experiment_id,
-        variant,
-        prompt_id,
-        prompt_version,
         config,
-        config_hash,
-        llm_provider,
-        llm_model,
-        intent,
-        capability,
-        action,
+        {%- for dimension in segment_dimensions() %}
+        {{ dimension }},
+        {%- endfor %}
         started_at,
         {{ utc_date('started_at') }} as date_day,
         ended_at,

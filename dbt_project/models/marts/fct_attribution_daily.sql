@@ -5,10 +5,9 @@
     fct_conversations; the test assert_attribution_daily_reconciles checks the two agree.
 -#}
 
-{%- set latency_edges = [100, 250, 500, 750, 1000, 1250, 1500, 1750, 2000, 2500, 3000, 4000, 5000,
-                        7500, 10000, 20000, 60000] -%}
-{%- set resolution_edges = [30, 60, 120, 180, 300, 450, 600, 900, 1200, 1800, 2700, 3600, 7200, 14400,
-                           86400] -%}
+{#- Dimensions and histogram edges come from the contract (macros/contract.sql). -#}
+{%- set latency_edges = latency_edges_ms() -%}
+{%- set resolution_edges = resolution_edges_s() -%}
 
 with
 
@@ -63,16 +62,9 @@ final as (
     select
         ----------  grain
         date_day,
-        experiment_id,
-        variant,
-        prompt_id,
-        prompt_version,
-        config_hash,
-        llm_provider,
-        llm_model,
-        intent,
-        capability,
-        action,
+        {%- for dimension in segment_dimensions() %}
+        {{ dimension }},
+        {%- endfor %}
 
         ----------  conversion
         {{ dbt.cast('count(*)', dbt.type_bigint()) }} as conversations,
@@ -126,17 +118,10 @@ final as (
 
     from joined
     group by
-        date_day,
-        experiment_id,
-        variant,
-        prompt_id,
-        prompt_version,
-        config_hash,
-        llm_provider,
-        llm_model,
-        intent,
-        capability,
-        action
+        date_day
+        {%- for dimension in segment_dimensions() %},
+        {{ dimension }}
+        {%- endfor %}
 
 )
 

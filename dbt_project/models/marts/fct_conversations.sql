@@ -98,16 +98,9 @@ final as (
         conversations.date_day,
 
         ----------  dimensions
-        conversations.experiment_id,
-        conversations.variant,
-        conversations.prompt_id,
-        conversations.prompt_version,
-        conversations.config_hash,
-        conversations.llm_provider,
-        conversations.llm_model,
-        conversations.intent,
-        conversations.capability,
-        conversations.action,
+        {%- for dimension in segment_dimensions() %}
+        conversations.{{ dimension }},
+        {%- endfor %}
 
         ----------  LLM calls
         conversations.llm_calls,

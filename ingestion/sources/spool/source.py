@@ -20,47 +20,18 @@ import pyarrow as pa
 import pyarrow.json as pajson
 
 from ingestion.sources.spool import Segment, Spool
+from outcomelens.contract import COLLECTOR_TABLES, RAW_TABLES
+from outcomelens.contract.arrow import arrow_schema
 
 log = logging.getLogger("outcomelens.loader")
 
 RAW_DATASET = "raw"
 PIPELINE_NAME = "outcomelens_collector"
 
-_TS = pa.timestamp("us", tz="UTC")
-_S = pa.string()
-_F = pa.float64()
-_I = pa.int64()
-
-# Core columns per table (docs/contracts.md), typed here so their types never drift; anything else
-# in a record is inferred and kept.
-CORE_SCHEMAS: dict[str, pa.Schema] = {
-    "llm_calls": pa.schema([
-        ("event_id", _S), ("occurred_at", _TS), ("conversation_id", _S), ("trace_id", _S),
-        ("span_id", _S), ("parent_span_id", _S), ("customer_ref", _S), ("experiment_id", _S),
-        ("variant", _S), ("prompt_id", _S), ("prompt_version", _S), ("config", _S),
-        ("config_hash", _S), ("llm_provider", _S), ("llm_model", _S), ("intent", _S),
-        ("capability", _S), ("action", _S), ("latency_ms", _F), ("time_to_first_token_ms", _F),
-        ("input_tokens", _I), ("output_tokens", _I), ("cached_input_tokens", _I),
-        ("cost_usd", _F), ("status", _S), ("error_type", _S),
-    ]),
-    "conversation_events": pa.schema([
-        ("event_id", _S), ("conversation_id", _S), ("occurred_at", _TS), ("kind", _S), ("customer_ref", _S),
-    ]),
-    "feedback": pa.schema([
-        ("event_id", _S), ("occurred_at", _TS), ("conversation_id", _S), ("trace_id", _S),
-        ("kind", _S), ("value", _F), ("comment", _S),
-    ]),
-    "outcome_metrics": pa.schema([
-        ("event_id", _S), ("occurred_at", _TS), ("experiment_id", _S), ("metric_name", _S),
-        ("metric_value", _F), ("intent", _S), ("capability", _S), ("action", _S), ("llm_model", _S),
-        ("user_id", _S), ("conversation_id", _S), ("customer_ref", _S), ("source", _S),
-    ]),
-    "dead_letters": pa.schema([
-        ("event_id", _S), ("received_at", _TS), ("endpoint", _S), ("record_index", _I),
-        ("field", _S), ("reason", _S), ("raw_record", _S),
-    ]),
-}
-PRIMARY_KEYS = {table: ("event_id",) for table in CORE_SCHEMAS}
+# Core columns per table, typed by the contract (outcomelens.contract) so their types never drift;
+# anything else in a record is inferred and kept.
+CORE_SCHEMAS: dict[str, pa.Schema] = {table: arrow_schema(table) for table in COLLECTOR_TABLES}
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {table: RAW_TABLES[table].primary_key for table in COLLECTOR_TABLES}
 
 # Caps one cycle so a backlog is worked off in bounded steps rather than one huge load.
 MAX_SEGMENTS_PER_TABLE = 2_000

@@ -15,7 +15,12 @@ import numpy as np
 from ingestion.demo import world as W
 from ingestion.demo.attribution import attributed_conversations, credit_deals
 from ingestion.demo.contacts import Contacts, contact_created, contact_modified, contact_names
-from ingestion.demo.conversations import conversation_dimensions, planted_conversion_probability, terminal_outcomes
+from ingestion.demo.conversations import (
+    Dimensions,
+    conversation_dimensions,
+    planted_conversion_probability,
+    terminal_outcomes,
+)
 from ingestion.demo.deals import DealRows, conversation_deals, organic_deals
 from ingestion.demo.period import Period
 from ingestion.demo.random_draws import PLAN_STREAM, stream
@@ -23,18 +28,12 @@ from ingestion.demo.timeline import contacts_and_start_times
 
 
 @dataclass
-class Conversations:
-    """Per conversation, in time order (conversation number = index)."""
+class Conversations(Dimensions):
+    """Per conversation, in time order (conversation number = index): its dimensions and these."""
 
     t: np.ndarray  # start, epoch ms
     contact: np.ndarray  # contact index
     followup: np.ndarray  # bool
-    intent: np.ndarray
-    capability: np.ndarray
-    action: np.ndarray
-    arm: np.ndarray
-    model: np.ndarray
-    ref_email: np.ndarray  # bool: customer_ref is the e-mail
     p_convert: np.ndarray  # planted conversion probability
     converted: np.ndarray  # bool: this conversation created a closedwon deal
     attributed: np.ndarray  # bool: converted by the contract's attribution rule
@@ -93,8 +92,8 @@ def plan(n: int, seed: int, days: int, end_date: date) -> Plan:
         n=n,
         period=period,
         conversations=Conversations(
-            t, contact, timeline.followup, dims.intent, dims.capability, dims.action, dims.arm, dims.model,
-            dims.ref_email, p_convert, converted, attributed_conversations(n, credited), terminal,
+            **vars(dims), t=t, contact=contact, followup=timeline.followup, p_convert=p_convert,
+            converted=converted, attributed=attributed_conversations(n, credited), terminal=terminal,
         ),
         contacts=Contacts(timeline.n_contacts, **vars(names), create=created, modified=modified),
         deals=Deals(**vars(deals), credited_conv=credited, n_conv_deals=len(from_conversations.conv)),

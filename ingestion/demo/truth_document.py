@@ -169,11 +169,15 @@ def _planted_effects(p: Plan, by_pv_intent: list[dict], latency: dict) -> dict:
     }
 
 
+def _won_conversation_deals(p: Plan) -> np.ndarray:
+    conv_deals = np.arange(p.deals.n_conv_deals)
+    return conv_deals[p.deals.stage[conv_deals] == WON]
+
+
 def _attribution(p: Plan) -> dict:
     """The rule and its residual: where the credited conversation is not the one that created the deal."""
     conv, deals = p.conversations, p.deals
-    conv_deals = np.arange(deals.n_conv_deals)
-    won = conv_deals[deals.stage[conv_deals] == WON]
+    won = _won_conversation_deals(p)
     stolen = won[deals.credited_conv[won] != deals.conv[won]]
     by_contact = np.lexsort((conv.t, conv.contact))
     cs, ts = conv.contact[by_contact], conv.t[by_contact]
@@ -201,8 +205,7 @@ def _attribution(p: Plan) -> dict:
 def _order_value(p: Plan) -> dict:
     """Mean amount of the closedwon deals of conversations, by the intent of the conversation."""
     deals = p.deals
-    conv_deals = np.arange(deals.n_conv_deals)
-    won = conv_deals[deals.stage[conv_deals] == WON]
+    won = _won_conversation_deals(p)
     won_intent = p.conversations.intent[deals.conv[won]]
     order_value = {
         intent: {

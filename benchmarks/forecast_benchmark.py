@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from analytics.config import Metric
-from analytics.demo_daily import daily_parts
 from analytics.forecast import (
     KnownValues,
     PmdarimaAutoArima,
@@ -33,6 +32,7 @@ from analytics.forecast import (
 )
 from analytics.series import all_series
 from ingestion.demo.generate import bad_release_days, daily_conversion, generate, plan
+from ingestion.demo.truth import daily_parts
 
 print = functools.partial(print, flush=True)  # noqa: A001 - progress shows while it runs
 

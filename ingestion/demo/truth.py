@@ -1,13 +1,38 @@
-"""Readers for `truth.json` written by the demo generator."""
+"""Readers for `truth.json` written by the demo generator, and the daily attribution parts of a landed
+demo (the demo's own truth, for tests and benchmarks; never product code)."""
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
+
+import pandas as pd
+
+from ingestion.demo import truth_counts
+from ingestion.demo.plan import plan
+from ingestion.demo.truth_document import GENERATOR_VERSION
 
 
 def load_truth(out_dir: str | Path) -> dict:
     return json.loads((Path(out_dir) / "truth.json").read_text())
+
+
+def daily_parts(out_dir: str | Path) -> pd.DataFrame:
+    """date_day × experiment_id, variant, prompt_version, llm_model, intent, capability, action with
+    conversations and conversions, as marts.fct_attribution_daily should have them for the demo landed
+    in out_dir.
+
+    Computed from the generator's plan (rebuilt from truth.json's seed, size and period, so no parquet
+    file is read): conversions are those of the generator's own attribution rule, the truth the
+    pipeline is tested against. Benchmarks and detector tests use it to reach demo sizes (≈1M
+    conversations) that a lean test cannot push through dlt + dbt.
+    """
+    truth = load_truth(out_dir)
+    if truth["generator"] != GENERATOR_VERSION:
+        raise ValueError(f"{out_dir} holds a demo of {truth['generator']}, not of {GENERATOR_VERSION}")
+    landed = plan(truth["conversations"], truth["seed"], truth["days"], date.fromisoformat(truth["end_date"]))
+    return truth_counts.daily_parts(landed)
 
 
 def lift_effect(truth: dict) -> dict:

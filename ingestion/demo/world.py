@@ -1,8 +1,8 @@
 """The demo world: an AI sales agent converting leads on an e-commerce website.
 
 Every number that shapes the generated data lives here, so the planted truth can be read in one place.
-`generate.py` turns these parameters into raw tables; `truth.json` repeats the planted parameters next
-to what was realised.
+`generate.py` (through the plan and the writers) turns these parameters into raw tables; `truth.json`
+repeats the planted parameters next to what was realised.
 """
 
 from __future__ import annotations

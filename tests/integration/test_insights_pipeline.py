@@ -26,7 +26,7 @@ from analytics.config import (
     load_anomaly_config,
     load_forecast_config,
 )
-from analytics.demo_daily import daily_parts
+from ingestion.demo.truth import daily_parts
 from outcomelens.core import cube_server, paths
 from outcomelens.core.warehouse import Warehouse
 

@@ -1,6 +1,7 @@
 import pytest
 
 from ingestion.demo.generate import generate
+from ingestion.demo.truth import daily_parts
 
 # Large enough that a day of checkout_help (18 % of traffic) has ~1,000 conversations: the planted
 # ×0.70 drop is then several standard errors deep on a single day (docs in analytics/README.md).
@@ -10,9 +11,7 @@ BIG_DEMO_SEED = 11
 
 @pytest.fixture(scope="session")
 def big_demo(tmp_path_factory):
-    """(landing dir, truth, daily parts) of a 1M-conversation demo, built from its parquet files."""
-    from analytics.demo_daily import daily_parts
-
+    """(landing dir, truth, daily parts) of a 1M-conversation demo; the parts are the generator's truth."""
     out = tmp_path_factory.mktemp("big_demo")
     truth = generate(out, conversations=BIG_DEMO_SIZE, seed=BIG_DEMO_SEED)
     return out, truth, daily_parts(out)

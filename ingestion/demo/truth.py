@@ -19,9 +19,8 @@ def load_truth(out_dir: str | Path) -> dict:
 
 
 def daily_parts(out_dir: str | Path) -> pd.DataFrame:
-    """date_day × experiment_id, variant, prompt_version, llm_model, intent, capability, action with
-    conversations and conversions, as marts.fct_attribution_daily should have them for the demo landed
-    in out_dir.
+    """date_day × the contract's analysis dimensions with conversations and conversions, as
+    marts.fct_attribution_daily should have them for the demo landed in out_dir.
 
     Computed from the generator's plan (rebuilt from truth.json's seed, size and period, so no parquet
     file is read): conversions are those of the generator's own attribution rule, the truth the

@@ -11,10 +11,10 @@ import pytest
 from typing_extensions import NotRequired, TypedDict
 
 from analytics import config as analytics_config
-from analytics import demo_daily
-from expectations.suites import E, SUITES, Suite
+from expectations.suites import SUITES, E, Suite
 from ingestion.collector.batches import Rejection, dead_letter_rows
 from ingestion.collector.records import ITEM_ADAPTERS, RECORD_KINDS
+from ingestion.demo import truth_counts
 from ingestion.demo.schemas import SCHEMAS as DEMO_SCHEMAS
 from ingestion.demo.schemas import TABLES as DEMO_TABLES
 from ingestion.sources import provider_usage
@@ -27,9 +27,9 @@ from outcomelens.contract import (
     RAW_TABLES,
     RESOLUTION_EDGES_S,
     SEGMENT_DIMENSIONS,
+    drift,
 )
 from outcomelens.contract import docs as contract_docs
-from outcomelens.contract import drift
 
 REPO = Path(__file__).resolve().parents[2]
 PRODUCT_PACKAGES = ("analytics", "benchmarks", "expectations", "ingestion", "orchestration", "outcomelens")
@@ -146,7 +146,7 @@ def test_semantic_layer_follows_the_contract():
 
 def test_python_copies_import_the_lists():
     assert analytics_config.DIMENSIONS == ANALYSIS_DIMENSIONS
-    assert demo_daily.DIMENSIONS == ANALYSIS_DIMENSIONS
+    assert truth_counts.PART_DIMENSIONS == ANALYSIS_DIMENSIONS
     assert drift.python_restated_lists(REPO, PRODUCT_PACKAGES) == []
 
 

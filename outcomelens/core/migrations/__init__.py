@@ -44,19 +44,30 @@ def available() -> list[Migration]:
     return sorted(found, key=lambda m: m.version)
 
 
+def pending(cur) -> list[Migration]:
+    """The shipped migrations this database has not recorded (all of them on a new database)."""
+    cur.execute("select to_regclass(%s)", (VERSIONS_TABLE,))
+    if cur.fetchone()[0] is None:
+        return available()
+    cur.execute(f"select version from {VERSIONS_TABLE}")
+    done = {row[0] for row in cur.fetchall()}
+    return [m for m in available() if m.version not in done]
+
+
 def apply(conn) -> list[str]:
     """Apply the migrations this database has not seen, in one transaction; the versions applied.
 
-    Commits on success and rolls back on failure; the caller owns (and closes) the connection.
+    An up-to-date database costs two reads and no DDL. Commits on success and rolls back on failure;
+    the caller owns (and closes) the connection.
     """
     try:
         with conn.cursor() as cur:
-            cur.execute("select pg_advisory_xact_lock(%s)", (_LOCK_ID,))
-            cur.execute(_BOOTSTRAP)
-            cur.execute(f"select version from {VERSIONS_TABLE}")
-            done = {row[0] for row in cur.fetchall()}
-            pending = [m for m in available() if m.version not in done]
-            for migration in pending:
+            todo = pending(cur)
+            if todo:
+                cur.execute("select pg_advisory_xact_lock(%s)", (_LOCK_ID,))
+                cur.execute(_BOOTSTRAP)
+                todo = pending(cur)  # another process may have applied them while this one waited
+            for migration in todo:
                 cur.execute(migration.sql)
                 cur.execute(f"insert into {VERSIONS_TABLE} (version, name) values (%s, %s)",
                             (migration.version, migration.name))
@@ -64,4 +75,4 @@ def apply(conn) -> list[str]:
     except BaseException:
         conn.rollback()
         raise
-    return [m.version for m in pending]
+    return [m.version for m in todo]

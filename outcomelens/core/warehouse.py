@@ -39,7 +39,10 @@ def transaction(connect: Callable[[], "psycopg2.extensions.connection"]) -> Iter
         yield conn
         conn.commit()
     except BaseException:
-        conn.rollback()
+        try:
+            conn.rollback()
+        except psycopg2.Error:
+            pass  # the connection is already gone; the error that ended the block is the one to see
         raise
     finally:
         conn.close()

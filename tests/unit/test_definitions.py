@@ -101,7 +101,7 @@ def test_warehouse_url_is_an_env_var_and_unset_means_embedded(monkeypatch):
     monkeypatch.setenv("OUTCOMELENS_WAREHOUSE_URL", "postgresql://app:s3cret@db.example.com:5432/analytics")
     configured = warehouse_resource()
     # A dg.EnvVar holds the variable's name, resolved only when a run starts: the UI never sees the password.
-    assert isinstance(configured.url, dg.EnvVar) and str(configured.url) == "OUTCOMELENS_WAREHOUSE_URL"
+    assert isinstance(configured.url, dg.EnvVar) and configured.url.env_var_name == "OUTCOMELENS_WAREHOUSE_URL"
     monkeypatch.delenv("OUTCOMELENS_WAREHOUSE_URL")
     assert warehouse_resource().url is None
     assert isinstance(defs.resources["warehouse"], WarehouseResource)

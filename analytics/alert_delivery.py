@@ -1,8 +1,8 @@
 """Alert delivery: every ops.alerts record to every configured webhook, once, with a cool-down.
 
 Channels come from analytics/config/alert_channels.yaml (secrets from environment variables) and from
-ops.alert_webhooks (added with `outcomelens alerts webhooks add`; URL and secret encrypted at rest,
-since a Slack webhook URL is itself a credential). Formats:
+ops.alert_webhooks (added with `outcomelens alerts webhooks add`; URL and secret encrypted at rest with
+the keyring's master key, outcomelens/core/keyring.py, since a Slack webhook URL is itself a credential). Formats:
 
 - `json`: the alert as JSON, signed. Headers `X-OutcomeLens-Timestamp: <unix seconds>` and
   `X-OutcomeLens-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; a receiver
@@ -29,11 +29,10 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 import requests
-from cryptography.fernet import Fernet
 
 from analytics import alert_log
 from analytics.config import load_alert_channels
-from outcomelens.core import paths
+from outcomelens.core import keyring
 
 SIGNATURE_HEADER = "X-OutcomeLens-Signature"
 TIMESTAMP_HEADER = "X-OutcomeLens-Timestamp"
@@ -41,17 +40,6 @@ MAX_SIGNATURE_AGE_S = 300
 SEVERITY_RANK = {s: i for i, s in enumerate(alert_log.SEVERITIES)}
 _LOCK_ID = 0x0A1E27  # pg advisory lock: two deliverers never send the same alert at once
 RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
-
-_DDL = f"""
-create table if not exists {alert_log.ALERTS_SCHEMA}.alert_webhooks (
-    name text primary key,
-    format text not null,
-    url_encrypted text not null,
-    secret_encrypted text,
-    created_at timestamptz not null default now()
-);
-"""
-
 
 @dataclass(frozen=True)
 class Channel:
@@ -107,21 +95,6 @@ def verify_signature(secret: str, headers, body: bytes, now: float | None = None
 
 # ---- webhook registry (CLI) ----------------------------------------------------------------------
 
-def _fernet() -> Fernet:
-    path = paths.subdir("secrets") / "alert_webhooks.key"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(Fernet.generate_key())
-    return Fernet(path.read_bytes().strip())
-
-
-def _ensure(conn) -> None:
-    alert_log.ensure_tables(conn)
-    with conn.cursor() as cur:
-        cur.execute(_DDL)
-
-
 def add_webhook(conn, name: str, url: str, fmt: str = "json", secret: str | None = None) -> None:
     if fmt not in ("json", "slack"):
         raise ValueError(f"format must be json or slack, got {fmt!r}")
@@ -129,8 +102,7 @@ def add_webhook(conn, name: str, url: str, fmt: str = "json", secret: str | None
         raise ValueError("url must be an http(s) URL")
     if fmt == "json" and not secret:
         raise ValueError("secret is required for json webhooks (the receiver verifies the signature with it)")
-    _ensure(conn)
-    f = _fernet()
+    f = keyring.fernet()
     with conn.cursor() as cur:
         cur.execute(
             f"""insert into {alert_log.ALERTS_SCHEMA}.alert_webhooks (name, format, url_encrypted, secret_encrypted)
@@ -141,15 +113,13 @@ def add_webhook(conn, name: str, url: str, fmt: str = "json", secret: str | None
 
 
 def remove_webhook(conn, name: str) -> bool:
-    _ensure(conn)
     with conn.cursor() as cur:
         cur.execute(f"delete from {alert_log.ALERTS_SCHEMA}.alert_webhooks where name = %s", (name,))
         return cur.rowcount > 0
 
 
 def stored_channels(conn) -> list[Channel]:
-    _ensure(conn)
-    f = _fernet()
+    f = keyring.fernet()
     with conn.cursor() as cur:
         cur.execute(f"select name, format, url_encrypted, secret_encrypted from {alert_log.ALERTS_SCHEMA}.alert_webhooks order by name")
         return [
@@ -280,8 +250,6 @@ def _send(conn, channel: Channel, alert: dict, settings: DeliverySettings, post:
 def deliver(conn, channels: list[Channel], settings: DeliverySettings, *, post: Callable = requests.post,
             sleep: Callable = time.sleep, now: datetime | None = None) -> dict[str, int]:
     """Deliver every pending alert (anomaly or data_quality) to every channel; counts by outcome."""
-    _ensure(conn)
-    conn.commit()
     counts = {"delivered": 0, "failed": 0, "suppressed": 0}
     with conn.cursor() as cur:
         cur.execute("select pg_try_advisory_lock(%s)", (_LOCK_ID,))

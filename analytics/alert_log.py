@@ -1,7 +1,8 @@
 """The alert record: every alert (data quality, anomaly) is written here first, then delivered.
 
 Delivery (webhooks, Slack) reads from ops.alerts and writes ops.alert_deliveries; writing the record
-never depends on a receiver being up.
+never depends on a receiver being up. Both tables are created by the core's migrations
+(outcomelens/core/migrations/0001_ops.sql).
 """
 
 from __future__ import annotations
@@ -12,34 +13,7 @@ from typing import Any
 
 ALERTS_SCHEMA = "ops"
 
-_DDL = f"""
-create schema if not exists {ALERTS_SCHEMA};
-create table if not exists {ALERTS_SCHEMA}.alerts (
-    alert_id text primary key,
-    created_at timestamptz not null default now(),
-    source text not null,
-    dedup_key text not null,
-    severity text not null,
-    title text not null,
-    payload jsonb not null
-);
-create table if not exists {ALERTS_SCHEMA}.alert_deliveries (
-    alert_id text not null references {ALERTS_SCHEMA}.alerts (alert_id),
-    channel text not null,
-    attempt int not null,
-    status text not null,
-    http_status int,
-    error text,
-    delivered_at timestamptz not null default now()
-);
-"""
-
 SEVERITIES = ("info", "warning", "critical")
-
-
-def ensure_tables(conn) -> None:
-    with conn.cursor() as cur:
-        cur.execute(_DDL)
 
 
 def record_alert(
@@ -53,7 +27,6 @@ def record_alert(
     if severity not in SEVERITIES:
         raise ValueError(f"severity must be one of {SEVERITIES}, got {severity!r}")
     alert_id = hashlib.sha256(f"{source}\x1f{dedup_key}\x1f{occurrence}".encode()).hexdigest()[:24]
-    ensure_tables(conn)
     with conn.cursor() as cur:
         cur.execute(
             f"""insert into {ALERTS_SCHEMA}.alerts (alert_id, source, dedup_key, severity, title, payload)

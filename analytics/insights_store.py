@@ -1,4 +1,5 @@
-"""insights.forecasts and insights.anomalies (docs/contracts.md), and the mart they are computed from."""
+"""insights.forecasts and insights.anomalies (docs/contracts.md; created by the core's migrations,
+outcomelens/core/migrations/0002_insights.sql), and the mart they are computed from."""
 
 from __future__ import annotations
 
@@ -24,30 +25,6 @@ ANOMALY_COLUMNS = (
     "top_contributor_value",
 )
 
-_DDL = f"""
-create schema if not exists {SCHEMA};
-create table if not exists {SCHEMA}.forecasts (
-    metric_name text not null, segment_dimension text not null, segment_value text not null,
-    date_day date not null, model text not null, yhat double precision, yhat_lower double precision,
-    yhat_upper double precision, interval_level double precision not null, is_holdout boolean not null,
-    observed double precision, generated_at timestamptz not null,
-    primary key (metric_name, segment_dimension, segment_value, date_day, model)
-);
-create table if not exists {SCHEMA}.anomalies (
-    anomaly_id text primary key, detected_at timestamptz not null, metric_name text not null,
-    segment_dimension text not null, segment_value text not null, date_day date not null,
-    observed double precision, expected double precision, lower double precision, upper double precision,
-    rule text not null, severity text not null, volume bigint, contributors jsonb not null,
-    top_contributor_dimension text, top_contributor_value text
-);
-"""
-
-
-def ensure_tables(conn) -> None:
-    with conn.cursor() as cur:
-        cur.execute(_DDL)
-
-
 def read_parts(conn, columns: set[str]) -> pd.DataFrame:
     """The mart's dimensions and the additive columns the configured metrics need."""
     additive = sorted(columns | {"conversations"})
@@ -65,7 +42,6 @@ def read_parts(conn, columns: set[str]) -> pd.DataFrame:
 
 def write_forecasts(conn, rows: list[dict]) -> None:
     """Replace the whole table in one transaction: readers never see half a run."""
-    ensure_tables(conn)
     with conn.cursor() as cur:
         cur.execute(f"delete from {SCHEMA}.forecasts")
         execute_values(
@@ -75,7 +51,6 @@ def write_forecasts(conn, rows: list[dict]) -> None:
 
 
 def read_forecasts(conn) -> pd.DataFrame:
-    ensure_tables(conn)
     with conn.cursor() as cur:
         cur.execute(f"select * from {SCHEMA}.forecasts where is_holdout")
         return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
@@ -84,19 +59,19 @@ def read_forecasts(conn) -> pd.DataFrame:
 def write_anomalies(conn, anomalies: list[dict]) -> int:
     """Upsert by anomaly_id (stable per metric, segment, day and rule): re-checking a day never
     duplicates it; the first detection time is kept."""
-    ensure_tables(conn)
     rows = [
         tuple(json.dumps(jsonable(a["contributors"])) if c == "contributors" else a[c] for c in ANOMALY_COLUMNS)
         for a in anomalies
     ]
     updates = ", ".join(f"{c} = excluded.{c}" for c in ANOMALY_COLUMNS if c not in ("anomaly_id", "detected_at"))
-    with conn.cursor() as cur:
-        execute_values(
-            cur,
-            f"insert into {SCHEMA}.anomalies ({', '.join(ANOMALY_COLUMNS)}) values %s "
-            f"on conflict (anomaly_id) do update set {updates}",
-            rows,
-        ) if rows else None
+    if rows:
+        with conn.cursor() as cur:
+            execute_values(
+                cur,
+                f"insert into {SCHEMA}.anomalies ({', '.join(ANOMALY_COLUMNS)}) values %s "
+                f"on conflict (anomaly_id) do update set {updates}",
+                rows,
+            )
     return len(rows)
 
 

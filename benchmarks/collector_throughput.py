@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from ingestion.collector.keys import create_key  # noqa: E402
 from outcomelens.core.cube_server import free_port  # noqa: E402
-from outcomelens.core.warehouse import Warehouse  # noqa: E402
+from outcomelens.core.warehouse import Warehouse, ensure_warehouse  # noqa: E402
 
 OUTCOMELENS = str(ROOT / ".venv" / "bin" / "outcomelens")
 
@@ -133,9 +133,9 @@ def main() -> None:
         admin.autocommit = True
         admin.cursor().execute(f'create database "{name}"')
         wh = Warehouse(host="127.0.0.1", port=5432, user="postgres", password="", database=name)
-    conn = wh.connect()
-    _, key = create_key(conn, "bench", "benchmark")
-    conn.close()
+    wh = ensure_warehouse(wh.url(hide_password=False))  # what every process does at start: migrations applied
+    with wh.connection() as conn:
+        _, key = create_key(conn, "bench", "benchmark")
 
     data_dir = Path(tempfile.mkdtemp(prefix="ol_bench_"))
     env = {**os.environ, "OUTCOMELENS_DATA_DIR": str(data_dir), "OUTCOMELENS_WAREHOUSE_URL": wh.url(hide_password=False)}

@@ -1,35 +1,18 @@
-"""All Dagster definitions: every `orchestration/defs/<domain>/definitions.py` merged into one.
+"""Every Dagster definition of OutcomeLens, loaded by Dagster's own loader from `orchestration/defs/`.
 
-A new domain adds its own folder with a `defs` object; nothing here changes.
+Each folder there is one domain (warehouse, landing, transformation, quality, readouts, insights,
+hubspot, provider_usage, pipeline) with its `assets.py`, `resources.py`, `jobs.py`, `schedules.py` and
+`sensors.py`; the loader finds every definition in them (the project is named in pyproject.toml's
+[tool.dg]). A new domain adds a folder; nothing here changes. The loader collects every definition a
+module holds, imported ones included, so a schedule or sensor imports its job's module, not the job.
 """
 
-import importlib
-import pkgutil
+from pathlib import Path
 
 import dagster as dg
 
-import orchestration.defs as domains
+from orchestration.defs.pipeline.jobs import PIPELINE_JOB_NAME
 
-PIPELINE_JOB_NAME = "outcomelens_pipeline"
+defs = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
 
-
-def domain_definitions() -> list[dg.Definitions]:
-    found = []
-    for domain in sorted(m.name for m in pkgutil.iter_modules(domains.__path__) if m.ispkg):
-        try:
-            module = importlib.import_module(f"{domains.__name__}.{domain}.definitions")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{domains.__name__}.{domain}.definitions":
-                raise
-            continue
-        found.append(module.defs)
-    return found
-
-
-pipeline_job = dg.define_asset_job(
-    PIPELINE_JOB_NAME,
-    selection=dg.AssetSelection.all(),
-    description="Load landed data with dlt, build the dbt marts, then everything downstream.",
-)
-
-defs = dg.Definitions.merge(*domain_definitions(), dg.Definitions(jobs=[pipeline_job]))
+__all__ = ["PIPELINE_JOB_NAME", "defs"]

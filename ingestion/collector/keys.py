@@ -1,7 +1,9 @@
-"""Ingestion keys: per project, stored as sha256 hashes in Postgres (ops.ingestion_keys).
+"""Ingestion keys: per project, stored as sha256 hashes in Postgres (ops.ingestion_keys, created by
+the core's migrations).
 
 A key is shown once, when created. It has the form `olk_<key_id>_<secret>`; the key id is
-public (it names the key in `list` and `revoke`), the secret is not stored anywhere.
+public (it names the key in `list` and `revoke`), the secret is not stored anywhere. Functions take a
+connection the caller owns (`with warehouse.connection() as conn:`) and commit their own writes.
 """
 
 from __future__ import annotations
@@ -13,29 +15,9 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-DDL = """
-create schema if not exists ops;
-create table if not exists ops.ingestion_keys (
-    key_id text primary key,
-    project text not null,
-    name text not null,
-    key_hash text not null unique,
-    created_at timestamptz not null default now(),
-    revoked_at timestamptz
-);
-"""
-
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-def ensure_table(conn) -> None:
-    with conn.cursor() as cur:
-        cur.execute("select to_regclass('ops.ingestion_keys')")
-        if cur.fetchone()[0] is None:
-            cur.execute(DDL)
-    conn.commit()
 
 
 @dataclass(frozen=True)
@@ -49,7 +31,6 @@ class KeyInfo:
 
 def create_key(conn, project: str, name: str = "default") -> tuple[str, str]:
     """Returns (key_id, key); the key itself is never stored."""
-    ensure_table(conn)
     key_id = secrets.token_hex(4)
     key = f"olk_{key_id}_{secrets.token_urlsafe(24)}"
     with conn.cursor() as cur:
@@ -62,14 +43,12 @@ def create_key(conn, project: str, name: str = "default") -> tuple[str, str]:
 
 
 def list_keys(conn) -> list[KeyInfo]:
-    ensure_table(conn)
     with conn.cursor() as cur:
         cur.execute("select key_id, project, name, created_at, revoked_at from ops.ingestion_keys order by created_at")
         return [KeyInfo(*row) for row in cur.fetchall()]
 
 
 def revoke_key(conn, key_id: str) -> bool:
-    ensure_table(conn)
     with conn.cursor() as cur:
         cur.execute(
             "update ops.ingestion_keys set revoked_at = now() where key_id = %s and revoked_at is null", (key_id,)
@@ -80,7 +59,6 @@ def revoke_key(conn, key_id: str) -> bool:
 
 
 def project_for(conn, key: str) -> str | None:
-    ensure_table(conn)
     with conn.cursor() as cur:
         cur.execute(
             "select project from ops.ingestion_keys where key_hash = %s and revoked_at is null", (hash_key(key),)
@@ -113,7 +91,7 @@ class KeyVerifier:
             try:
                 project = self._lookup(key)
             except Exception:
-                self._conn = None  # reconnect next time
+                self._drop_connection()  # reconnect next time
                 raise
             if len(self._cache) > 10_000:
                 self._cache.clear()
@@ -121,6 +99,16 @@ class KeyVerifier:
             return project
 
     def _lookup(self, key: str) -> str | None:
+        # One connection kept for the verifier's life, on purpose: a lookup per request must not pay
+        # for a new connection. project_for ends its read-only transaction each time.
         if self._conn is None or getattr(self._conn, "closed", 0):
             self._conn = self._connect()
         return project_for(self._conn, key)
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # noqa: BLE001 — it is being discarded because it already failed
+                pass
+        self._conn = None

@@ -11,23 +11,28 @@ from ingestion.collector.app import CollectorSettings, create_app
 from ingestion.sources.hubspot.pipeline import run_hubspot
 from outcomelens.core import paths
 from outcomelens.core.keyring import cube_api_secret
-from outcomelens.core.provider_keys import ProviderKeyStore, master_key
-from outcomelens.core.warehouse import ensure_warehouse
+from outcomelens.core.provider_keys import ProviderKeyStore
+from outcomelens.core.warehouse import Warehouse, ensure_warehouse
+
+
+def hubspot_refresher(wh: Warehouse):
+    """What a HubSpot webhook triggers: one incremental run into this warehouse (credentials passed
+    to dlt, not exported), or None when no HubSpot token is configured."""
+    if not os.environ.get("SOURCES__HUBSPOT__API_KEY"):
+        return None
+    return lambda: run_hubspot(paths.pipelines_dir(), credentials=wh.dlt_credentials())
 
 
 def build_settings() -> CollectorSettings:
+    """Run once per worker process at start: ensuring the warehouse applies pending migrations."""
     wh = ensure_warehouse()
-    wh.export_env()
-    hubspot_refresh = None
-    if os.environ.get("SOURCES__HUBSPOT__API_KEY"):
-        hubspot_refresh = lambda: run_hubspot(pipelines_dir=paths.pipelines_dir())  # noqa: E731
     return CollectorSettings(
         spool_dir=paths.spool_dir(),
         connect=wh.connect,
         admin_secret=cube_api_secret(),
         hubspot_app_secret=os.environ.get("SOURCES__HUBSPOT__APP_SECRET"),
-        hubspot_refresh=hubspot_refresh,
-        provider_keys=ProviderKeyStore(wh.connect, master_key(paths.data_dir())),
+        hubspot_refresh=hubspot_refresher(wh),
+        provider_keys=ProviderKeyStore(wh.connect),
         public_url=os.environ.get("OUTCOMELENS_COLLECTOR_PUBLIC_URL"),
     )
 

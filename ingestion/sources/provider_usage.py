@@ -54,7 +54,8 @@ def usage_resource(name: str, endpoint: dict, yield_rows) -> dict:
     }
 
 
-def run_usage(pipelines_dir: str, sources: list):
+def run_usage(pipelines_dir: str, sources: list, credentials: str | None = None):
+    """`credentials`: the warehouse's; None lets dlt read them from its own configuration."""
     pipeline = dlt.pipeline(pipeline_name="outcomelens_provider_usage", destination="postgres", dataset_name="raw",
                             pipelines_dir=pipelines_dir)
-    return pipeline.run(sources)
+    return pipeline.run(sources, credentials=credentials)

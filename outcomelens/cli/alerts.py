@@ -14,7 +14,6 @@ from analytics.alert_delivery import (
     list_webhooks,
     remove_webhook,
 )
-from analytics.alert_log import ensure_tables
 from outcomelens.core.warehouse import ensure_warehouse
 
 app = typer.Typer(help="Alert webhooks (generic signed JSON or Slack) and delivery.", no_args_is_help=True)
@@ -24,7 +23,7 @@ console = Console()
 
 
 def _conn():
-    return ensure_warehouse().connect()
+    return ensure_warehouse().connection()
 
 
 @webhooks.command("add")
@@ -79,7 +78,6 @@ def deliver() -> None:
 def list_alerts(limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20) -> None:
     """Recent alerts with their latest delivery status."""
     with _conn() as conn:
-        ensure_tables(conn)
         with conn.cursor() as cur:
             cur.execute(
                 """select a.created_at, a.source, a.severity, a.title,

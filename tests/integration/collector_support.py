@@ -13,7 +13,7 @@ import pytest
 import uvicorn
 
 from outcomelens.core.cube_server import free_port
-from outcomelens.core.warehouse import Warehouse
+from outcomelens.core.warehouse import Warehouse, ensure_warehouse
 
 PG_HOST = os.environ.get("OUTCOMELENS_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("OUTCOMELENS_TEST_PG_PORT", "5432"))
@@ -28,14 +28,16 @@ def local_postgres_or_skip() -> None:
 
 @contextmanager
 def throwaway_warehouse(prefix: str):
-    """A fresh database, exported to dlt's environment for the duration; dropped afterwards."""
+    """A fresh database with the product's tables migrated, exported to dlt's environment for the
+    duration; dropped afterwards."""
     local_postgres_or_skip()
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="postgres")
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f'create database "{name}"')
-    wh = Warehouse(host=PG_HOST, port=PG_PORT, user="postgres", password="", database=name)
+    # Ensured as every process ensures its warehouse at start: the pending migrations are applied.
+    wh = ensure_warehouse(Warehouse(host=PG_HOST, port=PG_PORT, user="postgres", password="", database=name).url(hide_password=False))
     saved = {key: os.environ.get(key) for key in wh.env()}
     wh.export_env()
     try:

@@ -106,7 +106,7 @@ def test_webhook_signature_and_refresh(env):
 
 
 def test_dagster_job_syncs_with_the_token_from_dlt_secrets(env, monkeypatch):
-    from orchestration.defs.collector.definitions import hubspot_sync_job
+    from orchestration.defs.hubspot.jobs import hubspot_sync_job
     from orchestration.defs.warehouse.resources import WarehouseResource
 
     monkeypatch.setenv("SOURCES__HUBSPOT__API_KEY", TOKEN)

@@ -131,7 +131,7 @@ def test_detection_on_the_marts_equals_detection_on_the_parquet(stack):
 
 def test_sensor_runs_an_anomaly_check_after_each_mart_materialization(stack_env):
     from orchestration.definitions import defs
-    from orchestration.defs.insights.schedules import anomaly_check_after_micro_batch
+    from orchestration.defs.insights.sensors import anomaly_check_after_micro_batch
 
     with dg.DagsterInstance.get() as instance:
         context = dg.build_sensor_context(instance=instance, definitions=defs)

@@ -1,3 +1,6 @@
+import uuid
+
+import psycopg2
 import pytest
 
 from outcomelens.core.warehouse import Warehouse, WarehouseError
@@ -26,3 +29,40 @@ def test_password_hidden_in_display_url():
 def test_bad_scheme_names_the_variable():
     with pytest.raises(WarehouseError, match="OUTCOMELENS_WAREHOUSE_URL"):
         Warehouse.from_url("mysql://root@localhost/db")
+
+
+def _local_postgres() -> Warehouse:
+    wh = Warehouse(host="127.0.0.1", port=5432, user="postgres", password="", database="postgres")
+    try:
+        wh.connect().close()
+    except psycopg2.OperationalError:
+        pytest.skip("no local Postgres at 127.0.0.1:5432")
+    return wh
+
+
+def test_connection_commits_and_closes():
+    wh = _local_postgres()
+    table = f"ol_conn_{uuid.uuid4().hex[:8]}"
+    try:
+        with wh.connection() as conn, conn.cursor() as cur:
+            cur.execute(f"create table {table} (x int); insert into {table} values (1)")
+        assert conn.closed
+        with wh.connection() as other, other.cursor() as cur:
+            cur.execute(f"select x from {table}")
+            assert cur.fetchall() == [(1,)]
+    finally:
+        with wh.connection() as conn, conn.cursor() as cur:
+            cur.execute(f"drop table if exists {table}")
+
+
+def test_connection_rolls_back_and_closes_on_error():
+    wh = _local_postgres()
+    table = f"ol_conn_{uuid.uuid4().hex[:8]}"
+    with pytest.raises(RuntimeError), wh.connection() as conn:
+        with conn.cursor() as cur:
+            cur.execute(f"create table {table} (x int)")
+        raise RuntimeError("the unit of work failed")
+    assert conn.closed
+    with wh.connection() as other, other.cursor() as cur:
+        cur.execute("select to_regclass(%s)", (table,))
+        assert cur.fetchone() == (None,)

@@ -1,4 +1,5 @@
-"""Run the HubSpot source into raw.* (the warehouse's dlt credentials must be in the environment)."""
+"""Run the HubSpot source into raw.*: the warehouse's credentials are passed in, or else dlt reads them from
+its own configuration (DESTINATION__POSTGRES__CREDENTIALS)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ def hubspot_pipeline(pipelines_dir: str) -> dlt.Pipeline:
     return dlt.pipeline(pipeline_name=PIPELINE_NAME, destination="postgres", dataset_name="raw", pipelines_dir=pipelines_dir)
 
 
-def run_hubspot(pipelines_dir: str, **source_kwargs):
+def run_hubspot(pipelines_dir: str, credentials: str | None = None, **source_kwargs):
     """One full-or-incremental run: contacts in full, deals changed since the last run, their links."""
     pipeline = hubspot_pipeline(pipelines_dir)
-    return pipeline.run(hubspot_source(**source_kwargs))
+    return pipeline.run(hubspot_source(**source_kwargs), credentials=credentials)

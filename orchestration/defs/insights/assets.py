@@ -23,7 +23,7 @@ def _needed_columns(metrics) -> set[str]:
                       "(analytics/config/forecasts.yaml).")
 def forecasts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     config = load_forecast_config()
-    with warehouse.connect() as conn:
+    with warehouse.connection() as conn:
         parts = insights_store.read_parts(conn, _needed_columns(config.metrics))
         rows = run_forecasts(parts, config) if len(parts) else []
         insights_store.write_forecasts(conn, rows)
@@ -42,7 +42,7 @@ class AnomalyCheckConfig(dg.Config):
                       "(analytics/config/anomaly_rules.yaml); each recorded in ops.alerts and delivered.")
 def anomalies(context: dg.AssetExecutionContext, config: AnomalyCheckConfig, warehouse: WarehouseResource):
     rules = load_anomaly_config()
-    with warehouse.connect() as conn:
+    with warehouse.connection() as conn:
         parts = insights_store.read_parts(conn, _needed_columns(m.metric for m in rules.metrics))
         found = detect(parts, rules, forecasts=insights_store.read_forecasts(conn),
                        last_days=config.last_days if config.last_days is not None else None) if len(parts) else []

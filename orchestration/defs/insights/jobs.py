@@ -1,7 +1,7 @@
 import dagster as dg
 
 from analytics import alert_delivery
-from orchestration.defs.insights.assets import ANOMALIES, FORECASTS, MART
+from orchestration.defs.insights.assets import ANOMALIES, FORECASTS
 from orchestration.defs.warehouse.resources import WarehouseResource
 
 forecast_job = dg.define_asset_job("insights_forecasts", selection=[FORECASTS, ANOMALIES])
@@ -11,7 +11,7 @@ anomaly_check_job = dg.define_asset_job("insights_anomaly_check", selection=[ANO
 @dg.op
 def deliver_pending_alerts(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
     """Sends what is recorded in ops.alerts and not yet delivered: anomaly and data_quality alerts."""
-    with warehouse.connect() as conn:
+    with warehouse.connection() as conn:
         counts = alert_delivery.deliver_configured(conn)
     context.log.info(f"alert deliveries: {counts}")
 
@@ -20,5 +20,3 @@ def deliver_pending_alerts(context: dg.OpExecutionContext, warehouse: WarehouseR
 def deliver_alerts_job():
     deliver_pending_alerts()
 
-
-__all__ = ["MART", "forecast_job", "anomaly_check_job", "deliver_alerts_job"]

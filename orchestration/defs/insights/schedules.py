@@ -1,29 +1,13 @@
 import dagster as dg
 
-from orchestration.defs.insights.jobs import MART, anomaly_check_job, deliver_alerts_job, forecast_job
+from orchestration.defs.insights import jobs
 
 daily_forecasts = dg.ScheduleDefinition(
-    name="insights_daily_forecasts", job=forecast_job, cron_schedule="0 5 * * *",
+    name="insights_daily_forecasts", job=jobs.forecast_job, cron_schedule="0 5 * * *",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
 alert_delivery_retry = dg.ScheduleDefinition(
-    name="alert_delivery_every_5_minutes", job=deliver_alerts_job, cron_schedule="*/5 * * * *",
+    name="alert_delivery_every_5_minutes", job=jobs.deliver_alerts_job, cron_schedule="*/5 * * * *",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
-
-CHECK_LAST_DAYS_TAG = "outcomelens/anomaly_check"
-
-
-@dg.asset_sensor(asset_key=MART, job=anomaly_check_job, name="anomaly_check_after_micro_batch",
-                 default_status=dg.DefaultSensorStatus.RUNNING)
-def anomaly_check_after_micro_batch(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
-    """Every new materialization of the attribution mart (a micro-batch) gets an anomaly check of the
-    most recent days; the run key makes one check per materialization."""
-    from analytics.config import load_anomaly_config
-
-    yield dg.RunRequest(
-        run_key=f"{asset_event.run_id}:{asset_event.timestamp}",
-        run_config={"ops": {"insights__anomalies": {"config": {"last_days": load_anomaly_config().check_last_days}}}},
-        tags={CHECK_LAST_DAYS_TAG: "micro_batch"},
-    )

@@ -2,7 +2,6 @@
 ops.alerts (analytics/alert_log.py), where alert delivery picks it up."""
 
 
-import contextlib
 import json
 
 import dagster as dg
@@ -57,7 +56,7 @@ def data_quality_sensor(context: dg.SensorEvaluationContext, warehouse: Warehous
     failures, new_cursor = failed_evaluations(context.instance, cursor)
     recorded = []
     if failures:
-        with contextlib.closing(warehouse.connect()) as conn, conn:
+        with warehouse.connection() as conn:
             for failure in failures:
                 alert_id = record_alert(
                     conn,

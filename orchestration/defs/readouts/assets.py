@@ -18,7 +18,7 @@ READOUT_SCHEMA = "readouts"
     description="Conversion rate per experiment and prompt version with a Wilson 95% interval.",
 )
 def prompt_version_conversion(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    with warehouse.connect() as conn, conn.cursor() as cur:
+    with warehouse.connection() as conn, conn.cursor() as cur:
         cur.execute(
             """
             select experiment_id, prompt_version, sum(conversations)::bigint, sum(conversions)::bigint
@@ -32,16 +32,6 @@ def prompt_version_conversion(context: dg.AssetExecutionContext, warehouse: Ware
             low, high = wilson_interval(conversions, conversations)
             rate = conversions / conversations if conversations else None
             rows.append((experiment_id, prompt_version, conversations, conversions, rate, low, high))
-        cur.execute(f"create schema if not exists {READOUT_SCHEMA}")
-        cur.execute(
-            f"""
-            create table if not exists {READOUT_SCHEMA}.prompt_version_conversion (
-                experiment_id text, prompt_version text, conversations bigint, conversions bigint,
-                conversion_rate double precision, ci_low double precision, ci_high double precision,
-                primary key (experiment_id, prompt_version)
-            )
-            """
-        )
         # Replaced as a whole inside one transaction: readers never see a half-written readout.
         cur.execute(f"delete from {READOUT_SCHEMA}.prompt_version_conversion")
         execute_values(cur, f"insert into {READOUT_SCHEMA}.prompt_version_conversion values %s", rows)

@@ -1,13 +1,16 @@
+"""The dbt project as assets: staging → intermediate → marts, built by `dbt build`."""
+
+import os
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.defs.ingestion.assets import RAW_DATASET
+from orchestration.defs.landing.assets import RAW_DATASET
 from orchestration.defs.transformation.project import dbt_project
 from orchestration.defs.warehouse.resources import WarehouseResource
-from outcomelens.core import paths
+from outcomelens.core.warehouse import Warehouse
 
 
 class OutcomeLensDbtTranslator(DagsterDbtTranslator):
@@ -26,11 +29,23 @@ class OutcomeLensDbtTranslator(DagsterDbtTranslator):
 translator = OutcomeLensDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
 
 
+def profile_mismatches(warehouse: Warehouse, environ: Mapping[str, str]) -> list[str]:
+    """The variables dbt's profiles.yml reads that do not name the run's warehouse.
+
+    dagster-dbt starts dbt with this process's environment and takes no other, so whoever starts
+    Dagster sets them for it (`outcomelens up`, `outcomelens demo`: `Warehouse.env()`); nothing here
+    writes the environment. A mismatch would build the marts in another database, so it stops the run.
+    """
+    expected = warehouse.env()
+    return sorted(name for name in expected if name.startswith("OUTCOMELENS_PG_") and environ.get(name, "") != expected[name])
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator)
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    mismatched = profile_mismatches(warehouse.warehouse, os.environ)
+    if mismatched:
+        raise dg.Failure(
+            f"dbt's profile ({', '.join(mismatched)}) does not name the warehouse {warehouse.warehouse.url()}: "
+            "start Dagster with `outcomelens up`, or set these variables from `Warehouse.env()`"
+        )
     yield from dbt.cli(["build"], context=context).stream()
-
-
-def dbt_resource() -> DbtCliResource:
-    # The venv's own dbt, whether or not the venv is on PATH (Makefile targets call .venv/bin/...).
-    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(paths.PROJECT_ROOT / ".venv" / "bin" / "dbt"))

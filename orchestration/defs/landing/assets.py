@@ -1,3 +1,5 @@
+"""Landed files (parquet, from the demo generator or an export) → raw.* with dlt, one asset per table."""
+
 import dagster as dg
 import dlt
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
@@ -38,4 +40,4 @@ def landing_pipeline() -> dlt.Pipeline:
     dagster_dlt_translator=LandingTranslator(),
 )
 def landing_assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource, warehouse: WarehouseResource):
-    yield from dlt.run(context=context)
+    yield from dlt.run(context=context, destination=warehouse.dlt_destination())

@@ -1,0 +1,19 @@
+import dagster as dg
+
+from analytics.config import load_anomaly_config
+from orchestration.defs.insights.assets import MART
+from orchestration.defs.insights import jobs
+
+CHECK_LAST_DAYS_TAG = "outcomelens/anomaly_check"
+
+
+@dg.asset_sensor(asset_key=MART, job=jobs.anomaly_check_job, name="anomaly_check_after_micro_batch",
+                 default_status=dg.DefaultSensorStatus.RUNNING)
+def anomaly_check_after_micro_batch(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
+    """Every new materialization of the attribution mart (a micro-batch) gets an anomaly check of the
+    most recent days; the run key makes one check per materialization."""
+    yield dg.RunRequest(
+        run_key=f"{asset_event.run_id}:{asset_event.timestamp}",
+        run_config={"ops": {"insights__anomalies": {"config": {"last_days": load_anomaly_config().check_last_days}}}},
+        tags={CHECK_LAST_DAYS_TAG: "micro_batch"},
+    )

@@ -1,0 +1,88 @@
+"""Versioned migrations of the product's tables: applied once, in order, in one transaction."""
+
+import uuid
+
+import psycopg2
+import pytest
+
+from outcomelens.core import migrations
+from outcomelens.core.warehouse import Warehouse, ensure_warehouse
+
+PRODUCT_TABLES = {
+    "ops.ingestion_keys", "ops.provider_keys", "ops.alerts", "ops.alert_deliveries", "ops.alert_webhooks",
+    "insights.forecasts", "insights.anomalies", "readouts.prompt_version_conversion",
+}
+
+
+def _postgres_available() -> bool:
+    try:
+        psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=3).close()
+        return True
+    except psycopg2.OperationalError:
+        return False
+
+
+@pytest.fixture
+def fresh_db():
+    if not _postgres_available():
+        pytest.skip("no local Postgres at 127.0.0.1:5432")
+    name = f"ol_migrations_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'create database "{name}"')
+    try:
+        yield Warehouse(host="127.0.0.1", port=5432, user="postgres", password="", database=name)
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'drop database if exists "{name}" with (force)')
+        admin.close()
+
+
+def _tables(wh: Warehouse) -> set[str]:
+    with wh.connection() as conn, conn.cursor() as cur:
+        cur.execute("select table_schema || '.' || table_name from information_schema.tables "
+                    "where table_schema in ('ops', 'insights', 'readouts')")
+        return {row[0] for row in cur.fetchall()}
+
+
+def test_shipped_migrations_are_numbered_in_order():
+    shipped = migrations.available()
+    assert [m.version for m in shipped] == ["0001", "0002", "0003"]
+    assert [m.name for m in shipped] == ["ops", "insights", "readouts"]
+
+
+def test_ensuring_the_warehouse_applies_every_migration_once(fresh_db):
+    wh = ensure_warehouse(fresh_db.url(hide_password=False))
+    assert _tables(wh) == PRODUCT_TABLES | {"ops.schema_migrations"}
+    with wh.connection() as conn:
+        with conn.cursor() as cur:
+            cur.execute("insert into ops.alerts (alert_id, source, dedup_key, severity, title, payload) "
+                        "values ('a1', 'anomaly', 'k', 'warning', 't', '{}')")
+        assert migrations.apply(conn) == []  # nothing pending: nothing runs again
+    with wh.connection() as conn, conn.cursor() as cur:
+        cur.execute("select version from ops.schema_migrations order by version")
+        assert [r[0] for r in cur.fetchall()] == ["0001", "0002", "0003"]
+        cur.execute("select alert_id from ops.alerts")
+        assert cur.fetchall() == [("a1",)]
+
+
+def test_tables_created_before_migrations_existed_are_adopted(fresh_db):
+    with fresh_db.connection() as conn, conn.cursor() as cur:
+        cur.execute("create schema ops; create table ops.ingestion_keys (key_id text primary key, project text not null, "
+                    "name text not null, key_hash text not null unique, created_at timestamptz not null default now(), "
+                    "revoked_at timestamptz); insert into ops.ingestion_keys values ('k1', 'shop', 'old', 'h', now(), null)")
+    with fresh_db.connection() as conn:
+        assert migrations.apply(conn) == ["0001", "0002", "0003"]
+    with fresh_db.connection() as conn, conn.cursor() as cur:
+        cur.execute("select key_id from ops.ingestion_keys")
+        assert cur.fetchall() == [("k1",)]
+
+
+def test_a_failing_migration_leaves_nothing_behind(fresh_db, monkeypatch):
+    good = migrations.Migration("0001", "good", "create schema ops; create table ops.good (x int);")
+    bad = migrations.Migration("0002", "bad", "create table ops.bad (x no_such_type);")
+    monkeypatch.setattr(migrations, "available", lambda: [good, bad])
+    with fresh_db.connection() as conn, pytest.raises(psycopg2.Error):
+        migrations.apply(conn)
+    assert _tables(fresh_db) == set()

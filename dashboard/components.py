@@ -54,9 +54,13 @@ def graph(figure, graph_id: str | dict | None = None) -> dcc.Graph:
 def grid(rows: list[dict], columns: list[dict], grid_id: str | None = None, height: int = 360,
          **extra) -> dag.AgGrid:
     kwargs = {"id": grid_id} if grid_id else {}
-    options = {**theme.GRID_OPTIONS, "pagination": len(rows) > 15, "paginationPageSize": 15}
+    options = {**theme.GRID_OPTIONS, "pagination": len(rows) > 20, "paginationPageSize": 20,
+               # Cube names columns view.member: the dot is part of the name, not a path.
+               "suppressFieldDotNotation": True}
+    if extra.get("rowModelType") != "infinite":
+        kwargs["rowData"] = rows  # the infinite row model asks for its rows instead
     return dag.AgGrid(
-        rowData=rows, columnDefs=columns, className="grid",
+        columnDefs=columns, className="grid",
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110,
                        "flex": 1},
         dashGridOptions={**options, **extra.pop("dashGridOptions", {})},

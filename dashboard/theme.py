@@ -11,7 +11,10 @@ SERIES = ("#5cc8ff", "#ffc857", "#7ef0a8", "#ff8fa3", "#c4a7ff", "#8ee3ef", "#ff
 GOOD, BAD = "#7ef0a8", "#ff8fa3"
 BAND = "rgba(92, 200, 255, 0.18)"
 # AG Grid 35's theming API: the quartz theme in its dark blue colour scheme (no CSS from a CDN).
-GRID_OPTIONS = {"theme": {"function": "themeQuartz.withPart(colorSchemeDarkBlue)"}}
+GRID_OPTIONS = {"theme": {"function": (
+    "themeQuartz.withParams({backgroundColor: '#0b1d45', foregroundColor: '#f5f8ff', "
+    "headerBackgroundColor: '#16408f', oddRowBackgroundColor: '#0f2a5f', borderColor: '#2c4a86', "
+    "accentColor: '#5cc8ff', chromeBackgroundColor: '#0f2a5f'})")}}
 
 
 def figure_layout(fig: go.Figure, *, title: str | None = None, y2: str | None = None,

@@ -100,11 +100,22 @@ class CubeClient:
         _CACHE.put(key, rows)
         return rows
 
+    def _post(self, path: str, body: dict) -> requests.Response:
+        # Cube (Node) closes idle keep-alive connections after 5 s; a pooled one may already be
+        # gone when reused, so a reset connection is tried once more on a fresh one.
+        for attempt in (1, 2):
+            try:
+                return _HTTP.post(f"{self.api_url}{path}", headers=self._headers(),
+                                  data=json.dumps(body), timeout=self.timeout_s)
+            except requests.ConnectionError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
     def _load_uncached(self, query: dict) -> list[dict]:
         deadline = time.monotonic() + self.timeout_s
         while True:
-            response = _HTTP.post(f"{self.api_url}/v1/load", headers=self._headers(),
-                                  data=json.dumps({"query": query}), timeout=self.timeout_s)
+            response = self._post("/v1/load", {"query": query})
             if response.status_code != 200:
                 raise CubeError(response.status_code, _error_message(response))
             body = response.json()

@@ -19,9 +19,6 @@ from dashboard.pages import anomalies, drilldown, experiments, overview, prompts
 
 PAGE_MODULES = {"overview": overview, "experiments": experiments, "prompts": prompts,
                 "drilldown": drilldown, "anomalies": anomalies}
-# Where each filter's options are read from: the first view the token may see that has it.
-_OPTION_VIEWS = ("outcomes_overview", "prompt_variants", "experiments", "model_health",
-                 "operations_drilldown", "standard_reports")
 
 
 def page_of(pathname: str | None) -> str:
@@ -87,32 +84,7 @@ def _register_shell(app: dash.Dash) -> None:
         query = filters.to_query(state or {})
         return [f"/export/csv/{i['widget']}{query}" for i in ids]
 
-    @app.callback(Output({"type": "f-seg", "key": ALL}, "options"), Input("url", "pathname"),
-                  State({"type": "f-seg", "key": ALL}, "options"))
-    def options(_pathname, current):
-        if any(current):
-            raise PreventUpdate  # read once per page load: the values change with the data only
-        cube = context.client()
-        caps = context.build({}).caps
-        return _segment_options(cube, caps)
-
     _register_saved_views(app)
-
-
-def _segment_options(cube, caps) -> list[list[dict]]:
-    queries = {}
-    for key, dimension in filters.SEGMENTS.items():
-        view = next((v for v in _OPTION_VIEWS if caps.has(v, dimension)), None)
-        if view:
-            count = "count" if view == "operations_drilldown" else "conversations"
-            queries[key] = {"dimensions": [f"{view}.{dimension}"], "measures": [f"{view}.{count}"],
-                            "order": {f"{view}.{count}": "desc"}, "limit": 500}
-    rows = context.load_all(cube, queries)
-    result = []
-    for key, dimension in filters.SEGMENTS.items():
-        values = [next(iter(r.values())) for r in rows.get(key, [])]
-        result.append([{"label": v, "value": v} for v in values if v is not None])
-    return result
 
 
 def _register_saved_views(app: dash.Dash) -> None:

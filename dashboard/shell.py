@@ -4,18 +4,48 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from dashboard import filters
+from dashboard import context, filters
+from dashboard.access import Capabilities
+from dashboard.cube import CubeError
+
+# Where each filter's options are read from: the first view the token may see that has it.
+_OPTION_VIEWS = ("outcomes_overview", "prompt_variants", "experiments", "model_health",
+                 "operations_drilldown", "standard_reports")
+OPTIONS_TTL_S = 300.0  # the values change with the data only
+
+
+def segment_options() -> dict[str, list[dict]]:
+    """Each filter's values, from Cube, most frequent first. Read while the page layout is
+    served, so that a dropdown opened from a shared link already knows the values it holds
+    (Dash drops a value that is not among a dropdown's options)."""
+    try:
+        cube = context.client()
+        caps = Capabilities.from_meta(cube.meta())
+    except CubeError:
+        return {}
+    queries = {}
+    for key, dimension in filters.SEGMENTS.items():
+        view = next((v for v in _OPTION_VIEWS if caps.has(v, dimension)), None)
+        if view:
+            count = "count" if view == "operations_drilldown" else "conversations"
+            queries[key] = {"dimensions": [f"{view}.{dimension}"], "measures": [f"{view}.{count}"],
+                            "order": {f"{view}.{count}": "desc"}, "limit": 500}
+    cube.cache_ttl_s = OPTIONS_TTL_S
+    rows = context.load_all(cube, queries)
+    return {key: [{"label": v, "value": v} for v in (r.get(f"{q['dimensions'][0]}") for r in rows[key])
+                  if v is not None] for key, q in queries.items()}
 
 RANGE_OPTIONS = [{"label": k, "value": k} for k in filters.PRESETS] + [
     {"label": "Custom", "value": "custom"}]
 
 
 def filters_panel() -> html.Aside:
+    options = segment_options()
     dropdowns = [
         html.Div(className="filter", children=[
             html.Label(label, htmlFor=f"f-seg-{key}"),
             dcc.Dropdown(id={"type": "f-seg", "key": key}, multi=True, searchable=True,
-                         placeholder=f"All {label.lower()}s", options=[], value=[],
+                         placeholder=f"All {label.lower()}s", options=options.get(key, []), value=[],
                          className="dropdown"),
         ])
         for key, label in filters.SEGMENT_LABELS.items()

@@ -35,6 +35,9 @@ def cube(world, tmp_path_factory):
     with throwaway_database("dashboard_e2e") as warehouse:
         load_world(warehouse, world)
         server = start_cube(warehouse, SECRET, tmp_path_factory.mktemp("cube") / "cube.log")
+        # One query first: Cube creates its pre-aggregation schema on the first one, and several
+        # first queries at once (a page's widgets) race to create it on a fresh database.
+        server.load({"measures": ["outcomes_overview.conversions"]}, token("admin", SECRET))
         try:
             yield server
         finally:

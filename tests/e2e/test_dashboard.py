@@ -90,7 +90,7 @@ def test_drill_down_to_one_conversations_llm_calls(dashboard, world, new_page, t
         click_bar(page, graph % level)
         page.wait_for_function(f"() => location.search.includes('{level}=')")
     chosen = {k: v[0] for k, v in url_query(page).items() if k in ("experiment", "capability", "action", "intent")}
-    assert "Intent:" in page.inner_text("#crumbs")
+    page.wait_for_function("() => document.querySelector('#crumbs').innerText.includes('Intent:')")
     expected = [c for c in world["conversations"] if c["experiment_id"] == chosen["experiment"]
                 and c["capability"] == chosen["capability"] and c["action"] == chosen["action"]
                 and c["intent"] == chosen["intent"] and LAST_30[0] <= c["date_day"] <= LAST_30[1]]

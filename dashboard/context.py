@@ -6,6 +6,7 @@ hand in both; nothing about the user is kept in the browser besides that cookie.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -55,8 +56,15 @@ def client() -> CubeClient:
     return CubeClient(conf["api_url"], token, cache_ttl_s=conf["cache_ttl_s"])
 
 
+ANCHOR_TTL_S = 60.0  # the latest day with data moves at most once a day
+
+
 def latest_day(cube: CubeClient, caps: Capabilities) -> dt.date:
-    """The latest day with data in the first view this token may see (today if none)."""
+    """The latest day with data in the first view this token may see (today if none).
+
+    Every widget asks for it, so it is reused for a minute even when answers are not otherwise.
+    """
+    cube = dataclasses.replace(cube, cache_ttl_s=max(cube.cache_ttl_s, ANCHOR_TTL_S))
     for view, count in _ANCHOR_SOURCES:
         if caps.has(view, "date_day", count):
             rows = cube.load({"measures": [f"{view}.{count}"],

@@ -1,0 +1,112 @@
+"""create_app: the Dash app, its pages and the export routes, on one Flask server.
+
+The app reads Cube only (REST, with the signed-in user's token): `cube_api_url` is Cube's API
+root, e.g. http://127.0.0.1:4000/cubejs-api.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dash
+from dash import ALL, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dashboard import access, context, exports, filters, session, shell, sync
+from dashboard.cube import CubeError
+from dashboard.pages import anomalies, drilldown, experiments, overview, prompts
+
+PAGE_MODULES = {"overview": overview, "experiments": experiments, "prompts": prompts,
+                "drilldown": drilldown, "anomalies": anomalies}
+
+
+def page_of(pathname: str | None) -> str:
+    name = (pathname or "/").strip("/").split("/")[0] or "overview"
+    return name if name in PAGE_MODULES else "overview"
+
+
+def create_app(cube_api_url: str, *, cache_ttl_s: float = 15.0,
+               chromium: str | None = None) -> dash.Dash:
+    app = dash.Dash(__name__, title="OutcomeLens", suppress_callback_exceptions=True,
+                    assets_folder=str(Path(__file__).parent / "assets"), serve_locally=True,
+                    update_title=None)
+    app.server.config[context.CONFIG_KEY] = {
+        "api_url": cube_api_url.rstrip("/"), "cache_ttl_s": cache_ttl_s, "chromium": chromium}
+    app.layout = shell.layout
+    session.register(app.server, cube_api_url.rstrip("/"))
+    exports.register(app.server)
+    sync.register(app)
+    _register_shell(app)
+    for module in PAGE_MODULES.values():
+        module.register(app)
+    return app
+
+
+def _page(pathname: str | None, search: str | None):
+    name = page_of(pathname)
+    try:
+        caps = context.build(filters.from_query(search)).caps
+    except CubeError as exc:
+        return html.P(f"The semantic layer refused the request ({exc.status}): {exc.message}",
+                      className="notice notice-error")
+    if not access.can_open(caps, name):
+        return html.Div(className="forbidden", children=[
+            html.H1(access.PAGES[name][0]),
+            html.P(access.why_closed(caps, name), id="forbidden-reason", className="notice notice-error"),
+        ])
+    return PAGE_MODULES[name].layout(filters.from_query(search), caps)
+
+
+def _register_shell(app: dash.Dash) -> None:
+    app.callback(Output("page", "children"), Input("url", "pathname"), State("url", "search"))(_page)
+
+    @app.callback(Output("nav", "children"), Output("who", "children"),
+                  Output("filters-summary", "children"), Output("pdf-link", "href"),
+                  Output("copy-link", "content"), Output("generated", "children"),
+                  Input("filters", "data"), State("url", "pathname"), State("url", "href"))
+    def frame(state, pathname, href):
+        if state is None:
+            raise PreventUpdate
+        built = context.build(state)
+        query, current = filters.to_query(state), page_of(pathname)
+        links = [dcc.Link(title, href=f"/{name}{query}",
+                          className="nav-link active" if name == current else "nav-link")
+                 for name, (title, _) in access.PAGES.items() if access.can_open(built.caps, name)]
+        who = f"Role: {built.caps.role} · data to {built.anchor.isoformat()}"
+        summary = filters.describe(state, built.start, built.end)
+        generated = f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%S} UTC · {summary}"
+        return links, who, summary, f"/export/pdf/{current}{query}", href, generated
+
+    @app.callback(Output({"type": "csv", "widget": ALL}, "href"), Input("filters", "data"),
+                  State({"type": "csv", "widget": ALL}, "id"))
+    def csv_links(state, ids):
+        query = filters.to_query(state or {})
+        return [f"/export/csv/{i['widget']}{query}" for i in ids]
+
+    _register_saved_views(app)
+
+
+def _register_saved_views(app: dash.Dash) -> None:
+    # Saved views live in the browser (localStorage): they are links, and a link only opens what
+    # the token that follows it may see. Until the accounts API exists there is no user to key
+    # server-side storage by.
+    @app.callback(Output("saved-views", "data"), Output("view-name", "value"),
+                  Input("save-view", "n_clicks"), State("view-name", "value"),
+                  State("saved-views", "data"), State("url", "pathname"), State("url", "search"),
+                  prevent_initial_call=True)
+    def save(_n, name, saved, pathname, search):
+        name = (name or "").strip() or f"View {len(saved or []) + 1}"
+        kept = [v for v in (saved or []) if v["name"] != name]
+        return kept + [{"name": name, "href": f"{pathname}{search or ''}"}], ""
+
+    @app.callback(Output("saved-views-menu", "options"), Input("saved-views", "data"))
+    def menu(saved):
+        return [{"label": v["name"], "value": v["href"]} for v in saved or []]
+
+    @app.callback(Output("url", "href"), Input("saved-views-menu", "value"),
+                  prevent_initial_call=True)
+    def open_saved(href):
+        if not href:
+            raise PreventUpdate
+        return href

@@ -1,0 +1,66 @@
+"""What the pages share: choosing a view for a metric, time-dimension clauses, callback wiring."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from dash import Input, Output
+from dash.exceptions import PreventUpdate
+
+from dashboard import components, context, filters, widgets
+from dashboard.context import Ctx
+from dashboard.cube import CubeError
+
+OUTCOME_VIEWS = ("outcomes_overview", "prompt_variants", "experiments", "standard_reports")
+LATENCY_VIEWS = ("prompt_variants", "model_health")
+
+
+def filtered_dimensions(state: dict) -> tuple[str, ...]:
+    return tuple(filters.SEGMENTS[k] for k in filters.SEGMENTS if state.get(k))
+
+
+def pick_view(ctx: Ctx, names: tuple[str, ...], preferred: tuple[str, ...]) -> str | None:
+    """The first preferred view with `names` that can also follow every filter in force, else
+    the first with `names` (whose widget then says which filter it cannot follow)."""
+    followable = ctx.caps.first_view_with(names + filtered_dimensions(ctx.state), preferred)
+    return followable or ctx.caps.first_view_with(names, preferred)
+
+
+def time_dimension(view: str, date_range: list[str], granularity: str | None = None,
+                   member: str = "date_day") -> dict:
+    clause = {"dimension": f"{view}.{member}", "dateRange": date_range}
+    if granularity:
+        clause["granularity"] = granularity
+    return clause
+
+
+def base_query(ctx: Ctx, view: str, measures: list[str], *, dimensions: list[str] = (),
+               granularity: str | None = None, date_range: list[str] | None = None,
+               **extra) -> "dict | widgets.Unavailable":
+    """A query on `view` over the days in force with the segment filters, or why it cannot be."""
+    seg, missing = filters.segment_filters(view, ctx.state, ctx.caps.members[view])
+    if missing:
+        return widgets.cannot_follow(view, missing)
+    query = {"measures": [f"{view}.{m}" for m in measures],
+             "dimensions": [f"{view}.{d}" for d in dimensions],
+             "timeDimensions": [time_dimension(view, date_range or ctx.date_range, granularity)],
+             "filters": seg + list(extra.pop("filters", [])), **extra}
+    return query
+
+
+def connect(app, widget: str, render: Callable) -> None:
+    """Fill a widget's body whenever the filters change: run its queries, then `render`."""
+
+    @app.callback(Output(components.body_id(widget), "children"), Input("filters", "data"))
+    def fill(state):
+        if state is None:
+            raise PreventUpdate
+        try:
+            built = context.build(state)
+            result = widgets.run(widget, built)
+        except CubeError as exc:
+            return components.notice(f"The semantic layer refused this ({exc.status}): {exc.message}",
+                                     kind="error")
+        if isinstance(result, widgets.Unavailable):
+            return components.notice(result.reason)
+        return render(result, built)

@@ -1,0 +1,203 @@
+"""Overview: KPI tiles against the previous period, trends with release markers, segment bars
+that cross-filter the page when clicked."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from dash import html
+
+from dashboard import components, metrics, theme, widgets
+from dashboard.context import Ctx
+from dashboard.pages.common import LATENCY_VIEWS, OUTCOME_VIEWS, base_query, connect, pick_view
+
+
+def _kpi_views(ctx: Ctx) -> dict[str, list[str]]:
+    """View -> the KPIs read from it (the latency p95 lives in other views than the outcomes)."""
+    chosen: dict[str, list[str]] = {}
+    for kpi in metrics.KPIS:
+        preferred = LATENCY_VIEWS if kpi.name.startswith("latency") else OUTCOME_VIEWS
+        view = pick_view(ctx, (kpi.name,), preferred)
+        if view:
+            chosen.setdefault(view, []).append(kpi.name)
+    return chosen
+
+
+@widgets.widget("overview.kpis")
+def kpis_query(ctx: Ctx):
+    queries = {}
+    for view, names in _kpi_views(ctx).items():
+        for period, days in (("current", ctx.date_range), ("previous", ctx.previous)):
+            query = base_query(ctx, view, names, date_range=days)
+            if not isinstance(query, widgets.Unavailable):
+                queries[f"{view}:{period}"] = query
+    return queries or widgets.Unavailable("None of the KPIs can follow the filters in force.")
+
+
+def _tile(kpi: metrics.Metric, current, previous) -> html.Div:
+    absolute, relative, delta = metrics.fmt_change(current, previous, kpi.kind)
+    good = delta is not None and delta != 0 and ((delta > 0) == (kpi.better == "up"))
+    tone = "flat" if not delta else ("good" if good else "bad")
+    return html.Div(className="kpi", id=f"kpi-{kpi.name}", **{"data-value": str(current)}, children=[
+        html.Div(kpi.label, className="kpi-label"),
+        html.Div(metrics.fmt(current, kpi.kind), className="kpi-value"),
+        html.Div(className=f"kpi-change {tone}", children=[
+            html.Span(absolute), html.Span(f" ({relative})"),
+            html.Span(" vs previous period", className="kpi-vs")]),
+    ])
+
+
+def render_kpis(result: dict, ctx: Ctx):
+    view_of = {name: view for view, names in _kpi_views(ctx).items() for name in names}
+    tiles, absent = [], []
+    for kpi in metrics.KPIS:
+        view = view_of.get(kpi.name)
+        if view is None or f"{view}:current" not in result:
+            absent.append(kpi.label)
+            continue
+        member = f"{view}.{kpi.name}"
+        current = (result[f"{view}:current"] or [{}])[0].get(member)
+        previous = (result.get(f"{view}:previous") or [{}])[0].get(member)
+        tiles.append(_tile(kpi, current, previous))
+    note = html.P(f"Not available to your role or under these filters: {', '.join(absent)}.",
+                  className="card-note") if absent else None
+    return components.ready(html.Div(tiles, className="kpi-grid"), note)
+
+
+@widgets.widget("overview.trend")
+def trend_query(ctx: Ctx):
+    view = pick_view(ctx, ("conversion_rate", "revenue"), OUTCOME_VIEWS)
+    if not view:
+        return widgets.Unavailable("Your role sees no view with conversion and revenue by day.")
+    queries = {"rows": base_query(ctx, view, ["conversion_rate", "revenue", "conversations"],
+                                  granularity="day")}
+    if ctx.caps.has(view, "prompt_version"):
+        # Release markers: the first day each prompt version appears, over all time.
+        queries["releases"] = {"measures": [f"{view}.conversations"],
+                               "dimensions": [f"{view}.prompt_version"],
+                               "timeDimensions": [{"dimension": f"{view}.date_day", "granularity": "day"}],
+                               "order": {f"{view}.date_day": "asc"}, "limit": 50000}
+    if any(isinstance(q, widgets.Unavailable) for q in queries.values()):
+        return next(q for q in queries.values() if isinstance(q, widgets.Unavailable))
+    return queries
+
+
+def first_appearances(rows: list[dict]) -> dict[str, str]:
+    first: dict[str, str] = {}
+    for row in rows:
+        version = next((v for k, v in row.items() if k.endswith(".prompt_version")), None)
+        day = next((v for k, v in row.items() if k.endswith(".date_day.day")), None)
+        if version and day and (version not in first or day < first[version]):
+            first[version] = day
+    return first
+
+
+def release_markers(fig: go.Figure, releases: list[dict], days: list[str]) -> None:
+    if not days:
+        return
+    for version, day in sorted(first_appearances(releases).items(), key=lambda kv: kv[1]):
+        if days[0] <= day <= days[-1]:
+            fig.add_vline(x=day[:10], line=dict(color=theme.SERIES[1], dash="dot", width=1))
+            fig.add_annotation(x=day[:10], y=1, yref="paper", text=f"{version} released",
+                               showarrow=False, font=dict(size=11, color=theme.SERIES[1]),
+                               xanchor="left", yanchor="top")
+
+
+def render_trend(result: dict, ctx: Ctx):
+    rows = result["rows"]
+    if not rows:
+        return components.notice("No conversations in this range.")
+    view = next(iter(rows[0])).split(".")[0]
+    days = [r[f"{view}.date_day.day"][:10] for r in rows]
+    fig = go.Figure()
+    fig.add_bar(x=days, y=[metrics.number(r[f"{view}.revenue"]) for r in rows], name="Revenue ($)",
+                yaxis="y2", marker_color="rgba(92, 200, 255, 0.35)",
+                hovertemplate="$%{y:,.0f}")
+    fig.add_scatter(x=days, y=[(metrics.number(r[f"{view}.conversion_rate"]) or 0) * 100 for r in rows],
+                    name="Conversion (%)", mode="lines+markers", line=dict(color=theme.SERIES[1], width=2),
+                    hovertemplate="%{y:.2f}%")
+    theme.figure_layout(fig, y2="Revenue ($)")
+    fig.update_layout(yaxis=dict(title="Conversion (%)"))
+    release_markers(fig, result.get("releases", []), days)
+    return components.ready(components.graph(fig, "trend-graph"))
+
+
+@widgets.widget("overview.quality")
+def quality_query(ctx: Ctx):
+    names = ("deflection_rate", "escalation_rate", "resolution_time_mean_s")
+    view = pick_view(ctx, names, OUTCOME_VIEWS)
+    if not view:
+        return widgets.Unavailable("Your role sees no view with deflection, escalation and resolution time.")
+    query = base_query(ctx, view, list(names), granularity="day")
+    return query if isinstance(query, widgets.Unavailable) else {"rows": query}
+
+
+def render_quality(result: dict, ctx: Ctx):
+    rows = result["rows"]
+    if not rows:
+        return components.notice("No conversations in this range.")
+    view = next(iter(rows[0])).split(".")[0]
+    days = [r[f"{view}.date_day.day"][:10] for r in rows]
+    fig = go.Figure()
+    for i, (name, label) in enumerate((("deflection_rate", "Deflection (%)"),
+                                       ("escalation_rate", "Escalation (%)"))):
+        fig.add_scatter(x=days, y=[(metrics.number(r[f"{view}.{name}"]) or 0) * 100 for r in rows],
+                        name=label, mode="lines", line=dict(color=theme.SERIES[2 + i]),
+                        hovertemplate="%{y:.1f}%")
+    fig.add_scatter(x=days, y=[metrics.number(r[f"{view}.resolution_time_mean_s"]) for r in rows],
+                    name="Resolution time (s)", yaxis="y2", mode="lines",
+                    line=dict(color=theme.SERIES[4], dash="dash"), hovertemplate="%{y:,.0f} s")
+    theme.figure_layout(fig, y2="Resolution time (s)")
+    fig.update_layout(yaxis=dict(title="Rate (%)"))
+    return components.ready(components.graph(fig))
+
+
+def _segment_widget(name: str, dimension: str, key: str):
+    @widgets.widget(name)
+    def query(ctx: Ctx):
+        view = pick_view(ctx, ("conversion_rate", "revenue", dimension), OUTCOME_VIEWS)
+        if not view:
+            return widgets.Unavailable(f"Your role sees no view with conversion by {dimension}.")
+        built = base_query(ctx, view, ["conversion_rate", "conversations", "revenue"],
+                           dimensions=[dimension], order={f"{view}.conversations": "desc"})
+        return built if isinstance(built, widgets.Unavailable) else {"rows": built}
+
+    def render(result: dict, ctx: Ctx):
+        rows = result["rows"]
+        if not rows:
+            return components.notice("No conversations in this range.")
+        view = next(iter(rows[0])).split(".")[0]
+        labels = [r[f"{view}.{dimension}"] or "(none)" for r in rows]
+        fig = go.Figure()
+        fig.add_bar(x=labels, y=[(metrics.number(r[f"{view}.conversion_rate"]) or 0) * 100 for r in rows],
+                    customdata=labels, name="Conversion (%)", marker_color=theme.SERIES[0],
+                    hovertemplate="%{x}: %{y:.2f}%<extra>click to filter</extra>")
+        fig.add_scatter(x=labels, y=[metrics.number(r[f"{view}.conversations"]) for r in rows],
+                        name="Conversations", yaxis="y2", mode="markers",
+                        marker=dict(color=theme.SERIES[1], size=10), hovertemplate="%{y:,.0f}")
+        theme.figure_layout(fig, y2="Conversations")
+        fig.update_layout(yaxis=dict(title="Conversion (%)"), hovermode="closest")
+        return components.ready(components.graph(fig, {"type": "xfilter", "key": key, "n": name}))
+
+    return render
+
+
+def layout(state: dict, caps) -> html.Div:
+    return html.Div(className="grid-page", children=[
+        html.H1("Overview"),
+        components.card("overview.kpis", "Key figures", wide=True),
+        components.card("overview.trend", "Conversion and revenue per day", wide=True,
+                        note="Dotted lines: the first day a prompt version appears."),
+        components.card("overview.quality", "Deflection, escalation and resolution time", wide=True),
+        components.card("overview.by_intent", "Conversion by intent",
+                        note="Click a bar to filter the whole page by that intent."),
+        components.card("overview.by_version", "Conversion by prompt version",
+                        note="Click a bar to filter the whole page by that version."),
+    ])
+
+
+def register(app) -> None:
+    connect(app, "overview.kpis", render_kpis)
+    connect(app, "overview.trend", render_trend)
+    connect(app, "overview.quality", render_quality)
+    connect(app, "overview.by_intent", _segment_widget("overview.by_intent", "intent", "intent"))
+    connect(app, "overview.by_version", _segment_widget("overview.by_version", "prompt_version", "version"))

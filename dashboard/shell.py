@@ -1,0 +1,93 @@
+"""The frame around every page: header, navigation, the filters panel and the export bar."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from dashboard import context, filters
+from dashboard.access import Capabilities
+from dashboard.cube import CubeError
+
+# Where each filter's options are read from: the first view the token may see that has it.
+_OPTION_VIEWS = ("outcomes_overview", "prompt_variants", "experiments", "model_health",
+                 "operations_drilldown", "standard_reports")
+OPTIONS_TTL_S = 300.0  # the values change with the data only
+
+
+def segment_options() -> dict[str, list[dict]]:
+    """Each filter's values, from Cube, most frequent first. Read while the page layout is
+    served, so that a dropdown opened from a shared link already knows the values it holds
+    (Dash drops a value that is not among a dropdown's options)."""
+    try:
+        cube = context.client()
+        caps = Capabilities.from_meta(cube.meta())
+    except CubeError:
+        return {}
+    queries = {}
+    for key, dimension in filters.SEGMENTS.items():
+        view = next((v for v in _OPTION_VIEWS if caps.has(v, dimension)), None)
+        if view:
+            count = "count" if view == "operations_drilldown" else "conversations"
+            queries[key] = {"dimensions": [f"{view}.{dimension}"], "measures": [f"{view}.{count}"],
+                            "order": {f"{view}.{count}": "desc"}, "limit": 500}
+    cube.cache_ttl_s = OPTIONS_TTL_S
+    rows = context.load_all(cube, queries)
+    return {key: [{"label": v, "value": v} for v in (r.get(f"{q['dimensions'][0]}") for r in rows[key])
+                  if v is not None] for key, q in queries.items()}
+
+RANGE_OPTIONS = [{"label": k, "value": k} for k in filters.PRESETS] + [
+    {"label": "Custom", "value": "custom"}]
+
+
+def filters_panel() -> html.Aside:
+    options = segment_options()
+    dropdowns = [
+        html.Div(className="filter", children=[
+            html.Label(label, htmlFor=f"f-seg-{key}"),
+            dcc.Dropdown(id={"type": "f-seg", "key": key}, multi=True, searchable=True,
+                         placeholder=f"All {label.lower()}s", options=options.get(key, []), value=[],
+                         className="dropdown"),
+        ])
+        for key, label in filters.SEGMENT_LABELS.items()
+    ]
+    return html.Aside(id="filters-panel", className="filters", **{"aria-label": "Filters"}, children=[
+        html.Div(className="filter filter-range", children=[
+            html.Label("Time range"),
+            dcc.RadioItems(id="f-range", options=RANGE_OPTIONS, value=filters.DEFAULT_RANGE,
+                           className="range-buttons", inline=True),
+            dcc.DatePickerRange(id="f-dates", display_format="YYYY-MM-DD", className="dates"),
+        ]),
+        *dropdowns,
+    ])
+
+
+def export_bar() -> html.Div:
+    return html.Div(className="export-bar", children=[
+        html.P(id="filters-summary", className="filters-summary"),
+        html.Div(className="export-actions", children=[
+            html.A("Export PDF report", id="pdf-link", className="button", href="/export/pdf"),
+            dcc.Clipboard(id="copy-link", title="Copy the shareable link", className="button clip"),
+            html.Span("Copy link", className="clip-label"),
+            dcc.Input(id="view-name", placeholder="Name this view", className="view-name"),
+            html.Button("Save view", id="save-view", className="button"),
+            dcc.Dropdown(id="saved-views-menu", placeholder="Saved views", className="dropdown saved"),
+        ]),
+    ])
+
+
+def layout() -> html.Div:
+    return html.Div(className="app", children=[
+        dcc.Location(id="url", refresh=False),
+        dcc.Store(id="filters"),
+        dcc.Store(id="saved-views", storage_type="local"),
+        html.Header(className="topbar", children=[
+            html.Div("OutcomeLens", className="brand"),
+            html.Nav(id="nav", className="nav", **{"aria-label": "Pages"}),
+            html.Div(id="who", className="who"),
+            html.A("Sign out", href="/signout", className="signout"),
+        ]),
+        html.P(id="generated", className="print-only"),
+        filters_panel(),
+        export_bar(),
+        html.Main(id="page", className="page"),
+    ])

@@ -33,16 +33,20 @@ function preCheck(token, secret) {
   }
   let claims;
   try {
-    claims = jwt.verify(token, secret, { algorithms: ['HS256'], audience: API_AUDIENCE });
+    claims = jwt.verify(token, secret, { algorithms: ['HS256'] });
   } catch (e) {
     if (e instanceof jwt.TokenExpiredError) throw new TokenError('Token expired');
     if (e instanceof jwt.NotBeforeError) throw new TokenError('Token not active yet');
-    if (/audience/.test(e.message)) throw new TokenError(`Token not meant for ${API_AUDIENCE}`, 403);
     throw new TokenError('Invalid token: it must be a JWT signed with HS256 and the API secret');
   }
   if (typeof claims !== 'object' || claims === null || typeof claims.exp !== 'number') {
     throw new TokenError('Invalid token: it must carry an expiry (exp claim)');
   }
+  // Checked here, not by jwt.verify: a token without aud is invalid (401), one for another API is a
+  // genuine token that may not be used here (403), as TokenVerifier decides.
+  const audiences = [].concat(claims.aud === undefined ? [] : claims.aud);
+  if (!audiences.length) throw new TokenError('Invalid token: it must carry an audience (aud claim)');
+  if (!audiences.includes(API_AUDIENCE)) throw new TokenError(`Token not meant for ${API_AUDIENCE}`, 403);
   return claims;
 }
 

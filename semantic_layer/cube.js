@@ -1,9 +1,13 @@
 // Cube configuration for OutcomeLens (Cube 0.33, production mode; see serve.js for the entrypoint).
 //
-// - Every API request carries a JWT signed with HS256 and CUBEJS_API_SECRET, with an expiry.
-//   No token, a bad signature or an expired token: 401. A token whose role is not one of ours: 403.
-// - The role (`role`, or Supabase's `app_metadata.role`) selects a per-role compiled schema
-//   (contextToAppId + COMPILE_CONTEXT in the model files).
+// - Every API request carries a query token (a JWT signed with HS256 and CUBEJS_API_SECRET, audience
+//   outcomelens-api). With OUTCOMELENS_AUTH_URL set, the accounts service decides (the one verifier of
+//   every API: revocation, disabled users, maximum lifetime), asked through its introspection endpoint
+//   and cached at most 30 s (auth.js); without it, the rules that need no warehouse are applied here.
+//   No token, a bad signature, an expired, revoked or over-lifetime token: 401. A token for another
+//   audience or whose role is not one of ours: 403.
+// - The role (`role`, or Supabase's `app_metadata.role`; the verifier's rule) selects a per-role
+//   compiled schema (contextToAppId + COMPILE_CONTEXT in the model files).
 // - queryRewrite checks every member of every query against access.js: only public views the role
 //   may see, and customer-identifying fields only for the roles that may see customer data.
 //   A forbidden query gets a 403 with a message, never an empty result.
@@ -13,7 +17,7 @@
 const { CubejsHandlerError } = require('@cubejs-backend/api-gateway');
 const { prodLogger } = require('@cubejs-backend/server-core/dist/src/core/logger');
 const access = require('./access');
-const { TokenError, verifyToken } = require('./auth');
+const { TokenError, bearerToken, introspector, verifyToken } = require('./auth');
 
 const API_SECRET = process.env.CUBEJS_API_SECRET;
 if (!API_SECRET) {
@@ -21,6 +25,8 @@ if (!API_SECRET) {
 }
 
 const APP_ID_PREFIX = 'outcomelens_';
+const AUTH_URL = process.env.OUTCOMELENS_AUTH_URL;
+const introspect = AUTH_URL ? introspector(AUTH_URL) : undefined;
 
 function unauthorized(message) {
   return new CubejsHandlerError(401, 'Unauthorized', message);
@@ -38,12 +44,29 @@ function describe(value) {
   return text === undefined ? 'none' : JSON.stringify(text.slice(0, 64));
 }
 
-function checkAuth(req, auth) {
+function unavailable(message) {
+  const error = new CubejsHandlerError(503, 'Service Unavailable', message);
+  error.stack = undefined;
+  return error;
+}
+
+// The claims the accounts service vouches for, or (without one) the local checks' claims.
+async function verifiedClaims(token) {
+  if (!introspect) return verifyToken(token, API_SECRET);
+  try {
+    return await introspect(token);
+  } catch (e) {
+    if (e instanceof TokenError) throw e;
+    throw unavailable('The accounts service cannot be reached to verify the token; try again shortly');
+  }
+}
+
+async function checkAuth(req, auth) {
   let claims;
   try {
-    claims = verifyToken(auth, API_SECRET);
+    claims = await verifiedClaims(bearerToken(auth));
   } catch (e) {
-    if (e instanceof TokenError) throw unauthorized(e.message);
+    if (e instanceof TokenError) throw e.status === 403 ? forbidden(e.message) : unauthorized(e.message);
     throw e;
   }
   const role = access.roleFromClaims(claims);

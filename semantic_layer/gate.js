@@ -5,11 +5,13 @@
 // (POST /cubejs-api/v1/pre-aggregations/can-use with {}). It also parses bodies up to 50 MB before
 // authenticating. The gate runs before Cube's body parser (serve.js puts it there) and
 //   - answers 404 for every route not listed below, the root page included;
-//   - refuses a request to the API without a valid token with 401, before reading its body;
+//   - refuses a request to the API without a validly signed, unexpired query token with 401 (403 for
+//     another audience), before reading its body: a cheap local filter, the full decision (revocation,
+//     lifetime, users' status) is checkAuth's in cube.js;
 //   - refuses a body over MAX_BODY_BYTES with 413 (by its Content-Length, and while reading).
 'use strict';
 
-const { TokenError, bearerToken, verifyToken } = require('./auth');
+const { TokenError, bearerToken, preCheck } = require('./auth');
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -38,9 +40,9 @@ function gate(secret) {
     if (PUBLIC_ROUTES.has(route)) return next();
     if (!API_ROUTES.has(route)) return refuse(res, 404, 'Not found');
     try {
-      verifyToken(bearerToken(req.headers.authorization), secret);
+      preCheck(bearerToken(req.headers.authorization), secret);
     } catch (e) {
-      if (e instanceof TokenError) return refuse(res, 401, e.message);
+      if (e instanceof TokenError) return refuse(res, e.status, e.message);
       throw e;
     }
     const length = Number(req.headers['content-length'] || 0);

@@ -1,15 +1,15 @@
-"""Admin-only endpoints: provider API keys. A JWT with role admin signed with the Cube API secret."""
+"""Admin-only endpoints: provider API keys. An admin token (audience outcomelens-admin, role admin),
+accepted by the one verifier every API and Cube share (outcomelens.core.tokens.TokenVerifier)."""
 
 from __future__ import annotations
 
-import jwt
 from fastapi import Depends, FastAPI, HTTPException, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from ingestion.collector.auth import Refusal
 from outcomelens.core.provider_keys import ProviderKeyError
-from outcomelens.core.tokens import decode_token
+from outcomelens.core.tokens import ADMIN_AUDIENCE, TokenRefused, TokenState, TokenVerifier
 
 
 class ProviderKeyIn(BaseModel):
@@ -25,39 +25,44 @@ class ProviderKeyOut(BaseModel):
     last4: str
 
 
+def admin_verifier(settings) -> TokenVerifier | None:
+    """The verifier of admin tokens, with revocations and users' status from the collector's warehouse;
+    None when no API secret is configured (the admin API is then off)."""
+    if not settings.admin_secret:
+        return None
+    return TokenVerifier(settings.admin_secret, TokenState(settings.connect))
+
+
+def verify_admin(verifier: TokenVerifier | None, token: str | None) -> dict:
+    """The claims of an admin token, or Refusal (503 without a secret, 401 invalid, 403 not admin)."""
+    if verifier is None:
+        raise Refusal(503, "admin API disabled: no API secret configured")
+    try:
+        return verifier.verify(token, audience=ADMIN_AUDIENCE, role="admin").claims
+    except TokenRefused as refused:
+        raise Refusal(refused.status, f"admin token refused: {refused.reason}") from None
+
+
 def admin_check(settings):
     """The admin-token check the collector's middleware runs before any body is read."""
+    verifier = admin_verifier(settings)
 
     def check(token: str | None) -> None:
-        if not settings.admin_secret:
-            raise Refusal(503, "admin API disabled: no API secret configured")
-        if not token:
-            raise Refusal(401, "admin JWT required")
-        try:
-            claims = decode_token(token, settings.admin_secret)
-        except jwt.PyJWTError as exc:
-            raise Refusal(401, f"invalid token: {exc}") from None
-        if claims.get("role") != "admin":
-            raise Refusal(403, f"role {claims.get('role')!r} may not use the admin API; admin only")
+        verify_admin(verifier, token)
 
     return check
 
 
 def add_admin_routes(app: FastAPI, settings) -> None:
-    bearer = HTTPBearer(auto_error=False, scheme_name="AdminJWT", description="JWT with role admin")
+    bearer = HTTPBearer(auto_error=False, scheme_name="AdminJWT", description="An admin token: audience outcomelens-admin, role admin")
+
+    verifier = admin_verifier(settings)
 
     def require_admin(credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> dict:
-        if not settings.admin_secret:
-            raise HTTPException(503, "admin API disabled: no API secret configured")
-        if credentials is None:
-            raise HTTPException(401, "admin JWT required", headers={"WWW-Authenticate": "Bearer"})
         try:
-            claims = decode_token(credentials.credentials, settings.admin_secret)
-        except jwt.PyJWTError as exc:
-            raise HTTPException(401, f"invalid token: {exc}") from None
-        if claims.get("role") != "admin":
-            raise HTTPException(403, f"role {claims.get('role')!r} may not manage provider keys; admin only")
-        return claims
+            return verify_admin(verifier, credentials.credentials if credentials else None)
+        except Refusal as refusal:
+            raise HTTPException(refusal.status, refusal.detail, headers={"WWW-Authenticate": "Bearer"}) from None
 
     def store():
         if settings.provider_keys is None:

@@ -8,12 +8,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from outcomelens.cli import alerts, docs, ingest, keys
+from outcomelens.cli import alerts, docs, ingest, keys, users
 from outcomelens.cli.demo import run_demo
 from outcomelens.cli.pipeline import prepare_dbt
 from outcomelens.cli.stack import show_status, start_stack, stop_stack
 from outcomelens.core.keyring import cube_api_secret
-from outcomelens.core.tokens import ROLES, mint_token
+from outcomelens.core.tokens import MAX_SERVICE_TTL_S, TokenState, issue_service_token
+from outcomelens.core.warehouse import ensure_warehouse
 
 app = typer.Typer(
     help="OutcomeLens: which prompt version, config, model, capability, action or intent moved the outcome.",
@@ -68,12 +69,18 @@ def status() -> None:
 @app.command()
 def token(
     role: Annotated[str, typer.Option(help="Role claim: admin, product_manager, prompt_engineer, operations, engineer, enablement.")],
-    ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 3600,
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds (at most 24 h unless --service).")] = 3600,
+    admin: Annotated[bool, typer.Option("--admin", help="A token for the admin APIs (role admin) instead of a query token.")] = False,
+    service: Annotated[bool, typer.Option("--service", help="Allow a lifetime over 24 h: the token is registered in the warehouse.")] = False,
 ) -> None:
-    """Mint a development JWT for Cube's APIs, signed with this checkout's API secret."""
-    if role not in ROLES:
-        raise typer.BadParameter(f"unknown role {role!r}; expected one of {', '.join(ROLES)}", param_hint="--role")
-    typer.echo(mint_token(role, cube_api_secret(), ttl_s=ttl))
+    """Mint a service token (JWT) for Cube's APIs or, with --admin, the admin APIs, signed with this checkout's API secret."""
+    if ttl > MAX_SERVICE_TTL_S and not service:
+        raise typer.BadParameter(f"at most {MAX_SERVICE_TTL_S} s; pass --service for a longer-lived service token", param_hint="--ttl")
+    state = TokenState(ensure_warehouse().connect) if service else None
+    try:
+        typer.echo(issue_service_token(role, cube_api_secret(), ttl, admin=admin, state=state))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--role") from None
 
 
 # Command groups live in their own modules; each registers here with one line.
@@ -82,6 +89,7 @@ app.add_typer(ingest.app, name="ingest")
 app.add_typer(keys.app, name="keys")
 app.add_typer(docs.app, name="docs")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(users.app, name="users")
 
 if __name__ == "__main__":
     app()

@@ -32,6 +32,8 @@ API_PATH = "/cubejs-api"
 # Variables of the parent environment that would change what Cube does (ports, dev mode, driver).
 _INHERITED_PREFIXES = ("CUBEJS_", "CUBESTORE_")
 _INHERITED_NAMES = ("PORT", "NODE_ENV", "NODE_OPTIONS")
+# The accounts service Cube asks about every token (semantic_layer/auth.js); unset: local checks only.
+AUTH_URL_ENV = "OUTCOMELENS_AUTH_URL"
 
 
 class CubeServerError(RuntimeError):
@@ -122,11 +124,13 @@ def cube_env(
     port: int = DEFAULT_PORT,
     host: str = DEFAULT_HOST,
     refresh_worker: bool = True,
+    auth_url: str | None = None,
     extra: dict[str, str] | None = None,
     base: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """The environment Cube runs with. Inherited CUBEJS_* variables are dropped, so that nothing
-    from the caller's shell turns on dev mode, the SQL API or another port."""
+    from the caller's shell turns on dev mode, the SQL API or another port. `auth_url` is the accounts
+    service's URL, whose introspection endpoint then decides every token."""
     if not api_secret:
         raise CubeServerError("an API secret is required: Cube would otherwise run without auth")
     source = dict(os.environ if base is None else base)
@@ -155,6 +159,8 @@ def cube_env(
             "CUBEJS_DB_PASS": warehouse.password or "",
         }
     )
+    if auth_url:
+        env[AUTH_URL_ENV] = auth_url
     env.update(extra or {})
     return env
 

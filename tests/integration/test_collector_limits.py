@@ -20,7 +20,7 @@ from ingestion.collector.app import MAX_BODY_BYTES, MAX_CSV_BYTES, CollectorSett
 from ingestion.collector.csv_upload import MAX_CSV_ROWS
 from ingestion.collector.keys import create_key
 from ingestion.sources.spool import Spool
-from outcomelens.core.tokens import mint_token
+from outcomelens.core.tokens import ADMIN_AUDIENCE, mint_token
 from tests.integration.collector_support import serve_in_thread, throwaway_warehouse
 
 ADMIN_SECRET = "limits-admin-secret-" + "a" * 24
@@ -139,7 +139,7 @@ def test_admin_api_refuses_other_roles_before_the_body(env):
                              json={"provider": "openai", "api_key": "sk-" + "x" * 20},
                              headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 403, response.text
-    admin = mint_token("admin", ADMIN_SECRET)
+    admin = mint_token("admin", ADMIN_SECRET, aud=ADMIN_AUDIENCE)
     listed = requests.get(f"{env['url']}/v1/admin/provider-keys", headers={"Authorization": f"Bearer {admin}"}, timeout=10)
     assert listed.status_code in (200, 503), listed.text
 

@@ -14,7 +14,7 @@ from ingestion.sources.openai import openai_usage_source
 from ingestion.sources.provider_usage import run_usage
 from outcomelens.core import paths
 from outcomelens.core.provider_keys import ProviderKeyStore
-from outcomelens.core.tokens import mint_token
+from outcomelens.core.tokens import ADMIN_AUDIENCE, mint_token
 from tests.integration.collector_support import (
     rows,
     serve_in_thread,
@@ -70,7 +70,7 @@ def test_admin_api_requires_an_admin_jwt_and_hides_keys(env):
         assert requests.post(endpoint, json=body, headers={"Authorization": f"Bearer {engineer}"}, timeout=10).status_code == 403
         forged = mint_token("admin", "some-other-secret-0123456789abcdef")
         assert requests.get(endpoint, headers={"Authorization": f"Bearer {forged}"}, timeout=10).status_code == 401
-        admin = {"Authorization": f"Bearer {mint_token('admin', SECRET)}"}
+        admin = {"Authorization": f"Bearer {mint_token('admin', SECRET, aud=ADMIN_AUDIENCE)}"}
         created = requests.post(endpoint, json=body, headers=admin, timeout=10)
         assert created.status_code == 201 and created.json()["last4"] == "77b1"
         listing = requests.get(endpoint, headers=admin, timeout=10)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from outcomelens.core import paths
 
-PACKAGES = ("outcomelens", "ingestion", "orchestration", "analytics", "expectations")
+PACKAGES = ("outcomelens", "ingestion", "orchestration", "analytics", "expectations", "accounts", "dashboard")
 LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
 
 

@@ -1,0 +1,205 @@
+"""Accounts end to end: a real accounts service (uvicorn in a thread), a real collector admin API and a
+real Cube server asking the accounts service about every token, over cube_fixtures' synthetic world.
+
+Known truth: roles from docs/design.md §5 (enablement sees standard_reports only, engineer also
+model_health); the lockout policy given to the service (3 failures); the actions this module performs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import jwt
+import pytest
+import requests
+from cryptography.fernet import Fernet
+
+from accounts.app import AccountsSettings, create_app
+from accounts.lockout import LockoutPolicy
+from accounts.manage import add_user
+from ingestion.collector.app import CollectorSettings
+from ingestion.collector.app import create_app as create_collector
+from outcomelens.core import cube_server, paths
+from outcomelens.core.cube_server import CubeServer
+from outcomelens.core.provider_keys import ProviderKeyStore
+from outcomelens.core.tokens import ADMIN_AUDIENCE, API_AUDIENCE, mint_token
+from outcomelens.core.warehouse import ensure_warehouse
+
+from .collector_support import serve_in_thread
+from .cube_fixtures import load_world, synthetic_world, throwaway_database
+
+SECRET = "accounts-secret-" + "a" * 32
+ADMIN_EMAIL, ADMIN_PASSWORD = "root@example.com", "correct horse battery staple"
+CACHE_S = 2  # Cube's introspection cache in this module; the default (and maximum) is 30 s
+STANDARD = {"measures": ["standard_reports.conversations"]}
+HEALTH = {"measures": ["model_health.llm_calls"]}
+OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    cube_server.install()
+    tmp = tmp_path_factory.mktemp("accounts")
+    with throwaway_database("accounts") as world:
+        load_world(world, synthetic_world(n_conversations=60))
+        wh = ensure_warehouse(world.url(hide_password=False))  # the product's migrations, 0004 included
+        add_user(wh.connect, "test", "setup", email=ADMIN_EMAIL, name="Root", role="admin", password=ADMIN_PASSWORD)
+        settings = AccountsSettings(connect=wh.connect, secret=SECRET, lockout=LockoutPolicy(max_failures=3))
+        collector = CollectorSettings(spool_dir=str(tmp / "spool"), connect=wh.connect, admin_secret=SECRET,
+                                      provider_keys=ProviderKeyStore(wh.connect, Fernet.generate_key()))
+        with serve_in_thread(create_app(settings)) as accounts_url, \
+                serve_in_thread(create_collector(collector)) as collector_url:
+            cube = CubeServer(wh, SECRET, log_path=tmp / "cube.log", port=cube_server.free_port(),
+                              extra_env={"OUTCOMELENS_AUTH_CACHE_S": str(CACHE_S)})
+            cube.extra_env["OUTCOMELENS_AUTH_URL"] = accounts_url
+            assert cube.env()["OUTCOMELENS_AUTH_URL"] == accounts_url
+            with cube:
+                yield {"accounts": accounts_url, "collector": collector_url, "cube": cube, "wh": wh, "tmp": tmp}
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def login(stack, email: str, password: str) -> requests.Response:
+    return requests.post(f"{stack['accounts']}/v1/auth/login", json={"email": email, "password": password}, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def admin(stack) -> dict:
+    response = login(stack, ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert response.status_code == 200, response.text
+    return bearer(response.json()["access_token"])
+
+
+def new_user(stack, admin, email: str, role: str) -> tuple[str, str]:
+    created = requests.post(f"{stack['accounts']}/v1/users", json={"email": email, "name": email, "role": role},
+                            headers=admin, timeout=10)
+    assert created.status_code == 201, created.text
+    return created.json()["user_id"], created.json()["one_time_password"]
+
+
+def cube_status(stack, token: str, query: dict) -> int:
+    response = requests.post(f"{stack['cube'].api_url}/v1/load", json={"query": query}, headers=bearer(token), timeout=60)
+    return response.status_code
+
+
+def test_sign_in_gives_cube_the_users_role(stack, admin):
+    user_id, password = new_user(stack, admin, "ena@example.com", "enablement")
+    tokens = login(stack, "ENA@example.com ", password).json()
+    assert tokens["expires_in"] <= 3600 and tokens["token_type"] == "Bearer"
+    rows = stack["cube"].load(STANDARD, tokens["access_token"])["data"]
+    assert int(rows[0]["standard_reports.conversations"]) == 60
+    assert cube_status(stack, tokens["access_token"], HEALTH) == 403  # enablement: standard reports only
+    changed = requests.post(f"{stack['accounts']}/v1/users/{user_id}/role", json={"role": "engineer"}, headers=admin, timeout=10)
+    assert changed.json()["role"] == "engineer"
+    refreshed = requests.post(f"{stack['accounts']}/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}, timeout=10)
+    assert refreshed.status_code == 200 and refreshed.json()["refresh_token"] != tokens["refresh_token"]
+    assert cube_status(stack, refreshed.json()["access_token"], HEALTH) == 200
+
+
+def test_disabled_user_loses_refresh_at_once_and_cube_within_a_minute(stack, admin):
+    user_id, password = new_user(stack, admin, "ops@example.com", "operations")
+    tokens = login(stack, "ops@example.com", password).json()
+    assert cube_status(stack, tokens["access_token"], STANDARD) == 200  # now in Cube's cache
+    disabled_at = time.monotonic()
+    assert requests.post(f"{stack['accounts']}/v1/users/{user_id}/disable", headers=admin, timeout=10).json()["status"] == "disabled"
+    refresh = requests.post(f"{stack['accounts']}/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}, timeout=10)
+    assert refresh.status_code == 401
+    while cube_status(stack, tokens["access_token"], STANDARD) == 200:
+        assert time.monotonic() - disabled_at < 60, "a disabled user's token still works at Cube after a minute"
+        time.sleep(0.5)
+    assert time.monotonic() - disabled_at <= CACHE_S + 5
+    assert cube_status(stack, tokens["access_token"], STANDARD) == 401
+    assert login(stack, "ops@example.com", password).status_code == 401
+
+
+def bad_tokens(stack, audience: str, other_audience: str) -> dict[str, str]:
+    now = int(time.time())
+    revoked = mint_token("admin", SECRET, aud=audience)
+    return {
+        "expired": mint_token("admin", SECRET, ttl_s=-10, aud=audience),
+        "revoked": revoked,
+        "forged": mint_token("admin", "forged-" + "f" * 40, aud=audience),
+        "over-lifetime": mint_token("admin", SECRET, aud=audience, iat=now, exp=now + 100 * 365 * 86400),
+        "wrong-audience": mint_token("admin", SECRET, aud=other_audience),
+    }
+
+
+def revoke(stack, admin, token: str) -> None:
+    jti = jwt.decode(token, options={"verify_signature": False})["jti"]
+    assert requests.post(f"{stack['accounts']}/v1/tokens/revoke", json={"jti": jti}, headers=admin, timeout=10).status_code == 204
+
+
+def test_expired_revoked_forged_over_lifetime_and_wrong_audience_are_refused_everywhere(stack, admin):
+    admin_tokens = bad_tokens(stack, ADMIN_AUDIENCE, API_AUDIENCE)
+    query_tokens = bad_tokens(stack, API_AUDIENCE, ADMIN_AUDIENCE)
+    revoke(stack, admin, admin_tokens["revoked"])
+    revoke(stack, admin, query_tokens["revoked"])
+    good_admin = mint_token("admin", SECRET, aud=ADMIN_AUDIENCE)
+    assert requests.get(f"{stack['collector']}/v1/admin/provider-keys", headers=bearer(good_admin), timeout=10).status_code == 200
+    assert requests.get(f"{stack['accounts']}/v1/users", headers=bearer(good_admin), timeout=10).status_code == 200
+    assert cube_status(stack, mint_token("admin", SECRET), STANDARD) == 200
+    expected = {"expired": 401, "revoked": 401, "forged": 401, "over-lifetime": 401, "wrong-audience": 403}
+    for kind, status in expected.items():
+        collector = requests.get(f"{stack['collector']}/v1/admin/provider-keys", headers=bearer(admin_tokens[kind]), timeout=10)
+        users = requests.get(f"{stack['accounts']}/v1/users", headers=bearer(admin_tokens[kind]), timeout=10)
+        assert (kind, collector.status_code, users.status_code) == (kind, status, status), collector.text + users.text
+        assert (kind, cube_status(stack, query_tokens[kind], STANDARD)) == (kind, status)
+
+
+def test_each_admin_action_appears_once_in_the_audit_log(stack, admin):
+    user_id, _ = new_user(stack, admin, "audited@example.com", "engineer")
+    base = f"{stack['accounts']}/v1/users/{user_id}"
+    requests.post(f"{base}/role", json={"role": "operations"}, headers=admin, timeout=10).raise_for_status()
+    requests.post(f"{base}/reset-password", json={}, headers=admin, timeout=10).raise_for_status()
+    requests.post(f"{base}/disable", headers=admin, timeout=10).raise_for_status()
+    events = requests.get(f"{stack['accounts']}/v1/audit?limit=1000", headers=admin, timeout=10).json()
+    mine = sorted(e["action"] for e in events if e["target"] == user_id)
+    assert mine == ["user.add", "user.disable", "user.reset_password", "user.set_role"]
+    admin_sub = next(e["actor"] for e in events if e["target"] == user_id)
+    assert all(e["actor"] == admin_sub and e["source"] == "127.0.0.1" for e in events if e["target"] == user_id)
+    engineer = mint_token("engineer", SECRET, aud=ADMIN_AUDIENCE)
+    assert requests.get(f"{stack['accounts']}/v1/audit", headers=bearer(engineer), timeout=10).status_code == 403
+
+
+def test_lockout_after_three_bad_passwords_answers_unknown_emails_alike(stack, admin):
+    _, password = new_user(stack, admin, "locked@example.com", "engineer")
+    answers = {}
+    for email in ("locked@example.com", "nobody@example.com"):
+        attempts = [login(stack, email, "wrong password!!") for _ in range(3)] + [login(stack, email, password)]
+        answers[email] = [(r.status_code, r.json()) for r in attempts]
+    assert answers["locked@example.com"] == answers["nobody@example.com"]
+    assert [status for status, _ in answers["nobody@example.com"]] == [401, 401, 401, 429]
+
+
+def test_a_reused_refresh_token_revokes_its_family(stack, admin):
+    _, password = new_user(stack, admin, "reuse@example.com", "engineer")
+    first = login(stack, "reuse@example.com", password).json()["refresh_token"]
+    refresh = f"{stack['accounts']}/v1/auth/refresh"
+    second = requests.post(refresh, json={"refresh_token": first}, timeout=10).json()["refresh_token"]
+    assert requests.post(refresh, json={"refresh_token": first}, timeout=10).status_code == 401  # reuse
+    assert requests.post(refresh, json={"refresh_token": second}, timeout=10).status_code == 401  # family revoked
+
+
+def test_logout_revokes_the_access_token(stack, admin):
+    _, password = new_user(stack, admin, "bye@example.com", "engineer")
+    tokens = login(stack, "bye@example.com", password).json()
+    out = requests.post(f"{stack['accounts']}/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]},
+                        headers=bearer(tokens["access_token"]), timeout=10)
+    assert out.status_code == 204
+    assert cube_status(stack, tokens["access_token"], STANDARD) == 401
+
+
+def test_cli_adds_an_admin_with_a_one_time_password(stack):
+    env = {**os.environ, "OUTCOMELENS_WAREHOUSE_URL": stack["wh"].url(hide_password=False),
+           "OUTCOMELENS_DATA_DIR": str(stack["tmp"] / "data")}
+    added = subprocess.run([OUTCOMELENS, "users", "add", "cli-admin@example.com", "--role", "admin"], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert added.returncode == 0, added.stderr
+    password = added.stdout.strip().splitlines()[-1]
+    assert login(stack, "cli-admin@example.com", password).status_code == 200
+    listed = subprocess.run([OUTCOMELENS, "users", "list"], env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120)
+    assert "cli-admin@example.com" in listed.stdout and password not in listed.stdout

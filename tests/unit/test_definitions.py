@@ -1,4 +1,4 @@
-"""All Dagster definitions load, and the asset graph runs dlt → dbt → readouts."""
+"""All Dagster definitions load, and the asset graph runs dlt → dbt → insights."""
 
 import dagster as dg
 
@@ -22,14 +22,14 @@ def test_dlt_assets_for_every_landed_table():
         assert dg.AssetKey(["dlt", "landing", table]) in keys
 
 
-def test_dbt_staging_depends_on_dlt_and_readout_on_marts():
+def test_dbt_staging_depends_on_dlt_and_insights_on_marts():
     graph = _graph()
     staging = graph.get(dg.AssetKey(["staging", "stg_outcomelens__llm_calls"]))
     assert dg.AssetKey(["dlt", "landing", "llm_calls"]) in staging.parent_keys
     deals = graph.get(dg.AssetKey(["staging", "stg_hubspot__deals"]))
     assert dg.AssetKey(["dlt", "landing", "hubspot_deals"]) in deals.parent_keys
-    readout = graph.get(dg.AssetKey(["readouts", "prompt_version_conversion"]))
-    assert readout.parent_keys == {dg.AssetKey(["marts", "fct_attribution_daily"])}
+    forecasts = graph.get(dg.AssetKey(["insights", "forecasts"]))
+    assert forecasts.parent_keys == {dg.AssetKey(["marts", "fct_attribution_daily"])}
 
 
 def test_pipeline_job_selects_every_asset():
@@ -37,4 +37,4 @@ def test_pipeline_job_selects_every_asset():
     selected = job.asset_layer.executable_asset_keys
     assert dg.AssetKey(["marts", "fct_conversations"]) in selected
     assert dg.AssetKey(["dlt", "landing", "hubspot_deal_contact_associations"]) in selected
-    assert dg.AssetKey(["readouts", "prompt_version_conversion"]) in selected
+    assert dg.AssetKey(["insights", "anomalies"]) in selected

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analytics.config import Metric
+from analytics.config import governed_metric
 from analytics.demo_daily import daily_parts
 from datetime import date
 
@@ -38,7 +38,7 @@ from ingestion.demo.generate import bad_release_days, daily_conversion, generate
 print = functools.partial(print, flush=True)  # noqa: A001 - progress shows while it runs
 
 MODELS = (PmdarimaAutoArima(), StatsforecastAutoArima(), SeasonalNaive())
-CONVERSION = Metric("conversion_rate", "conversions", "conversations")
+CONVERSION = governed_metric("conversion_rate")
 
 
 def evaluate(series: list[tuple[str, np.ndarray]], h: int, m: int, pmdarima_limit: int | None = None) -> pd.DataFrame:

@@ -19,11 +19,13 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
-from analytics.config import AnomalyConfig, MetricRules, Rule
+from analytics.config import AnomalyConfig, Metric, MetricRules, Rule
 from analytics.series import ALL, Series, build_series, segments
 
 MAD_TO_SD = 1.4826
 TOP_CONTRIBUTORS = 5
+# min_volume counts a segment's conversations of the day, whatever the metric judged.
+VOLUME = Metric("conversations", "conversations")
 
 
 def anomaly_id(metric: str, dimension: str, value: str, day, rule: str) -> str:
@@ -160,7 +162,7 @@ def detect(parts: pd.DataFrame, config: AnomalyConfig, *, forecasts: pd.DataFram
     for mr in config.metrics:
         for dim, value in segments(parts, config.segment_dimensions):
             s = build_series(parts, mr.metric, dim, value)
-            volume = build_series(parts, mr.metric.__class__("conversations", "conversations"), dim, value).numerator
+            volume = build_series(parts, VOLUME, dim, value).numerator
             first = 0 if last_days is None else max(len(s.days) - last_days, 0)
             for rule in mr.rules:
                 if rule.rule == "relative_change":

@@ -1,6 +1,9 @@
 """Readable YAML settings for forecasts, anomaly rules and alert channels, checked on load.
 
-A wrong setting fails with the file and the field named, before any model runs.
+A wrong setting fails with the file and the field named, before any model runs. A metric is named,
+never defined, here: it is a measure of the semantic layer's `attribution_daily` cube, and how it
+re-aggregates (the columns of marts.fct_attribution_daily it sums) is read from that cube's
+definition (outcomelens.core.semantic_layer), so a name the semantic layer does not define fails.
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ from typing import Any
 import yaml
 
 from outcomelens.contract import ANALYSIS_DIMENSIONS
+from outcomelens.core import semantic_layer
 
 CONFIG_DIR = Path(__file__).parent / "config"
 DIMENSIONS = ANALYSIS_DIMENSIONS  # the segments forecasts and anomaly rules may name
 FORECAST_MODELS = ("auto_arima", "statsforecast_autoarima", "seasonal_naive")
 RULES = ("relative_change", "forecast_interval", "robust_zscore")
+# The semantic layer's cube over marts.fct_attribution_daily, the mart the insights read.
+METRICS_CUBE = "attribution_daily"
 
 
 class ConfigError(ValueError):
@@ -25,6 +31,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Metric:
+    """A measure of METRICS_CUBE and the mart columns it sums (its additive parts)."""
+
     name: str
     numerator: str
     denominator: str | None = None
@@ -89,13 +97,25 @@ def _dimensions(path: Path, data: dict, key: str) -> tuple[str, ...]:
     return dims
 
 
-def _metric(path: Path, name: str, spec: Any) -> Metric:
-    if not isinstance(spec, dict) or "numerator" not in spec:
-        raise ConfigError(f"{path}: metrics.{name}.numerator is required")
-    unknown = set(spec) - {"numerator", "denominator", "min_volume", "rules"}
+def governed_metric(name: str) -> Metric:
+    """The measure `name` of METRICS_CUBE with its additive parts, as the semantic layer defines it."""
+    parts = semantic_layer.additive_parts(METRICS_CUBE, name)
+    return Metric(name, parts.numerator, parts.denominator)
+
+
+def _metric(path: Path, name: Any) -> Metric:
+    try:
+        return governed_metric(str(name))
+    except semantic_layer.MeasureError as exc:
+        raise ConfigError(f"{path}: metrics.{name}: {exc}") from exc
+
+
+def _check_fields(path: Path, name: str, spec: dict, allowed: set[str]) -> None:
+    unknown = set(spec) - allowed
     if unknown:
-        raise ConfigError(f"{path}: metrics.{name}: unknown field(s) {', '.join(sorted(unknown))}")
-    return Metric(name, str(spec["numerator"]), spec.get("denominator"))
+        redefined = unknown & {"numerator", "denominator"}
+        hint = " (the semantic layer defines the metric: name its measure only)" if redefined else ""
+        raise ConfigError(f"{path}: metrics.{name}: unknown field(s) {', '.join(sorted(unknown))}{hint}")
 
 
 def _positive_int(path: Path, where: str, value: Any) -> int:
@@ -107,9 +127,10 @@ def _positive_int(path: Path, where: str, value: Any) -> int:
 def load_forecast_config(path: Path | None = None) -> ForecastConfig:
     path = Path(path or CONFIG_DIR / "forecasts.yaml")
     data = _load(path)
-    metrics = tuple(_metric(path, n, s) for n, s in (data.get("metrics") or {}).items())
-    if not metrics:
-        raise ConfigError(f"{path}: metrics: at least one metric is required")
+    names = data.get("metrics") or []
+    if not isinstance(names, list) or not names:
+        raise ConfigError(f"{path}: metrics: a list of at least one measure of the {METRICS_CUBE} cube is required")
+    metrics = tuple(_metric(path, n) for n in names)
     model = data.get("model", "statsforecast_autoarima")
     if model not in FORECAST_MODELS:
         raise ConfigError(f"{path}: model must be one of {', '.join(FORECAST_MODELS)}, got {model!r}")
@@ -132,7 +153,10 @@ def load_anomaly_config(path: Path | None = None) -> AnomalyConfig:
     data = _load(path)
     metrics = []
     for name, spec in (data.get("metrics") or {}).items():
-        metric = _metric(path, name, spec)
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{path}: metrics.{name}: expected min_volume and rules")
+        _check_fields(path, name, spec, {"min_volume", "rules"})
+        metric = _metric(path, name)
         rules = []
         for i, r in enumerate(spec.get("rules") or []):
             if not isinstance(r, dict) or r.get("rule") not in RULES:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analytics.config import Metric
+from analytics.config import governed_metric
 from analytics.forecast import (
     KnownValues,
     PmdarimaAutoArima,
@@ -37,7 +37,7 @@ from ingestion.demo.truth import daily_parts
 print = functools.partial(print, flush=True)  # noqa: A001 - progress shows while it runs
 
 MODELS = (PmdarimaAutoArima(), StatsforecastAutoArima(), SeasonalNaive())
-CONVERSION = Metric("conversion_rate", "conversions", "conversations")
+CONVERSION = governed_metric("conversion_rate")
 
 
 def evaluate(series: list[tuple[str, np.ndarray]], h: int, m: int, pmdarima_limit: int | None = None) -> pd.DataFrame:

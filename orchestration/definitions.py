@@ -1,6 +1,6 @@
 """Every Dagster definition of OutcomeLens, loaded by Dagster's own loader from `orchestration/defs/`.
 
-Each folder there is one domain (warehouse, landing, transformation, quality, readouts, insights,
+Each folder there is one domain (warehouse, landing, transformation, quality, insights,
 hubspot, provider_usage, pipeline) with its `assets.py`, `resources.py`, `jobs.py`, `schedules.py` and
 `sensors.py`; the loader finds every definition in them (the project is named in pyproject.toml's
 [tool.dg]). A new domain adds a folder; nothing here changes. The loader collects every definition a

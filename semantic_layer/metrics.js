@@ -21,6 +21,16 @@ const MEASURES = {
     format: 'percent',
     description: 'Conversions divided by conversations (sum of conversions / sum of conversations), as a fraction between 0 and 1.',
   },
+  conversion_rate_ci_low: {
+    title: 'Conversion rate, 95% CI low',
+    format: 'percent',
+    description: 'Lower end of the 95% Wilson score interval of the conversion rate (from sum of conversions and sum of conversations).',
+  },
+  conversion_rate_ci_high: {
+    title: 'Conversion rate, 95% CI high',
+    format: 'percent',
+    description: 'Upper end of the 95% Wilson score interval of the conversion rate (from sum of conversions and sum of conversations).',
+  },
   revenue: {
     title: 'Revenue',
     format: 'currency',

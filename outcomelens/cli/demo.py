@@ -1,4 +1,4 @@
-"""`outcomelens demo`: demo data → dlt → dbt → readouts through Dagster, then the answer from Cube."""
+"""`outcomelens demo`: demo data → dlt → dbt → forecasts and anomalies through Dagster, then the answer from Cube."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Column, Table
 
-from analytics.intervals import wilson_interval
 from ingestion.demo.generate import generate
 from ingestion.demo.truth import lift_effect, planted_conversion
 from outcomelens.cli import stack
@@ -65,7 +64,7 @@ def run_demo(console: Console, *, size: int, seed: int, cube_port: int) -> None:
     console.print(f"warehouse: {wh.url()}" + (" (embedded)" if wh.embedded else ""))
     truth = ensure_demo_data(console, wh, size=size, seed=seed)
 
-    console.print("materializing the pipeline through Dagster (dlt → dbt → readouts) …")
+    console.print("materializing the pipeline through Dagster (dlt → dbt → forecasts and anomalies) …")
 
     started = time.monotonic()
     result = materialize_pipeline()
@@ -93,8 +92,9 @@ def conversion_by_prompt_version(api_url: str, token: str, experiment_id: str, i
         {
             "measures": [
                 "prompt_variants.conversations",
-                "prompt_variants.conversions",
                 "prompt_variants.conversion_rate",
+                "prompt_variants.conversion_rate_ci_low",
+                "prompt_variants.conversion_rate_ci_high",
             ],
             "dimensions": ["prompt_variants.prompt_version"],
             "filters": filters,
@@ -105,8 +105,9 @@ def conversion_by_prompt_version(api_url: str, token: str, experiment_id: str, i
     return {
         row["prompt_variants.prompt_version"]: {
             "conversations": int(row["prompt_variants.conversations"]),
-            "conversions": int(row["prompt_variants.conversions"]),
             "conversion_rate": float(row["prompt_variants.conversion_rate"]),
+            "ci_low": float(row["prompt_variants.conversion_rate_ci_low"]),
+            "ci_high": float(row["prompt_variants.conversion_rate_ci_high"]),
         }
         for row in answer["data"]
     }
@@ -128,12 +129,11 @@ def print_answer(console: Console, api_url: str, token: str, truth: dict) -> Non
         )
         for version, figures in measured.items():
             planted = planted_conversion(truth, experiment_id, version, intent)
-            low, high = wilson_interval(figures["conversions"], figures["conversations"])
             table.add_row(
                 version,
                 f"{figures['conversations']:,}",
                 f"{figures['conversion_rate']:.2%}",
-                f"{low:.1%} – {high:.1%}",
+                f"{figures['ci_low']:.1%} – {figures['ci_high']:.1%}",
                 f"{planted:.2%}" if planted is not None else "—",
             )
         console.print(table)

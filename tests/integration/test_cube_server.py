@@ -232,7 +232,35 @@ def test_measures_carry_their_wording(cube):
     rate = next(m for m in views["prompt_variants"]["measures"]
                 if m["name"] == "prompt_variants.conversion_rate")
     assert rate["description"].startswith("Conversions divided by conversations")
-    assert rate["meta"] == {"title": "Conversion rate", "format": "percent"}
+    # meta also names the ratio's parts, so a client re-aggregates the measure Cube serves
+    assert rate["meta"] == {"title": "Conversion rate", "format": "percent",
+                            "ratio": {"numerator": "conversions", "denominator": "conversations"}}
+
+
+def test_conversion_rate_interval_is_the_wilson_score_interval(cube):
+    answer = cube.load(
+        {"measures": ["prompt_variants.conversion_rate_ci_low", "prompt_variants.conversion_rate_ci_high"],
+         "dimensions": ["prompt_variants.prompt_version", "prompt_variants.intent"]},
+        token(),
+    )
+    rows = {(r["prompt_variants.prompt_version"], r["prompt_variants.intent"]):
+            (number(r["prompt_variants.conversion_rate_ci_low"]), number(r["prompt_variants.conversion_rate_ci_high"]))
+            for r in answer["data"]}
+    # Worked by hand, z = 1.96: 1 of 10 → centre 0.21101, half-width 0.19314; 9 of 10 → its mirror.
+    assert rows[("sales_agent.v1", "buy")] == (pytest.approx(0.01788, abs=1e-5), pytest.approx(0.40415, abs=1e-5))
+    assert rows[("sales_agent.v2", "browse")] == (pytest.approx(0.59585, abs=1e-5), pytest.approx(0.98212, abs=1e-5))
+    assert rows[("sales_agent.v2", "support")] == (None, None)  # no conversations, no interval
+    whole = cube.load(
+        {"measures": ["prompt_variants.conversion_rate_ci_low", "prompt_variants.conversion_rate_ci_high"],
+         "dimensions": ["prompt_variants.prompt_version"]},
+        token(),
+    )
+    # Re-aggregated from the summed parts: 46 of 100 and 19 of 50.
+    bounds = {r["prompt_variants.prompt_version"]: (number(r["prompt_variants.conversion_rate_ci_low"]),
+                                                    number(r["prompt_variants.conversion_rate_ci_high"]))
+              for r in whole["data"]}
+    assert bounds["sales_agent.v1"] == (pytest.approx(0.36561, abs=1e-5), pytest.approx(0.55735, abs=1e-5))
+    assert bounds["sales_agent.v2"] == (pytest.approx(0.25863, abs=1e-5), pytest.approx(0.51850, abs=1e-5))
 
 
 # --- GraphQL --------------------------------------------------------------------------------

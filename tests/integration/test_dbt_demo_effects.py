@@ -18,7 +18,6 @@ from datetime import date
 import pytest
 from scipy import stats
 
-from analytics.intervals import wilson_interval
 from ingestion.demo.generate import generate
 from tests.integration._dbt_warehouse import (
     DBT,
@@ -42,8 +41,8 @@ pytestmark = [
 def newcombe(x_control: int, n_control: int, x_variant: int, n_variant: int) -> tuple[float, float, float]:
     """Difference p_variant − p_control with Newcombe's hybrid score 95% interval."""
     p1, p2 = x_control / n_control, x_variant / n_variant
-    l1, u1 = wilson_interval(x_control, n_control)
-    l2, u2 = wilson_interval(x_variant, n_variant)
+    l1, u1 = stats.binomtest(x_control, n_control).proportion_ci(method="wilson")
+    l2, u2 = stats.binomtest(x_variant, n_variant).proportion_ci(method="wilson")
     d = p2 - p1
     return d, d - math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2), d + math.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
 

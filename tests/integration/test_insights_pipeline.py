@@ -20,9 +20,9 @@ from analytics import alert_delivery, alert_log, insights_store
 from analytics.anomalies import detect
 from analytics.config import (
     AnomalyConfig,
-    Metric,
     MetricRules,
     Rule,
+    governed_metric,
     load_anomaly_config,
     load_forecast_config,
 )
@@ -44,7 +44,7 @@ CONTRACT_ANOMALIES = {
 }
 # A demo of 20k conversations is too thin for the shipped rules (min volume 300/day); this one fires.
 LOW_VOLUME_RULES = AnomalyConfig(
-    (MetricRules(Metric("conversion_rate", "conversions", "conversations"), 20,
+    (MetricRules(governed_metric("conversion_rate"), 20,
                  (Rule("relative_change", {"baseline_days": 28, "max_drop": 0.3, "min_z": 2.0}),)),),
     ("intent", "llm_model"), ("prompt_version", "llm_model", "intent", "capability", "action"),
 )

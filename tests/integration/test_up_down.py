@@ -61,7 +61,7 @@ def test_dagster_ui_lists_dlt_dbt_and_downstream_assets(stack):
             time.sleep(2)
     assert ("dlt", "landing", "llm_calls") in keys
     assert ("marts", "fct_attribution_daily") in keys
-    assert ("readouts", "prompt_version_conversion") in keys
+    assert ("insights", "forecasts") in keys
 
 
 def test_cube_requires_a_token(stack):

@@ -2,11 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.anomalies import anomaly_id, detect
-from analytics.config import AnomalyConfig, ConfigError, Metric, MetricRules, Rule, load_anomaly_config
+from analytics.anomalies import VOLUME, anomaly_id, detect
+from analytics.config import AnomalyConfig, ConfigError, MetricRules, Rule, governed_metric, load_anomaly_config
 from analytics.series import build_series
 
-CONVERSION = Metric("conversion_rate", "conversions", "conversations")
+CONVERSION = governed_metric("conversion_rate")  # conversions / conversations, as the semantic layer sums them
 PLANTED = {"intent": "checkout_help", "capability": "checkout_assist", "action": "send_checkout_link"}
 
 
@@ -63,7 +63,7 @@ def test_thin_segments_and_insignificant_drops_do_not_fire():
 
 def test_robust_zscore_rule_by_hand():
     rows = [(d, "a", "m1", 1000 + (10 if d % 2 else -10), 100) for d in range(30)] + [(30, "a", "m1", 1500, 100)]
-    count = Metric("conversations", "conversations")
+    count = governed_metric("conversations")
     rule = Rule("robust_zscore", {"window_days": 28, "threshold": 6.0})
     found = detect(_frame(31, rows), AnomalyConfig((MetricRules(count, 0, (rule,)),), (), ("llm_model",)))
     assert [(str(a["date_day"]), a["observed"]) for a in found] == [("2026-02-04", 1500.0)]
@@ -73,11 +73,14 @@ def test_robust_zscore_rule_by_hand():
 
 def test_anomaly_config_errors_name_the_field(tmp_path):
     bad = tmp_path / "a.yaml"
-    bad.write_text("metrics: {conversion_rate: {numerator: conversions, rules: [{rule: ewma}]}}\n")
+    bad.write_text("metrics: {conversion_rate: {rules: [{rule: ewma}]}}\n")
     with pytest.raises(ConfigError, match=r"metrics.conversion_rate.rules\[0\].rule must be one of"):
         load_anomaly_config(bad)
-    bad.write_text("metrics: {c: {numerator: x, min_volume: -5, rules: [{rule: robust_zscore}]}}\n")
-    with pytest.raises(ConfigError, match="metrics.c.min_volume must be a non-negative integer"):
+    bad.write_text("metrics: {conversations: {min_volume: -5, rules: [{rule: robust_zscore}]}}\n")
+    with pytest.raises(ConfigError, match="metrics.conversations.min_volume must be a non-negative integer"):
+        load_anomaly_config(bad)
+    bad.write_text("metrics: {c: {min_volume: 5, rules: [{rule: robust_zscore}]}}\n")
+    with pytest.raises(ConfigError, match="metrics.c: the semantic layer's cube 'attribution_daily' defines no"):
         load_anomaly_config(bad)
 
 
@@ -114,7 +117,7 @@ def test_false_alerts_on_clean_segments_stay_below_one_per_90_series_days(big_de
         for dim in ("all", *config.segment_dimensions):
             values = ["all"] if dim == "all" else parts[dim].unique()
             for v in values:
-                s = build_series(parts, Metric("conversations", "conversations"), dim, v)
+                s = build_series(parts, VOLUME, dim, v)
                 series_days += int(np.sum(s.numerator[28:] >= mr.min_volume))  # judged days only
     rate = len(false) / series_days * 90
     print(f"false alerts: {len(false)} over {series_days} judged series-days = {rate:.3f} per 90 series-days")

@@ -1,5 +1,5 @@
 """Every Dagster definition loads through Dagster's own loader, and the graph is the designed one:
-dlt assets keyed ["dlt", source, resource], dbt models [schema, model], dlt → dbt → readouts."""
+dlt assets keyed ["dlt", source, resource], dbt models [schema, model], dlt → dbt → insights."""
 
 import ast
 import importlib
@@ -71,21 +71,21 @@ def test_every_dbt_model_is_keyed_schema_and_model():
         assert dg.AssetKey([model["schema"], model["name"]]) in keys, model["name"]
 
 
-def test_dbt_staging_depends_on_dlt_and_readout_on_marts():
+def test_dbt_staging_depends_on_dlt_and_insights_on_marts():
     graph = _graph()
     staging = graph.get(dg.AssetKey(["staging", "stg_outcomelens__llm_calls"]))
     assert dg.AssetKey(["dlt", "landing", "llm_calls"]) in staging.parent_keys
     deals = graph.get(dg.AssetKey(["staging", "stg_hubspot__deals"]))
     assert dg.AssetKey(["dlt", "landing", "hubspot_deals"]) in deals.parent_keys
-    readout = graph.get(dg.AssetKey(["readouts", "prompt_version_conversion"]))
-    assert readout.parent_keys == {dg.AssetKey(["marts", "fct_attribution_daily"])}
+    forecasts = graph.get(dg.AssetKey(["insights", "forecasts"]))
+    assert forecasts.parent_keys == {dg.AssetKey(["marts", "fct_attribution_daily"])}
 
 
 def test_pipeline_job_selects_every_asset_but_not_the_sync_jobs():
     job = defs.resolve_job_def(PIPELINE_JOB_NAME)
     selected = job.asset_layer.executable_asset_keys
     assert selected == set(_graph().get_all_asset_keys()) - set(_graph().external_asset_keys)
-    assert {dg.AssetKey(["marts", "fct_conversations"]), dg.AssetKey(["readouts", "prompt_version_conversion"]),
+    assert {dg.AssetKey(["marts", "fct_conversations"]), dg.AssetKey(["dlt", "landing", "hubspot_deal_contact_associations"]),
             dg.AssetKey(["insights", "anomalies"])} <= selected
     assert not {node.name for node in job.graph.node_defs} & {"hubspot_sync", "provider_usage_sync"}
 

@@ -3,7 +3,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from analytics.config import ConfigError, Metric, load_forecast_config
+from analytics.config import ConfigError, governed_metric, load_forecast_config
 from analytics.forecast import (
     KnownValues,
     PmdarimaAutoArima,
@@ -65,21 +65,24 @@ def test_rolling_origins_by_hand():
 
 def test_forecast_config_errors_name_the_field(tmp_path):
     bad = tmp_path / "f.yaml"
-    bad.write_text("metrics: {conversion_rate: {numerator: conversions}}\nmodel: prophet\n")
+    bad.write_text("metrics: [conversion_rate]\nmodel: prophet\n")
     with pytest.raises(ConfigError, match="model must be one of"):
         load_forecast_config(bad)
-    bad.write_text("metrics: {x: {numerator: a}}\nsegment_dimensions: [country]\n")
+    bad.write_text("metrics: [conversion_rate]\nsegment_dimensions: [country]\n")
     with pytest.raises(ConfigError, match="segment_dimensions: unknown dimension 'country'"):
         load_forecast_config(bad)
-    bad.write_text("metrics: {x: {denominator: a}}\n")
-    with pytest.raises(ConfigError, match=r"metrics.x.numerator is required"):
+    bad.write_text("metrics: {conversion_rate: {numerator: conversions}}\n")
+    with pytest.raises(ConfigError, match=r"metrics: a list of at least one measure of the attribution_daily"):
+        load_forecast_config(bad)
+    bad.write_text("metrics: [x]\n")
+    with pytest.raises(ConfigError, match=r"metrics.x: the semantic layer's cube 'attribution_daily' defines no"):
         load_forecast_config(bad)
 
 
 def test_forecast_rows_follow_the_contract(big_demo):
     _, _, parts = big_demo
     config = load_forecast_config()
-    s = all_series(parts, [Metric("conversion_rate", "conversions", "conversations")], ())[0]
+    s = all_series(parts, [governed_metric("conversion_rate")], ())[0]
     rows = forecast_rows(s, config, SeasonalNaive(), generated_at=None)
     holdout = [r for r in rows if r["is_holdout"]]
     future = [r for r in rows if not r["is_holdout"]]

@@ -10,7 +10,8 @@ from outcomelens.core.warehouse import Warehouse, ensure_warehouse
 
 PRODUCT_TABLES = {
     "ops.ingestion_keys", "ops.provider_keys", "ops.alerts", "ops.alert_deliveries", "ops.alert_webhooks",
-    "insights.forecasts", "insights.anomalies", "readouts.prompt_version_conversion",
+    "insights.forecasts", "insights.anomalies", "ops.users", "ops.refresh_tokens", "ops.revoked_tokens",
+    "ops.service_tokens", "ops.login_failures", "ops.audit_log",
 }
 
 
@@ -48,8 +49,9 @@ def _tables(wh: Warehouse) -> set[str]:
 
 def test_shipped_migrations_are_numbered_in_order():
     shipped = migrations.available()
-    assert [m.version for m in shipped] == ["0001", "0002", "0003"]
-    assert [m.name for m in shipped] == ["ops", "insights", "readouts"]
+    # 0003 (readouts) was withdrawn before any release; 0005 removes what older checkouts' asset created.
+    assert [m.version for m in shipped] == ["0001", "0002", "0004", "0005"]
+    assert [m.name for m in shipped] == ["ops", "insights", "accounts", "drop_readouts"]
 
 
 def test_ensuring_the_warehouse_applies_every_migration_once(fresh_db):

@@ -2,7 +2,7 @@ import dagster as dg
 
 PIPELINE_JOB_NAME = "outcomelens_pipeline"
 
-# What `outcomelens demo` runs: every asset, landed files → dlt → dbt → readouts and insights.
+# What `outcomelens demo` runs: every asset, landed files → dlt → dbt → insights.
 pipeline_job = dg.define_asset_job(
     PIPELINE_JOB_NAME,
     selection=dg.AssetSelection.all(),

@@ -1,4 +1,4 @@
-"""The product's own warehouse tables (ops.*, insights.*, readouts.*), created by versioned migrations.
+"""The product's own warehouse tables (ops.*, insights.*), created by versioned migrations.
 
 Each `NNNN_name.sql` file beside this module is one migration, applied once, in version order, and
 recorded in ops.schema_migrations. They run when a process ensures the warehouse

@@ -3,11 +3,15 @@
 // The governed metrics (docs/design.md §4) are defined here once. Every rate and mean is a ratio of
 // sums of parts, so it re-aggregates without bias over any filter or grouping: the conversion
 // rate of two days is sum(conversions) / sum(conversations), never the mean of the daily rates.
+// ratios.js builds those ratios and names their parts in meta.ratio, which analytics/ reads from
+// the compiled model (outcomelens/core/semantic_layer.py) to re-aggregate the same measures for
+// forecasts and anomalies; it also builds the conversion rate's 95% Wilson bounds.
 // Titles, descriptions and formats come from metrics.js (the wording the dbt docs repeat).
 // Members are referenced as ${CUBE.member}: a bare ${conversations} would name the
 // `conversations` cube, not this cube's measure.
 // `require('../x')` in a model file resolves against the model folder: semantic_layer/x.js.
 const { measure, dimension } = require('../metrics');
+const { ratioMeasure, wilsonBound } = require('../ratios');
 const {
   LATENCY_EDGES_MS, RESOLUTION_EDGES_S, bucketMeasures, percentileMeasure,
 } = require('../percentiles');
@@ -45,93 +49,53 @@ cube(`attribution_daily`, {
   measures: {
     conversations: { type: `sum`, sql: `conversations`, ...measure(`conversations`) },
     conversions: { type: `sum`, sql: `conversions`, ...measure(`conversions`) },
-    conversion_rate: {
-      type: `number`,
-      sql: `1.0 * ${CUBE.conversions} / NULLIF(${CUBE.conversations}, 0)`,
-      ...measure(`conversion_rate`),
-    },
+    conversion_rate: ratioMeasure(`conversions`, `conversations`, measure(`conversion_rate`)),
+    conversion_rate_ci_low: wilsonBound(
+      { successes: `conversions`, trials: `conversations`, bound: `lower` },
+      measure(`conversion_rate_ci_low`),
+    ),
+    conversion_rate_ci_high: wilsonBound(
+      { successes: `conversions`, trials: `conversations`, bound: `upper` },
+      measure(`conversion_rate_ci_high`),
+    ),
     revenue: { type: `sum`, sql: `order_value_sum`, ...measure(`revenue`) },
-    average_order_value: {
-      type: `number`,
-      sql: `1.0 * ${CUBE.revenue} / NULLIF(${CUBE.conversions}, 0)`,
-      ...measure(`average_order_value`),
-    },
-    revenue_per_conversation: {
-      type: `number`,
-      sql: `1.0 * ${CUBE.revenue} / NULLIF(${CUBE.conversations}, 0)`,
-      ...measure(`revenue_per_conversation`),
-    },
+    average_order_value: ratioMeasure(`revenue`, `conversions`, measure(`average_order_value`)),
+    revenue_per_conversation: ratioMeasure(`revenue`, `conversations`, measure(`revenue_per_conversation`)),
 
     resolved: { type: `sum`, sql: `resolved`, ...measure(`resolved`) },
     escalated: { type: `sum`, sql: `escalated`, ...measure(`escalated`) },
     deflected: { type: `sum`, sql: `deflected`, ...measure(`deflected`) },
     abandoned: { type: `sum`, sql: `abandoned`, ...measure(`abandoned`) },
-    escalation_rate: {
-      type: `number`,
-      sql: `1.0 * ${CUBE.escalated} / NULLIF(${CUBE.conversations}, 0)`,
-      ...measure(`escalation_rate`),
-    },
-    deflection_rate: {
-      type: `number`,
-      sql: `1.0 * ${CUBE.deflected} / NULLIF(${CUBE.conversations}, 0)`,
-      ...measure(`deflection_rate`),
-    },
+    escalation_rate: ratioMeasure(`escalated`, `conversations`, measure(`escalation_rate`)),
+    deflection_rate: ratioMeasure(`deflected`, `conversations`, measure(`deflection_rate`)),
 
     llm_calls: { type: `sum`, sql: `llm_calls`, ...measure(`llm_calls`) },
     llm_errors: { type: `sum`, sql: `llm_errors`, ...measure(`llm_errors`) },
-    error_rate: {
-      type: `number`,
-      sql: `1.0 * ${CUBE.llm_errors} / NULLIF(${CUBE.llm_calls}, 0)`,
-      ...measure(`error_rate`),
-    },
+    error_rate: ratioMeasure(`llm_errors`, `llm_calls`, measure(`error_rate`)),
     latency_ms_sum: { type: `sum`, sql: `latency_ms_sum`, ...measure(`latency_ms_sum`) },
-    latency_mean_ms: {
-      type: `number`,
-      sql: `1.0 * ${CUBE.latency_ms_sum} / NULLIF(${CUBE.llm_calls}, 0)`,
-      ...measure(`latency_mean_ms`),
-    },
+    latency_mean_ms: ratioMeasure(`latency_ms_sum`, `llm_calls`, measure(`latency_mean_ms`)),
     input_tokens: { type: `sum`, sql: `input_tokens`, ...measure(`input_tokens`) },
     output_tokens: { type: `sum`, sql: `output_tokens`, ...measure(`output_tokens`) },
     cost: { type: `sum`, sql: `cost_usd`, ...measure(`cost`) },
-    cost_per_conversion: {
-      type: `number`,
-      sql: `1.0 * ${CUBE.cost} / NULLIF(${CUBE.conversions}, 0)`,
-      ...measure(`cost_per_conversion`),
-    },
+    cost_per_conversion: ratioMeasure(`cost`, `conversions`, measure(`cost_per_conversion`)),
 
     thumbs_up: { type: `sum`, sql: `thumbs_up`, ...measure(`thumbs_up`) },
     thumbs_total: { type: `sum`, sql: `thumbs_total`, ...measure(`thumbs_total`) },
-    thumbs_up_rate: {
-      type: `number`,
-      sql: `1.0 * ${CUBE.thumbs_up} / NULLIF(${CUBE.thumbs_total}, 0)`,
-      ...measure(`thumbs_up_rate`),
-    },
+    thumbs_up_rate: ratioMeasure(`thumbs_up`, `thumbs_total`, measure(`thumbs_up_rate`)),
     csat_sum: { type: `sum`, sql: `csat_sum`, ...measure(`csat_sum`) },
     csat_count: { type: `sum`, sql: `csat_count`, ...measure(`csat_count`) },
-    csat: {
-      type: `number`,
-      sql: `1.0 * ${CUBE.csat_sum} / NULLIF(${CUBE.csat_count}, 0)`,
-      ...measure(`csat`),
-    },
+    csat: ratioMeasure(`csat_sum`, `csat_count`, measure(`csat`)),
     thumbs_down: { type: `sum`, sql: `thumbs_down`, ...measure(`thumbs_down`) },
     rating_sum: { type: `sum`, sql: `rating_sum`, ...measure(`rating_sum`) },
     rating_count: { type: `sum`, sql: `rating_count`, ...measure(`rating_count`) },
-    average_rating: {
-      type: `number`,
-      sql: `1.0 * ${CUBE.rating_sum} / NULLIF(${CUBE.rating_count}, 0)`,
-      ...measure(`average_rating`),
-    },
+    average_rating: ratioMeasure(`rating_sum`, `rating_count`, measure(`average_rating`)),
 
     resolution_time_s_sum: {
       type: `sum`,
       sql: `resolution_time_s_sum`,
       ...measure(`resolution_time_s_sum`),
     },
-    resolution_time_mean_s: {
-      type: `number`,
-      sql: `1.0 * ${CUBE.resolution_time_s_sum} / NULLIF(${CUBE.resolved}, 0)`,
-      ...measure(`resolution_time_mean_s`),
-    },
+    resolution_time_mean_s: ratioMeasure(`resolution_time_s_sum`, `resolved`, measure(`resolution_time_mean_s`)),
     resolution_time_p50_s: {
       ...percentileMeasure({
         prefix: 'resolution', edges: RESOLUTION_EDGES_S, total: 'resolved', q: 0.5,
@@ -157,11 +121,7 @@ cube(`attribution_daily`, {
       ...measure(`latency_p95_ms`),
     },
     ttft_ms_sum: { type: `sum`, sql: `ttft_ms_sum`, ...measure(`ttft_ms_sum`) },
-    ttft_mean_ms: {
-      type: `number`,
-      sql: `1.0 * ${CUBE.ttft_ms_sum} / NULLIF(${CUBE.llm_calls}, 0)`,
-      ...measure(`ttft_mean_ms`),
-    },
+    ttft_mean_ms: ratioMeasure(`ttft_ms_sum`, `llm_calls`, measure(`ttft_mean_ms`)),
     cached_input_tokens: {
       type: `sum`,
       sql: `cached_input_tokens`,
@@ -172,11 +132,7 @@ cube(`attribution_daily`, {
       sql: `${CUBE.input_tokens} + ${CUBE.output_tokens}`,
       ...measure(`total_tokens`),
     },
-    cost_per_conversation: {
-      type: `number`,
-      sql: `1.0 * ${CUBE.cost} / NULLIF(${CUBE.conversations}, 0)`,
-      ...measure(`cost_per_conversation`),
-    },
+    cost_per_conversation: ratioMeasure(`cost`, `conversations`, measure(`cost_per_conversation`)),
 
     // Cumulative histogram counts: the parts of the percentiles above (no view lists them).
     ...bucketMeasures('latency', LATENCY_EDGES_MS),

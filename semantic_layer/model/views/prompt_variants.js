@@ -27,6 +27,8 @@ if (access.canSeeView(role, `prompt_variants`)) {
           `conversations`,
           `conversions`,
           `conversion_rate`,
+          `conversion_rate_ci_low`,
+          `conversion_rate_ci_high`,
           `revenue`,
           `average_order_value`,
           `revenue_per_conversation`,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 from datetime import datetime, timedelta, timezone
@@ -10,35 +11,20 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from ingestion.collector.app import CollectorSettings, create_app
 from ingestion.collector.keys import create_key, revoke_key
-from ingestion.sources.spool import Spool
-from ingestion.sources.spool.source import collector_pipeline, load_cycle
-from tests.integration.collector_support import (
-    rows,
-    scalar,
-    serve_in_thread,
-    throwaway_warehouse,
-)
+from tests.integration.support import connection, rows, scalar
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("collector")
-    with throwaway_warehouse("ol_collector") as wh:
-        conn = wh.connect()
-        key_id, key = create_key(conn, "shop", "tests")
+def env(exported_warehouse, collector):
+    with connection(exported_warehouse) as conn:
+        _, key = create_key(conn, "shop", "tests")
         revoked_id, revoked = create_key(conn, "shop", "old")
         revoke_key(conn, revoked_id)
-        conn.close()
-        settings = CollectorSettings(spool_dir=str(tmp / "spool"), connect=wh.connect)
-        with serve_in_thread(create_app(settings)) as url:
-            yield {
-                "wh": wh, "url": url, "key": key, "revoked": revoked,
-                "spool": Spool(tmp / "spool"), "pipeline": collector_pipeline(str(tmp / "dlt")),
-            }
+    return {"wh": exported_warehouse, "url": collector.url, "key": key, "revoked": revoked,
+            "spool": collector.spool, "collector": collector}
 
 
 def post(env, path, body, *, key=None, headers=None):
@@ -49,7 +35,7 @@ def post(env, path, body, *, key=None, headers=None):
 
 
 def load(env):
-    return load_cycle(env["spool"], env["pipeline"])
+    return env["collector"].load()
 
 
 def llm_call(i: int, **overrides) -> dict:
@@ -110,8 +96,6 @@ def test_thousand_records_one_bad_then_replayed_three_times(env):
     config, config_hash, tokens, latency = rows(
         env["wh"], "select config, config_hash, input_tokens, latency_ms from raw.llm_calls where event_id = 'call-3'"
     )[0]
-    import hashlib
-
     assert config == '{"max_tokens":512,"temperature":0.2}'
     assert config_hash == hashlib.sha256(config.encode()).hexdigest()[:12]
     assert (tokens, latency) == (30, 103.0)

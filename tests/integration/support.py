@@ -85,20 +85,20 @@ def connection(warehouse: Warehouse):
         conn.close()
 
 
-def rows(warehouse: Warehouse, sql: str, params=None) -> list[tuple]:
+def query(warehouse: Warehouse, sql: str, params=None) -> list[tuple]:
     with connection(warehouse) as conn, conn.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall()
 
 
-def dict_rows(warehouse: Warehouse, sql: str, params=None) -> list[dict]:
+def query_dicts(warehouse: Warehouse, sql: str, params=None) -> list[dict]:
     with connection(warehouse) as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
         cur.execute(sql, params)
         return [dict(row) for row in cur.fetchall()]
 
 
-def scalar(warehouse: Warehouse, sql: str, params=None):
-    return rows(warehouse, sql, params)[0][0]
+def query_value(warehouse: Warehouse, sql: str, params=None):
+    return query(warehouse, sql, params)[0][0]
 
 
 @contextlib.contextmanager

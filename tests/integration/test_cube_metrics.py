@@ -13,7 +13,6 @@ import json
 import math
 import time
 
-import psycopg2.extras
 import pytest
 import requests
 
@@ -24,11 +23,11 @@ from outcomelens.core.tokens import mint_token
 from .cube_fixtures import (
     LATENCY_EDGES_MS,
     RESOLUTION_EDGES_S,
-    connect,
+    create_contract_tables,
     load_world,
     synthetic_world,
-    throwaway_database,
 )
+from .support import connection, query_dicts
 
 SECRET = "metrics-secret-" + "m" * 32
 
@@ -39,10 +38,9 @@ def world():
 
 
 @pytest.fixture(scope="module")
-def database(world):
-    with throwaway_database("cube_metrics") as warehouse:
-        load_world(warehouse, world)
-        yield warehouse
+def database(warehouse_db, world):
+    load_world(create_contract_tables(warehouse_db), world)
+    return warehouse_db
 
 
 @pytest.fixture(scope="module")
@@ -52,16 +50,6 @@ def cube(database, tmp_path_factory):
                         port=cube_server.free_port())
     with server:
         yield server
-
-
-def sql(database, query: str, params=()) -> list[dict]:
-    conn = connect(database.database)
-    try:
-        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-            cur.execute(query, params)
-            return [dict(r) for r in cur.fetchall()]
-    finally:
-        conn.close()
 
 
 def num(value):
@@ -113,7 +101,7 @@ OUTCOME_NAMES = ["conversion_rate", "average_order_value", "deflection_rate", "e
 
 @pytest.mark.parametrize("view", ["prompt_variants", "experiments", "outcomes_overview"])
 def test_outcome_metrics_equal_sql_on_the_row_level_mart(cube, database, view):
-    expected = {r["prompt_version"]: r for r in sql(database, OUTCOME_SQL.format(where=""))}
+    expected = {r["prompt_version"]: r for r in query_dicts(database, OUTCOME_SQL.format(where=""))}
     answer = cube.load({"measures": [f"{view}.{n}" for n in OUTCOME_NAMES],
                         "dimensions": [f"{view}.prompt_version"]}, token())
     got = {r[f"{view}.prompt_version"]: r for r in answer["data"]}
@@ -125,7 +113,7 @@ def test_outcome_metrics_equal_sql_on_the_row_level_mart(cube, database, view):
 
 
 def test_outcome_metrics_under_a_filter_and_by_week(cube, database):
-    expected = {r["prompt_version"]: r for r in sql(
+    expected = {r["prompt_version"]: r for r in query_dicts(
         database, OUTCOME_SQL.format(where="where intent = 'buy' and date_day < '2025-03-08'"))}
     answer = cube.load({
         "measures": [f"outcomes_overview.{n}" for n in OUTCOME_NAMES],
@@ -147,7 +135,7 @@ def test_outcome_metrics_under_a_filter_and_by_week(cube, database):
                             "dateRange": ["2025-03-01", "2025-03-31"]}],
         "order": {"standard_reports.date_day": "asc"},
     }, token("enablement"))["data"]
-    by_week = sql(database, """
+    by_week = query_dicts(database, """
         select date_trunc('week', date_day)::date as week,
                avg(case when converted then 1.0 else 0 end) as rate, count(*) as n
         from marts.fct_conversations group by 1 order by 1""")
@@ -166,7 +154,7 @@ def test_latency_percentiles_reaggregate_from_the_histogram(cube, database, worl
         "dimensions": ["prompt_variants.llm_model"],
     }, token("prompt_engineer"))
     got = {r["prompt_variants.llm_model"]: r for r in answer["data"]}
-    exact = {r["llm_model"]: r for r in sql(database, """
+    exact = {r["llm_model"]: r for r in query_dicts(database, """
         select llm_model, percentile_cont(0.95) within group (order by latency_ms) as p95,
                count(*) as n from marts.fct_llm_calls group by llm_model""")}
     assert set(got) == set(exact) and len(got) == 3
@@ -330,7 +318,7 @@ def planned_rollups(cube, query, role) -> list[str]:
 
 
 def rollup_tables(database) -> set[str]:
-    return {r["table_name"] for r in sql(database, """
+    return {r["table_name"] for r in query_dicts(database, """
         select table_name from information_schema.tables
         where table_schema = 'cube_pre_aggregations'""")}
 
@@ -380,19 +368,16 @@ def test_rollups_follow_a_rebuilt_mart(cube, database):
     assert planned_rollups(cube, query, "enablement")
     before = cube.load(query, token("enablement"), timeout_s=120)
     assert num(before["data"][0]["standard_reports.conversations"]) == 900
-    # As dbt's table materialization does: a new relation swapped in under the same name.
-    conn = connect(database.database)
-    with conn.cursor() as cur:
+    # As dbt's table materialization does: a new relation swapped in under the same name, in one
+    # transaction.
+    with connection(database) as conn, conn.cursor() as cur:
         cur.execute("""
-            begin;
             create table marts.fct_attribution_daily__new as
               select * from marts.fct_attribution_daily where intent <> 'support';
             alter table marts.fct_attribution_daily rename to fct_attribution_daily__old;
-            alter table marts.fct_attribution_daily__new rename to fct_attribution_daily;
-            commit;""")
+            alter table marts.fct_attribution_daily__new rename to fct_attribution_daily;""")
         cur.execute("select sum(conversations) from marts.fct_attribution_daily")
         remaining = int(cur.fetchone()[0])
-    conn.close()
     assert remaining < 900
     deadline = time.monotonic() + 120
     while True:
@@ -402,11 +387,7 @@ def test_rollups_follow_a_rebuilt_mart(cube, database):
         assert time.monotonic() < deadline, "the rollup was not rebuilt after the mart changed"
         time.sleep(1)
     assert planned_rollups(cube, query, "enablement")
-    conn = connect(database.database)
-    with conn.cursor() as cur:  # put the original back for the other tests of the module
+    with connection(database) as conn, conn.cursor() as cur:  # the original back, for the module's other tests
         cur.execute("""
-            begin;
             drop table marts.fct_attribution_daily;
-            alter table marts.fct_attribution_daily__old rename to fct_attribution_daily;
-            commit;""")
-    conn.close()
+            alter table marts.fct_attribution_daily__old rename to fct_attribution_daily;""")

@@ -19,7 +19,7 @@ from outcomelens.core import cube_server
 from outcomelens.core.cube_server import CubeServer
 from outcomelens.core.tokens import ROLES, mint_token
 
-from .cube_fixtures import load_world, synthetic_world, throwaway_database
+from .cube_fixtures import create_contract_tables, load_world, synthetic_world
 
 SECRET = "roles-secret-" + "r" * 32
 
@@ -53,15 +53,14 @@ def allowed(role: str, member: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def cube(tmp_path_factory):
+def cube(warehouse_db, tmp_path_factory):
     cube_server.install()
-    with throwaway_database("cube_roles") as warehouse:
-        load_world(warehouse, synthetic_world(n_conversations=120))
-        server = CubeServer(warehouse, SECRET, log_path=tmp_path_factory.mktemp("cube") / "cube.log",
-                            port=cube_server.free_port())
-        with server:
-            assert server.env()["CUBEJS_DEV_MODE"] == "false"
-            yield server
+    load_world(create_contract_tables(warehouse_db), synthetic_world(n_conversations=120))
+    server = CubeServer(warehouse_db, SECRET, log_path=tmp_path_factory.mktemp("cube") / "cube.log",
+                        port=cube_server.free_port())
+    with server:
+        assert server.env()["CUBEJS_DEV_MODE"] == "false"
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import requests
 
 from ingestion.collector.webhooks import signature_v3
 from ingestion.sources.hubspot.pipeline import run_hubspot
-from tests.integration.support import rows, running_collector, scalar
+from tests.integration.support import query, query_value, running_collector
 from tests.mocks.hubspot import MockHubSpot
 
 TOKEN = "pat-na1-test-token"
@@ -34,15 +34,15 @@ def test_full_load_then_incremental_picks_only_changed_deals(env):
     assert hub.throttles_left == 0  # the 429 was answered and retried
     contact_pages = [r for r in hub.requests if r.path == "/crm/v3/objects/contacts"]
     assert [r.query.get("after") for r in contact_pages] == [None, "1"]  # cursor paging
-    assert rows(wh, "select id, email, firstname, createdate::text from raw.hubspot_contacts order by id") == [
+    assert query(wh, "select id, email, firstname, createdate::text from raw.hubspot_contacts order by id") == [
         ("1", "emailmaria@hubspot.com", "Maria", "2023-02-24 03:00:13.46+00"),
         ("51", "bh@hubspot.com", "Brian", "2023-02-24 03:00:13.789+00"),
     ]
-    assert rows(wh, "select id, amount, dealstage, pipeline, closedate from raw.hubspot_deals order by id") == [
+    assert query(wh, "select id, amount, dealstage, pipeline, closedate from raw.hubspot_deals order by id") == [
         ("6744192456", 500.0, "qualifiedtobuy", "default", None),
         ("6744457152", 3233.0, "qualifiedtobuy", "default", None),
     ]
-    assert rows(wh, "select deal_id, contact_id from raw.hubspot_deal_contact_associations order by 1, 2") == [
+    assert query(wh, "select deal_id, contact_id from raw.hubspot_deal_contact_associations order by 1, 2") == [
         ("6744192456", "1"), ("6744457152", "1"), ("6744457152", "51"),
     ]
     first_filter = hub.searches()[-1].json()["filterGroups"][0]["filters"][0]["value"]
@@ -56,10 +56,10 @@ def test_full_load_then_incremental_picks_only_changed_deals(env):
     assert new_searches[0].json()["filterGroups"][0]["filters"][0]["value"] == "2023-02-24T03:53:43.118Z"
     pipeline_rows = info.pipeline.last_trace.last_normalize_info.row_counts
     assert pipeline_rows.get("hubspot_deals") == 1
-    assert rows(wh, "select id, amount, dealstage, closedate::text, hs_lastmodifieddate from raw.hubspot_deals order by id")[0][:4] == (
+    assert query(wh, "select id, amount, dealstage, closedate::text, hs_lastmodifieddate from raw.hubspot_deals order by id")[0][:4] == (
         "6744192456", 750.0, "closedwon", "2023-03-01 10:00:00+00")
-    assert scalar(wh, "select count(*) from raw.hubspot_deals") == 2
-    assert scalar(wh, "select hs_lastmodifieddate from raw.hubspot_deals where id = '6744192456'").isoformat(
+    assert query_value(wh, "select count(*) from raw.hubspot_deals") == 2
+    assert query_value(wh, "select hs_lastmodifieddate from raw.hubspot_deals where id = '6744192456'").isoformat(
         timespec="milliseconds").replace("+00:00", "Z") == changed_at
 
 
@@ -83,12 +83,12 @@ def test_webhook_signature_and_refresh(env):
         assert requests.post(url, data=body, timeout=10).status_code == 401
         tampered = requests.post(url, data=body.replace(b"closedlost", b"closedwon"), headers=signed(url, body), timeout=10)
         assert tampered.status_code == 401
-        assert scalar(wh, "select dealstage from raw.hubspot_deals where id = '6744457152'") == "qualifiedtobuy"
+        assert query_value(wh, "select dealstage from raw.hubspot_deals where id = '6744457152'") == "qualifiedtobuy"
 
         answer = requests.post(url, data=body, headers=signed(url, body), timeout=10)
         assert answer.status_code == 200 and answer.json() == {"events": 1, "refresh": True}
         deadline = time.monotonic() + 60
-        while scalar(wh, "select dealstage from raw.hubspot_deals where id = '6744457152'") != "closedlost":
+        while query_value(wh, "select dealstage from raw.hubspot_deals where id = '6744457152'") != "closedlost":
             assert time.monotonic() < deadline, "the webhook did not refresh the deal"
             time.sleep(0.2)
 
@@ -111,5 +111,5 @@ def test_dagster_job_syncs_with_the_token_from_dlt_secrets(env, monkeypatch):
     calls = env["hub"].requests[before:]
     assert calls and all(c.path.startswith("/crm/") for c in calls)
     # A fresh pipeline state means a full load: both deals come back and merge onto the same rows.
-    assert scalar(env["wh"], "select count(*) from raw.hubspot_deals") == 2
-    assert scalar(env["wh"], "select count(*) from raw.hubspot_contacts") == 2
+    assert query_value(env["wh"], "select count(*) from raw.hubspot_deals") == 2
+    assert query_value(env["wh"], "select count(*) from raw.hubspot_contacts") == 2

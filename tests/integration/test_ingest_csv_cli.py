@@ -3,7 +3,7 @@ line and column, kept in raw.dead_letters, and make the command exit non-zero.""
 
 from __future__ import annotations
 
-from tests.integration.support import rows
+from tests.integration.support import query
 
 
 def test_csv_cli_loads_good_rows_and_reports_bad_ones(cli, warehouse_db, tmp_path):
@@ -17,6 +17,6 @@ def test_csv_cli_loads_good_rows_and_reports_bad_ones(cli, warehouse_db, tmp_pat
     assert result.returncode == 1, result.stdout + result.stderr
     assert "line 3, column metric_value" in result.stdout
     assert "1 rows accepted, 1 rejected" in result.stdout
-    assert rows(warehouse_db, "select experiment_id, metric_value, user_id, channel, source from raw.outcome_metrics") == [
+    assert query(warehouse_db, "select experiment_id, metric_value, user_id, channel, source from raw.outcome_metrics") == [
         ("exp_a", 4.5, "u7", "web", "csv")]
-    assert rows(warehouse_db, "select record_index, field from raw.dead_letters") == [(3, "metric_value")]
+    assert query(warehouse_db, "select record_index, field from raw.dead_letters") == [(3, "metric_value")]

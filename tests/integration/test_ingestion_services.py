@@ -12,7 +12,7 @@ from rich.console import Console
 from outcomelens.cli import stack
 from outcomelens.core import paths, processes
 from outcomelens.core.cube_server import free_port
-from tests.integration.support import scalar
+from tests.integration.support import query_value
 
 
 @pytest.fixture()
@@ -53,13 +53,13 @@ def test_up_services_take_records_to_raw_and_honour_revocation(services, cli):
     assert answer.status_code == 202 and answer.json()["accepted"] == 50
     while True:
         try:
-            if scalar(wh, "select count(*) from raw.conversation_events") == 50:
+            if query_value(wh, "select count(*) from raw.conversation_events") == 50:
                 break
         except Exception:
             pass
         assert time.monotonic() - sent < 60, (paths.logs_dir() / "loader.log").read_text()[-3000:]
         time.sleep(0.2)
-    assert scalar(wh, "select count(*) from raw.conversation_events where kind = 'resolved'") == 25
+    assert query_value(wh, "select count(*) from raw.conversation_events where kind = 'resolved'") == 25
 
     cli("keys", "ingestion", "revoke", key_id)
     time.sleep(5.5)  # the collector remembers a verified key for 5 s

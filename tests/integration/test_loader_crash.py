@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ingestion.collector.batches import validate_batch
 from ingestion.sources.spool import Spool
-from tests.integration.support import Cli, scalar
+from tests.integration.support import Cli, query_value
 
 SEGMENTS = 60
 PER_SEGMENT = 1_000
@@ -41,7 +41,7 @@ def spool_records(spool: Spool) -> set[str]:
 
 
 def has_table(wh) -> bool:
-    return scalar(wh, "select to_regclass('raw.llm_calls') is not null")
+    return query_value(wh, "select to_regclass('raw.llm_calls') is not null")
 
 
 def start_loader(cli: Cli, log: Path) -> subprocess.Popen:
@@ -80,7 +80,7 @@ def test_sigkill_mid_batch_then_restart_loses_and_doubles_nothing(cli, warehouse
         stage = wait_for_load_in_flight(pipeline_dir, proc, started)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-        rows_at_kill = scalar(wh, "select count(*) from raw.llm_calls") if has_table(wh) else 0
+        rows_at_kill = query_value(wh, "select count(*) from raw.llm_calls") if has_table(wh) else 0
         kills.append((stage, spool.pending_count(), rows_at_kill))
     print("kills (stage, pending segments):", kills)
     # Killed before the commit each time, so its segments are all still in the spool.
@@ -97,7 +97,7 @@ def test_sigkill_mid_batch_then_restart_loses_and_doubles_nothing(cli, warehouse
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
 
-    assert scalar(wh, "select count(*) from raw.llm_calls") == len(expected)
-    assert scalar(wh, "select count(distinct event_id) from raw.llm_calls") == len(expected)
+    assert query_value(wh, "select count(*) from raw.llm_calls") == len(expected)
+    assert query_value(wh, "select count(distinct event_id) from raw.llm_calls") == len(expected)
     # Values survive intact: the sum of input tokens is known by construction.
-    assert scalar(wh, "select sum(input_tokens) from raw.llm_calls") == (SEGMENTS - SEGMENTS // 10) * sum(range(PER_SEGMENT))
+    assert query_value(wh, "select sum(input_tokens) from raw.llm_calls") == (SEGMENTS - SEGMENTS // 10) * sum(range(PER_SEGMENT))

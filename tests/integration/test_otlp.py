@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Status, StatusCode
 
 from ingestion.collector.keys import create_key
-from tests.integration.support import connection, rows
+from tests.integration.support import connection, query
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_sdk_exporter_spans_land_with_model_provider_tokens_and_latency(env):
     provider.shutdown()
     env["collector"].load()
 
-    got = {r[0]: r[1:] for r in rows(env["wh"], """
+    got = {r[0]: r[1:] for r in query(env["wh"], """
         select span_id, llm_provider, llm_model, input_tokens, output_tokens, cached_input_tokens, latency_ms,
                conversation_id, prompt_version, variant, intent, customer_ref, experiment_id, status, error_type,
                trace_id, parent_span_id, occurred_at
@@ -110,10 +110,10 @@ def test_otlp_json_encoding_with_hex_ids(env):
     assert result["partialSuccess"]["rejectedSpans"] == "1"
     assert result["errors"] == [{"index": 1, "field": "input_tokens", "reason": "Input should be greater than or equal to 0"}]
     env["collector"].load()
-    got = rows(env["wh"], "select llm_provider, llm_model, input_tokens, output_tokens, latency_ms, occurred_at::text "
+    got = query(env["wh"], "select llm_provider, llm_model, input_tokens, output_tokens, latency_ms, occurred_at::text "
                           "from raw.llm_calls where span_id = %s", (span_id,))
     assert got == [("google", "gemini-2.0-flash", 40, 7, 250.0, "2026-03-01 12:00:00+00")]
-    dead = rows(env["wh"], "select endpoint, field, raw_record from raw.dead_letters")
+    dead = query(env["wh"], "select endpoint, field, raw_record from raw.dead_letters")
     assert [(d[0], d[1], json.loads(d[2])["span_id"]) for d in dead] == [("/v1/traces", "input_tokens", "bbb19b7ec3c1b174")]
     bad = requests.post(env["url"] + "/v1/traces", data=b"\x00garbage", headers={
         "Content-Type": "application/x-protobuf", "Authorization": f"Bearer {env['key']}"}, timeout=10)

@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from ingestion.collector.keys import create_key
-from tests.integration.support import DBT, connection, rows
+from tests.integration.support import DBT, connection, query
 
 # HubSpot's raw tables as dlt creates them; no CRM data in this test, but the models read them.
 HUBSPOT_DDL = """
@@ -74,7 +74,7 @@ def test_genai_spans_reach_fct_conversations(exported_warehouse, collector, dbt)
     dbt("seed")
     dbt("run", "--select", "+fct_conversations")
 
-    got = rows(wh, """select llm_calls, llm_errors, input_tokens, output_tokens, latency_ms_sum, cost_usd,
+    got = query(wh, """select llm_calls, llm_errors, input_tokens, output_tokens, latency_ms_sum, cost_usd,
                              llm_provider, llm_model, prompt_version, variant, experiment_id, resolved,
                              resolution_time_s, thumbs_up
                       from marts.fct_conversations where conversation_id = 'conv-m1'""")

@@ -11,7 +11,7 @@ from ingestion.sources.openai import openai_usage_source
 from ingestion.sources.provider_usage import run_usage
 from outcomelens.core.provider_keys import ProviderKeyStore
 from outcomelens.core.tokens import mint_token
-from tests.integration.support import rows, running_collector
+from tests.integration.support import query, running_collector
 from tests.mocks.providers import DAY, MockAnthropicUsage, MockOpenAIUsage
 
 SECRET = "provider-test-secret-0123456789abcdef"
@@ -35,7 +35,7 @@ def test_cli_keeps_provider_keys_encrypted_and_never_prints_them(env):
     assert "openai" in listed.stdout and "9f3a" in listed.stdout
     for output in (added.stdout + added.stderr, listed.stdout + listed.stderr):
         assert OPENAI_KEY not in output and OPENAI_KEY[:-4] not in output
-    (ciphertext,) = rows(wh, "select ciphertext from ops.provider_keys where provider = 'openai'")[0]
+    (ciphertext,) = query(wh, "select ciphertext from ops.provider_keys where provider = 'openai'")[0]
     assert OPENAI_KEY not in ciphertext
     assert env["store"].secret("openai", "default") == OPENAI_KEY
     bad = cli("keys", "provider", "add", "mistral", input="x" * 20 + "\n", check=False)
@@ -75,7 +75,7 @@ def test_openai_usage_buckets_paged_and_incremental(env):
 
         run()
         assert [r.query.get("page") is not None for r in mock.requests] == [False, True]  # paged by next_page
-        got = rows(env["wh"], "select model, extract(epoch from bucket_start)::bigint, input_tokens, cached_input_tokens, "
+        got = query(env["wh"], "select model, extract(epoch from bucket_start)::bigint, input_tokens, cached_input_tokens, "
                               "output_tokens, num_requests from raw.provider_usage where provider = 'openai' order by 2, 1")
         assert got == [("gpt-4o", D1, 300, 0, 90, 2), ("gpt-4o-mini", D1, 1000, 800, 500, 5),
                        ("gpt-4o-mini", D1 + DAY, 10, 0, 5, 1), ("gpt-4o-mini", D1 + 2 * DAY, 20, 5, 7, 1)]
@@ -85,7 +85,7 @@ def test_openai_usage_buckets_paged_and_incremental(env):
         mock.requests.clear()
         run()
         assert int(mock.requests[0].query["start_time"]) == D1 + 2 * DAY
-    got = rows(env["wh"], "select count(*), sum(input_tokens), sum(num_requests) from raw.provider_usage where provider = 'openai'")
+    got = query(env["wh"], "select count(*), sum(input_tokens), sum(num_requests) from raw.provider_usage where provider = 'openai'")
     assert got == [(5, 300 + 1000 + 10 + 50 + 1, 2 + 5 + 1 + 3 + 1)]
 
 
@@ -102,6 +102,6 @@ def test_anthropic_usage_report(env):
         run_usage(str(env["tmp"] / "dlt"), [anthropic_usage_source(api_key=key, base_url=mock.url,
                                                                    starting_at="2026-03-01T00:00:00Z")])
         assert len(mock.requests) == 2 and mock.requests[1].query["page"]
-    got = rows(env["wh"], "select model, input_tokens, cached_input_tokens, cache_creation_input_tokens, output_tokens "
+    got = query(env["wh"], "select model, input_tokens, cached_input_tokens, cache_creation_input_tokens, output_tokens "
                           "from raw.provider_usage where provider = 'anthropic' order by bucket_start")
     assert got == [("claude-sonnet-4-5", 1700, 1200, 100, 250), ("claude-haiku-4-5", 60, 0, 10, 20)]

@@ -324,13 +324,16 @@ def test_fct_conversations_matches_hand_computed_values(warehouse):
     assert rows["c1"]["latency_ms_sum"] == pytest.approx(2000.0)
 
 
+def _mart_columns(wh, table: str) -> list[str]:
+    return [name for (name,) in query(wh, """
+        select column_name from information_schema.columns
+        where table_schema = 'marts' and table_name = %s order by ordinal_position
+    """, (table,))]
+
+
 def test_fct_conversations_column_contract(warehouse):
     wh, _, _ = warehouse
-    columns = [name for (name,) in query(wh, """
-        select column_name from information_schema.columns
-        where table_schema = 'marts' and table_name = 'fct_conversations' order by ordinal_position
-    """)]
-    assert columns == [
+    assert _mart_columns(wh, "fct_conversations") == [
         "conversation_id", "customer_ref", "contact_id", "started_at", "date_day", "experiment_id",
         "variant", "prompt_id", "prompt_version", "config_hash", "llm_provider", "llm_model", "intent",
         "capability", "action", "llm_calls", "llm_errors", "latency_ms_sum", "input_tokens",
@@ -338,11 +341,7 @@ def test_fct_conversations_column_contract(warehouse):
         "resolution_time_s", "converted", "deal_id", "order_value_usd", "thumbs_up", "thumbs_down",
         "rating_mean", "csat", "conversion_credit", "attributed_order_value",
     ]
-    daily_columns = [name for (name,) in query(wh, """
-        select column_name from information_schema.columns
-        where table_schema = 'marts' and table_name = 'fct_attribution_daily' order by ordinal_position
-    """)]
-    assert daily_columns == [
+    assert _mart_columns(wh, "fct_attribution_daily") == [
         "date_day", "experiment_id", "variant", "prompt_id", "prompt_version", "config_hash",
         "llm_provider", "llm_model", "intent", "capability", "action", "conversations", "conversions",
         "order_value_sum", "order_value_sum_sq", "resolved", "escalated", "deflected", "abandoned",

@@ -1,6 +1,6 @@
 """Fixtures shared by the integration tests, one test module each (module scope): the module's
 throwaway database, the dbt CLI against it, the collector in front of it, and the command line, on
-that database or on an embedded Postgres of its own. The helpers behind them are in support.py."""
+that database or on an embedded Postgres of its own; once per session, Cube's packages. The helpers behind them are in support.py."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from outcomelens.core import cube_server
 from outcomelens.core.warehouse import Warehouse
 from tests.integration.support import (
     Cli,
@@ -63,3 +64,9 @@ def embedded_cli(tmp_path_factory) -> Cli:
     cli = Cli(tmp_path_factory.mktemp("outcomelens"))
     yield cli
     cli("down", check=False)
+
+
+@pytest.fixture(scope="session")
+def cube_packages() -> None:
+    """The semantic layer's pinned npm packages (`npm ci` on first use only)."""
+    cube_server.install()

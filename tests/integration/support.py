@@ -1,6 +1,6 @@
 """What the integration tests share, defined once: throwaway databases on the local Postgres and rows
 read back from them, the dbt CLI pointed at one, a dlt load of landed files, the collector served in a
-thread, and the `outcomelens` command line. The fixtures built on these are in conftest.py; the local
+thread, a Cube server and what its answers must look like, and the `outcomelens` command line. The fixtures built on these are in conftest.py; the local
 HTTP mocks are in tests/mocks."""
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from ingestion.collector.app import CollectorSettings, create_app
 from ingestion.sources.landing import landing_source
 from ingestion.sources.spool import Spool
 from ingestion.sources.spool.source import collector_pipeline, load_cycle
-from outcomelens.core import paths
-from outcomelens.core.cube_server import free_port
+from outcomelens.core import cube_server, paths
+from outcomelens.core.cube_server import CubeServer, free_port
 from outcomelens.core.warehouse import EMBEDDED_DATABASE, WAREHOUSE_URL_ENV, Warehouse
 
 # The local Postgres the tests make their databases on (trust auth); each can be moved by a variable.
@@ -204,6 +204,30 @@ def running_collector(warehouse: Warehouse, root: Path, **settings) -> Iterator[
     app = create_app(CollectorSettings(spool_dir=str(spool.root), connect=warehouse.connect, **settings))
     with serve_in_thread(app) as url:
         yield Collector(url, spool, collector_pipeline(str(root / "dlt")))
+
+
+# --- Cube -----------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def running_cube(warehouse: Warehouse, secret: str, log_path: Path, **options) -> Iterator[CubeServer]:
+    """A Cube server (production mode) on the warehouse, on a free port, stopped afterwards; its
+    packages must be installed (the `cube_packages` fixture)."""
+    with CubeServer(warehouse, secret, log_path=log_path, port=cube_server.free_port(), **options) as server:
+        print(f"Cube ready in {server.started_in_s:.1f}s")
+        yield server
+
+
+def number(value):
+    """A number as Cube's JSON gives it (often a string), or None."""
+    return None if value is None else float(value)
+
+
+def assert_no_stack_trace(response) -> None:
+    """An error body of Cube's says what went wrong, never where in its code."""
+    text = response.text
+    assert "    at " not in text and "node_modules" not in text, text[:500]
+    if text.startswith("{"):
+        assert "stack" not in response.json(), text[:500]
 
 
 # --- the command line -----------------------------------------------------------------------

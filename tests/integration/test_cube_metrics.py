@@ -16,8 +16,6 @@ import time
 import pytest
 import requests
 
-from outcomelens.core import cube_server
-from outcomelens.core.cube_server import CubeServer
 from outcomelens.core.tokens import mint_token
 
 from .cube_fixtures import (
@@ -27,7 +25,7 @@ from .cube_fixtures import (
     load_world,
     synthetic_world,
 )
-from .support import connection, query_dicts
+from .support import connection, number, query_dicts, running_cube
 
 SECRET = "metrics-secret-" + "m" * 32
 
@@ -44,16 +42,9 @@ def database(warehouse_db, world):
 
 
 @pytest.fixture(scope="module")
-def cube(database, tmp_path_factory):
-    cube_server.install()
-    server = CubeServer(database, SECRET, log_path=tmp_path_factory.mktemp("cube") / "cube.log",
-                        port=cube_server.free_port())
-    with server:
+def cube(cube_packages, database, tmp_path_factory):
+    with running_cube(database, SECRET, tmp_path_factory.mktemp("cube") / "cube.log") as server:
         yield server
-
-
-def num(value):
-    return None if value is None else float(value)
 
 
 def token(role="admin"):
@@ -108,7 +99,7 @@ def test_outcome_metrics_equal_sql_on_the_row_level_mart(cube, database, view):
     assert set(got) == set(expected) == {"sales_agent.v1", "sales_agent.v2", "support_agent.v1"}
     for version, row in expected.items():
         for name in OUTCOME_NAMES:
-            assert num(got[version][f"{view}.{name}"]) == pytest.approx(num(row[name]), rel=1e-9), (
+            assert number(got[version][f"{view}.{name}"]) == pytest.approx(number(row[name]), rel=1e-9), (
                 version, name)
 
 
@@ -126,8 +117,8 @@ def test_outcome_metrics_under_a_filter_and_by_week(cube, database):
     assert set(got) == set(expected)
     for version, row in expected.items():
         for name in OUTCOME_NAMES:
-            assert num(got[version][f"outcomes_overview.{name}"]) == pytest.approx(
-                num(row[name]), rel=1e-9), (version, name)
+            assert number(got[version][f"outcomes_overview.{name}"]) == pytest.approx(
+                number(row[name]), rel=1e-9), (version, name)
 
     weekly = cube.load({
         "measures": ["standard_reports.conversion_rate", "standard_reports.conversations"],
@@ -139,8 +130,8 @@ def test_outcome_metrics_under_a_filter_and_by_week(cube, database):
         select date_trunc('week', date_day)::date as week,
                avg(case when converted then 1.0 else 0 end) as rate, count(*) as n
         from marts.fct_conversations group by 1 order by 1""")
-    assert [(r["standard_reports.date_day.week"][:10], num(r["standard_reports.conversion_rate"]),
-             num(r["standard_reports.conversations"])) for r in weekly] == [
+    assert [(r["standard_reports.date_day.week"][:10], number(r["standard_reports.conversion_rate"]),
+             number(r["standard_reports.conversations"])) for r in weekly] == [
         (str(r["week"]), pytest.approx(float(r["rate"]), rel=1e-9), r["n"]) for r in by_week]
 
 
@@ -160,14 +151,14 @@ def test_latency_percentiles_reaggregate_from_the_histogram(cube, database, worl
     assert set(got) == set(exact) and len(got) == 3
     for model, row in got.items():
         latencies = [c["latency_ms"] for c in world["calls"] if c["llm_model"] == model]
-        assert num(row["prompt_variants.llm_calls"]) == len(latencies) == exact[model]["n"]
-        assert num(row["prompt_variants.latency_mean_ms"]) == pytest.approx(
+        assert number(row["prompt_variants.llm_calls"]) == len(latencies) == exact[model]["n"]
+        assert number(row["prompt_variants.latency_mean_ms"]) == pytest.approx(
             sum(latencies) / len(latencies), rel=1e-9)
         for q, name in ((0.5, "latency_p50_ms"), (0.95, "latency_p95_ms")):
-            assert num(row[f"prompt_variants.{name}"]) == pytest.approx(
+            assert number(row[f"prompt_variants.{name}"]) == pytest.approx(
                 histogram_percentile(latencies, LATENCY_EDGES_MS, q), rel=1e-9), (model, name)
         # Within one bucket of the exact percentile over single calls.
-        estimate = num(row["prompt_variants.latency_p95_ms"])
+        estimate = number(row["prompt_variants.latency_p95_ms"])
         assert abs(bucket_index(estimate, LATENCY_EDGES_MS)
                    - bucket_index(float(exact[model]["p95"]), LATENCY_EDGES_MS)) <= 1, model
 
@@ -175,13 +166,13 @@ def test_latency_percentiles_reaggregate_from_the_histogram(cube, database, worl
 def test_latency_p95_is_not_an_average_of_daily_percentiles(cube, world):
     overall = cube.load({"measures": ["model_health.latency_p95_ms"]}, token("engineer"))["data"]
     latencies = [c["latency_ms"] for c in world["calls"]]
-    assert num(overall[0]["model_health.latency_p95_ms"]) == pytest.approx(
+    assert number(overall[0]["model_health.latency_p95_ms"]) == pytest.approx(
         histogram_percentile(latencies, LATENCY_EDGES_MS, 0.95), rel=1e-9)
     daily = cube.load({"measures": ["model_health.latency_p95_ms"],
                        "timeDimensions": [{"dimension": "model_health.date_day",
                                            "granularity": "day"}]}, token("engineer"))["data"]
-    mean_of_days = sum(num(r["model_health.latency_p95_ms"]) for r in daily) / len(daily)
-    assert mean_of_days != pytest.approx(num(overall[0]["model_health.latency_p95_ms"]), rel=1e-3)
+    mean_of_days = sum(number(r["model_health.latency_p95_ms"]) for r in daily) / len(daily)
+    assert mean_of_days != pytest.approx(number(overall[0]["model_health.latency_p95_ms"]), rel=1e-3)
 
 
 def test_resolution_time_percentiles(cube, world):
@@ -199,7 +190,7 @@ def test_resolution_time_percentiles(cube, world):
                  if c["variant"] == variant and c["experiment_id"] == "exp_sales_prompt"
                  and c["resolved"]]
         for q, name in ((0.5, "resolution_time_p50_s"), (0.9, "resolution_time_p90_s")):
-            assert num(row[f"outcomes_overview.{name}"]) == pytest.approx(
+            assert number(row[f"outcomes_overview.{name}"]) == pytest.approx(
                 histogram_percentile(times, RESOLUTION_EDGES_S, q), rel=1e-9), (variant, name)
 
 
@@ -208,18 +199,18 @@ def test_llm_usage_and_feedback_means(cube, world):
                                   "model_health.cached_input_tokens", "model_health.error_rate",
                                   "model_health.cost"]}, token("engineer"))["data"][0]
     calls = world["calls"]
-    assert num(row["model_health.ttft_mean_ms"]) == pytest.approx(
+    assert number(row["model_health.ttft_mean_ms"]) == pytest.approx(
         sum(c["time_to_first_token_ms"] for c in calls) / len(calls), rel=1e-9)
-    assert num(row["model_health.total_tokens"]) == sum(
+    assert number(row["model_health.total_tokens"]) == sum(
         c["input_tokens"] + c["output_tokens"] for c in calls)
-    assert num(row["model_health.cached_input_tokens"]) == sum(
+    assert number(row["model_health.cached_input_tokens"]) == sum(
         c["cached_input_tokens"] for c in calls)
-    assert num(row["model_health.error_rate"]) == pytest.approx(
+    assert number(row["model_health.error_rate"]) == pytest.approx(
         sum(c["is_error"] for c in calls) / len(calls), rel=1e-9)
-    assert num(row["model_health.cost"]) == pytest.approx(sum(c["cost_usd"] for c in calls))
+    assert number(row["model_health.cost"]) == pytest.approx(sum(c["cost_usd"] for c in calls))
     ratings = [c["rating_mean"] for c in world["conversations"] if c["rating_mean"] is not None]
     rating = cube.load({"measures": ["experiments.average_rating"]}, token())["data"][0]
-    assert num(rating["experiments.average_rating"]) == pytest.approx(sum(ratings) / len(ratings))
+    assert number(rating["experiments.average_rating"]) == pytest.approx(sum(ratings) / len(ratings))
 
 
 # --- the other marts ------------------------------------------------------------------------
@@ -232,7 +223,7 @@ def test_comparison_forecasts_anomalies_and_calls_are_served(cube, world):
                        "experiments.comparison_significant"],
         "order": {"experiments.comparison_metric_name": "asc"},
     }, token("product_manager"))["data"]
-    assert [(r["experiments.comparison_metric_name"], num(r["experiments.comparison_difference"]),
+    assert [(r["experiments.comparison_metric_name"], number(r["experiments.comparison_difference"]),
              r["experiments.comparison_significant"]) for r in comparison] == [
         ("average_order_value", -5.0, False), ("conversion_rate", 0.08, True)]
 
@@ -253,8 +244,8 @@ def test_comparison_forecasts_anomalies_and_calls_are_served(cube, world):
                                     "operator": "equals", "values": ["conv_00003"]}]},
                       token("engineer"))["data"][0]
     mine = sorted(c["latency_ms"] for c in world["calls"] if c["conversation_id"] == "conv_00003")
-    assert num(calls["operations_drilldown.call_count"]) == len(mine)
-    assert num(calls["operations_drilldown.call_latency_p95_exact_ms"]) == pytest.approx(
+    assert number(calls["operations_drilldown.call_count"]) == len(mine)
+    assert number(calls["operations_drilldown.call_latency_p95_exact_ms"]) == pytest.approx(
         _percentile_cont(mine, 0.95))
 
 
@@ -278,7 +269,7 @@ def test_graphql_answers_the_same(cube):
     assert set(gql) == set(rest)
     for version, row in rest.items():
         for name in ("conversion_rate", "latency_p95_ms", "deflection_rate"):
-            assert gql[version][name] == pytest.approx(num(row[f"prompt_variants.{name}"]))
+            assert gql[version][name] == pytest.approx(number(row[f"prompt_variants.{name}"]))
 
 
 # --- pre-aggregations -----------------------------------------------------------------------
@@ -297,7 +288,7 @@ UNMATCHED_FILTER = {"member": "experiments.config_hash", "operator": "set"}
 
 
 def _rows(answer):
-    return [{k: num(v) if k.endswith(("rate", "value", "conversations", "csat", "_s")) else v
+    return [{k: number(v) if k.endswith(("rate", "value", "conversations", "csat", "_s")) else v
              for k, v in r.items()} for r in answer["data"]]
 
 
@@ -367,7 +358,7 @@ def test_rollups_follow_a_rebuilt_mart(cube, database):
     query = {"measures": ["standard_reports.conversations"]}
     assert planned_rollups(cube, query, "enablement")
     before = cube.load(query, token("enablement"), timeout_s=120)
-    assert num(before["data"][0]["standard_reports.conversations"]) == 900
+    assert number(before["data"][0]["standard_reports.conversations"]) == 900
     # As dbt's table materialization does: a new relation swapped in under the same name, in one
     # transaction.
     with connection(database) as conn, conn.cursor() as cur:
@@ -382,7 +373,7 @@ def test_rollups_follow_a_rebuilt_mart(cube, database):
     deadline = time.monotonic() + 120
     while True:
         answer = cube.load(query, token("enablement"), timeout_s=120)
-        if num(answer["data"][0]["standard_reports.conversations"]) == remaining:
+        if number(answer["data"][0]["standard_reports.conversations"]) == remaining:
             break
         assert time.monotonic() < deadline, "the rollup was not rebuilt after the mart changed"
         time.sleep(1)

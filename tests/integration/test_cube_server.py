@@ -25,7 +25,7 @@ from outcomelens.core.tokens import ROLES, decode_token, mint_token
 from tests.mocks.server import MockServer, Reply, Request
 
 from .cube_fixtures import create_contract_tables
-from .support import connection, query_value
+from .support import assert_no_stack_trace, connection, number, query_value, running_cube
 
 SECRET = "test-secret-" + uuid.uuid4().hex  # 44 characters
 
@@ -106,18 +106,9 @@ def database(warehouse_db):
 
 
 @pytest.fixture(scope="module")
-def installed():
-    cube_server.install()
-
-
-@pytest.fixture(scope="module")
-def cube(installed, database, tmp_path_factory):
-    log = tmp_path_factory.mktemp("cube") / "cube.log"
-    server = CubeServer(database, SECRET, log_path=log, port=cube_server.free_port())
-    server.start()
-    print(f"Cube ready in {server.started_in_s:.1f}s")
-    yield server
-    server.stop()
+def cube(cube_packages, database, tmp_path_factory):
+    with running_cube(database, SECRET, tmp_path_factory.mktemp("cube") / "cube.log") as server:
+        yield server
 
 
 def token(role: str = "admin", **claims) -> str:
@@ -130,16 +121,6 @@ def by_version(rows: list[dict], view: str = "prompt_variants") -> dict[str, dic
         row[f"{prefix}prompt_version"]: {k[len(prefix):]: v for k, v in row.items()}
         for row in rows
     }
-
-
-def number(value):
-    return None if value is None else float(value)
-
-
-def no_stack(response: requests.Response) -> None:
-    text = response.text
-    assert "stack" not in (response.json() if text.startswith("{") else {}), text
-    assert "    at " not in text and "node_modules" not in text, text
 
 
 # --- REST -----------------------------------------------------------------------------------
@@ -276,7 +257,7 @@ def test_bad_tokens_are_refused(cube, headers, status):
                                     **kwargs)
         assert response.status_code == status, (path, response.text)
         assert "data" not in response.json()
-        no_stack(response)
+        assert_no_stack_trace(response)
 
 
 def test_supabase_shaped_token(cube):
@@ -365,7 +346,7 @@ def test_error_bodies_carry_no_stack_trace(cube):
     ]
     for response in responses:
         assert response.status_code >= 400, response.text
-        no_stack(response)
+        assert_no_stack_trace(response)
 
 
 # --- the process ----------------------------------------------------------------------------
@@ -411,7 +392,7 @@ def _socket_directory(warehouse) -> str:
     return query_value(warehouse, "show unix_socket_directories").split(",")[0].strip()
 
 
-def test_unix_socket_directory_as_host(installed, database, tmp_path):
+def test_unix_socket_directory_as_host(cube_packages, database, tmp_path):
     socket_dir = _socket_directory(database)  # /var/run/postgresql on Debian
     assert socket_dir.startswith("/")
     warehouse = dataclasses.replace(database, host=socket_dir)
@@ -441,7 +422,7 @@ def test_unix_socket_directory_as_host(installed, database, tmp_path):
     assert cube_server.port_is_free(server.port)
 
 
-def test_a_failed_start_reports_the_log(installed, database, tmp_path):
+def test_a_failed_start_reports_the_log(cube_packages, database, tmp_path):
     server = CubeServer(database, SECRET, log_path=tmp_path / "cube.log",
                         port=cube_server.free_port(), extra_env={"CUBEJS_API_SECRET": ""})
     with pytest.raises(CubeServerError) as failed:

@@ -15,10 +15,9 @@ import pytest
 from ingestion.demo.truth import lift_effect, realized_conversion
 from ingestion.sources.landing import LANDING_TABLES
 from outcomelens.core import cube_server
-from outcomelens.core.cube_server import CubeServer
 from outcomelens.core.tokens import mint_token
 from outcomelens.core.warehouse import Warehouse
-from tests.integration.support import Cli, connection, query_value
+from tests.integration.support import Cli, connection, query_value, running_cube
 
 SIZE = 20_000
 SEED = 7
@@ -107,7 +106,7 @@ def test_cube_answers_equal_sql_and_refuses_bad_tokens(first_demo, stack_cli):
     experiment = truth["main_experiment"]
     lift = lift_effect(truth)
     log = stack_cli.data_dir / "logs" / "cube-test.log"
-    with CubeServer(warehouse=wh, api_secret=SECRET, log_path=log, port=cube_server.free_port()) as cube:
+    with running_cube(wh, SECRET, log) as cube:
         token = mint_token("product_manager", SECRET)
         query = {
             "measures": ["prompt_variants.conversions", "prompt_variants.conversations", "prompt_variants.conversion_rate"],

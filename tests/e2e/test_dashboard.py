@@ -13,8 +13,18 @@ import subprocess
 import pytest
 
 from tests.e2e.conftest import _chromium_missing
-from tests.e2e.helpers import (ANCHOR, click_bar, count_colour, cube_rows, days, select_option, sign_in,
-                               truth_conversion, url_query, wait_kpi)
+from tests.e2e.helpers import (
+    ANCHOR,
+    click_bar,
+    count_colour,
+    cube_rows,
+    days,
+    select_option,
+    sign_in,
+    truth_conversion,
+    url_query,
+    wait_kpi,
+)
 
 pytestmark = pytest.mark.skipif(_chromium_missing(), reason="chromium is not installed")
 

@@ -3,21 +3,23 @@
 The marts that other issues build (fct_llm_calls, fct_outcome_metrics, fct_experiment_comparison,
 insights.forecasts, insights.anomalies, the histogram columns of fct_attribution_daily) are created
 here to the contract, so the semantic layer is tested without waiting for them. Each test module
-works in its own throwaway database on the local Postgres.
+works in its own throwaway database on the local Postgres (the `warehouse_db` fixture).
 """
 
 from __future__ import annotations
 
-import contextlib
-import uuid
+import datetime as dt
+import math
+import random
 
-import psycopg2
+from psycopg2.extras import execute_values
 
 from outcomelens.contract import LATENCY_EDGES_MS, RESOLUTION_EDGES_S
 from outcomelens.contract import SEGMENT_DIMENSIONS as DIMENSIONS
+from outcomelens.core import migrations
 from outcomelens.core.warehouse import Warehouse
 
-PG = dict(host="127.0.0.1", port=5432, user="postgres", password="")
+from .support import connection
 
 _HISTOGRAM_COLUMNS = ",\n".join(
     [f"  latency_le_{e} bigint not null default 0" for e in LATENCY_EDGES_MS]
@@ -26,7 +28,6 @@ _HISTOGRAM_COLUMNS = ",\n".join(
 
 CONTRACT_DDL = f"""
 create schema marts;
-create schema insights;
 create table marts.fct_attribution_daily (
   date_day date not null, experiment_id text, variant text, prompt_id text, prompt_version text,
   config_hash text, llm_provider text, llm_model text, intent text, capability text, action text,
@@ -75,18 +76,6 @@ create table marts.fct_experiment_comparison (
   n_variant bigint, control_value double precision, variant_value double precision,
   difference double precision, ci_low double precision, ci_high double precision, method text,
   significant boolean, underpowered boolean
-);
-create table insights.forecasts (
-  metric_name text, segment_dimension text, segment_value text, date_day date, model text,
-  yhat double precision, yhat_lower double precision, yhat_upper double precision,
-  interval_level double precision, is_holdout boolean, observed double precision,
-  generated_at timestamptz
-);
-create table insights.anomalies (
-  anomaly_id text primary key, detected_at timestamptz, metric_name text, segment_dimension text,
-  segment_value text, date_day date, observed double precision, expected double precision,
-  lower double precision, upper double precision, rule text, severity text, volume bigint,
-  contributors jsonb, top_contributor_dimension text, top_contributor_value text
 );
 """
 
@@ -145,29 +134,13 @@ group by c.date_day, {_DIMS}
 """
 
 
-def connect(database: str = "postgres"):
-    conn = psycopg2.connect(dbname=database, **PG)
-    conn.autocommit = True
-    return conn
-
-
-@contextlib.contextmanager
-def throwaway_database(prefix: str = "cube_test"):
-    """A fresh database with the contract's empty tables; dropped on exit."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = connect()
-    with admin.cursor() as cur:
-        cur.execute(f'create database "{name}"')
-    try:
-        conn = connect(name)
-        with conn.cursor() as cur:
-            cur.execute(CONTRACT_DDL)
-        conn.close()
-        yield Warehouse(database=name, **PG)
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'drop database if exists "{name}" with (force)')
-        admin.close()
+def create_contract_tables(warehouse: Warehouse) -> Warehouse:
+    """The contract's empty mart tables, in a fresh database, beside the product's own tables
+    (insights.forecasts and insights.anomalies among them) as its migrations create them."""
+    with connection(warehouse) as conn, conn.cursor() as cur:
+        migrations.apply(conn)
+        cur.execute(CONTRACT_DDL)
+    return warehouse
 
 
 # --- a small synthetic world, seeded, written through the contract's columns ------------------
@@ -189,10 +162,6 @@ CUSTOMERS = ("alice@example.com", " Bob@Example.com ", "1001", "1002", "carol@ex
 
 def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -> dict:
     """Row-level marts (conversations, calls, outcome metrics) plus the insight tables' rows."""
-    import datetime as dt
-    import math
-    import random
-
     rng = random.Random(seed)
     start = dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc)
     conversations, calls = [], []
@@ -294,16 +263,13 @@ def _insert(cur, table: str, rows: list[dict]) -> None:
     if not rows:
         return
     columns = list(rows[0])
-    from psycopg2.extras import execute_values
-
     execute_values(cur, f"insert into {table} ({', '.join(columns)}) values %s",
                    [tuple(r[c] for c in columns) for r in rows], page_size=1000)
 
 
 def load_world(warehouse: Warehouse, world: dict) -> None:
     """Write the world into the contract tables and build fct_attribution_daily from the rows."""
-    conn = connect(warehouse.database)
-    with conn.cursor() as cur:
+    with connection(warehouse) as conn, conn.cursor() as cur:
         _insert(cur, "marts.fct_conversations", world["conversations"])
         _insert(cur, "marts.fct_llm_calls", world["calls"])
         _insert(cur, "marts.fct_outcome_metrics", world["outcome_metrics"])
@@ -311,4 +277,3 @@ def load_world(warehouse: Warehouse, world: dict) -> None:
         _insert(cur, "insights.forecasts", world["forecasts"])
         _insert(cur, "insights.anomalies", world["anomalies"])
         cur.execute(ATTRIBUTION_FROM_ROWS_SQL)
-    conn.close()

@@ -27,8 +27,8 @@ from outcomelens.core.provider_keys import ProviderKeyStore
 from outcomelens.core.tokens import ADMIN_AUDIENCE, API_AUDIENCE, mint_token
 from outcomelens.core.warehouse import ensure_warehouse
 
-from .collector_support import serve_in_thread
-from .cube_fixtures import load_world, synthetic_world, throwaway_database
+from .cube_fixtures import create_contract_tables, load_world, synthetic_world
+from .support import serve_in_thread, throwaway_database
 
 SECRET = "accounts-secret-" + "a" * 32
 ADMIN_EMAIL, ADMIN_PASSWORD = "root@example.com", "correct horse battery staple"
@@ -42,7 +42,8 @@ OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")
 def stack(tmp_path_factory):
     cube_server.install()
     tmp = tmp_path_factory.mktemp("accounts")
-    with throwaway_database("accounts") as world:
+    with throwaway_database("accounts") as database:
+        world = create_contract_tables(database)
         load_world(world, synthetic_world(n_conversations=60))
         wh = ensure_warehouse(world.url(hide_password=False))  # the product's migrations, 0004 included
         add_user(wh.connect, "test", "setup", email=ADMIN_EMAIL, name="Root", role="admin", password=ADMIN_PASSWORD)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 from datetime import datetime, timedelta, timezone
@@ -10,35 +11,20 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from ingestion.collector.app import CollectorSettings, create_app
 from ingestion.collector.keys import create_key, revoke_key
-from ingestion.sources.spool import Spool
-from ingestion.sources.spool.source import collector_pipeline, load_cycle
-from tests.integration.collector_support import (
-    rows,
-    scalar,
-    serve_in_thread,
-    throwaway_warehouse,
-)
+from tests.integration.support import connection, query, query_value
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("collector")
-    with throwaway_warehouse("ol_collector") as wh:
-        conn = wh.connect()
-        key_id, key = create_key(conn, "shop", "tests")
+def env(exported_warehouse, collector):
+    with connection(exported_warehouse) as conn:
+        _, key = create_key(conn, "shop", "tests")
         revoked_id, revoked = create_key(conn, "shop", "old")
         revoke_key(conn, revoked_id)
-        conn.close()
-        settings = CollectorSettings(spool_dir=str(tmp / "spool"), connect=wh.connect)
-        with serve_in_thread(create_app(settings)) as url:
-            yield {
-                "wh": wh, "url": url, "key": key, "revoked": revoked,
-                "spool": Spool(tmp / "spool"), "pipeline": collector_pipeline(str(tmp / "dlt")),
-            }
+    return {"wh": exported_warehouse, "url": collector.url, "key": key, "revoked": revoked,
+            "spool": collector.spool, "collector": collector}
 
 
 def post(env, path, body, *, key=None, headers=None):
@@ -49,7 +35,7 @@ def post(env, path, body, *, key=None, headers=None):
 
 
 def load(env):
-    return load_cycle(env["spool"], env["pipeline"])
+    return env["collector"].load()
 
 
 def llm_call(i: int, **overrides) -> dict:
@@ -93,9 +79,9 @@ def test_thousand_records_one_bad_then_replayed_three_times(env):
         assert body["errors"][0]["index"] == 417
         assert body["errors"][0]["field"] == "input_tokens"
     load(env)
-    assert scalar(env["wh"], "select count(*) from raw.llm_calls") == 999
-    assert scalar(env["wh"], "select count(*) from raw.llm_calls where event_id = 'call-417'") == 0
-    dead = rows(env["wh"], "select endpoint, record_index, field, reason, raw_record from raw.dead_letters")
+    assert query_value(env["wh"], "select count(*) from raw.llm_calls") == 999
+    assert query_value(env["wh"], "select count(*) from raw.llm_calls where event_id = 'call-417'") == 0
+    dead = query(env["wh"], "select endpoint, record_index, field, reason, raw_record from raw.dead_letters")
     assert len(dead) == 1
     endpoint, index, field, reason, raw = dead[0]
     assert (endpoint, index, field) == ("/v1/llm-calls", 417, "input_tokens")
@@ -104,14 +90,12 @@ def test_thousand_records_one_bad_then_replayed_three_times(env):
     # The same request once more, loaded in a later batch: still no double counting.
     assert post(env, "/v1/llm-calls", batch).status_code == 202
     load(env)
-    assert scalar(env["wh"], "select count(*) from raw.llm_calls") == 999
-    assert scalar(env["wh"], "select count(*) from raw.dead_letters") == 1
+    assert query_value(env["wh"], "select count(*) from raw.llm_calls") == 999
+    assert query_value(env["wh"], "select count(*) from raw.dead_letters") == 1
     # Values as sent, with config canonicalised and hashed as the contract says.
-    config, config_hash, tokens, latency = rows(
+    config, config_hash, tokens, latency = query(
         env["wh"], "select config, config_hash, input_tokens, latency_ms from raw.llm_calls where event_id = 'call-3'"
     )[0]
-    import hashlib
-
     assert config == '{"max_tokens":512,"temperature":0.2}'
     assert config_hash == hashlib.sha256(config.encode()).hexdigest()[:12]
     assert (tokens, latency) == (30, 103.0)
@@ -133,7 +117,7 @@ def test_ndjson_gzip_extra_fields_and_cross_field_errors(env):
     assert (result["accepted"], result["rejected"]) == (2, 3)
     assert [(e["index"], e["field"]) for e in result["errors"]] == [(1, "value"), (2, "conversation_id"), (4, "(json)")]
     load(env)
-    got = rows(env["wh"], "select event_id, value, widget, occurred_at from raw.feedback order by event_id")
+    got = query(env["wh"], "select event_id, value, widget, occurred_at from raw.feedback order by event_id")
     assert [(r[0], r[1], r[2]) for r in got] == [("fb-1", 1.0, "chat-v2"), ("fb-4", 5.0, None)]
     assert got[1][3] == datetime(2026, 3, 1, 12, 0, 3, tzinfo=timezone.utc)  # no offset → UTC
 
@@ -177,7 +161,7 @@ def test_outcomes_api_and_csv_upload(env):
     requests.post(env["url"] + "/v1/outcomes/csv", files={"file": ("m.csv", csv_text.encode())},
                   headers={"X-OutcomeLens-Key": env["key"]}, timeout=30)
     load(env)
-    got = rows(env["wh"], "select user_id, metric_value, source, store, region from raw.outcome_metrics order by user_id, source")
+    got = query(env["wh"], "select user_id, metric_value, source, store, region from raw.outcome_metrics order by user_id, source")
     assert got == [("u1", 120.5, "api", None, "eu"), ("u1", 1.0, "csv", "berlin", None), ("u4", 0.0, "csv", "paris", None)]
     missing = requests.post(env["url"] + "/v1/outcomes/csv", files={"file": ("m.csv", b"metric_name,metric_value\nx,1\n")},
                             headers={"X-OutcomeLens-Key": env["key"]}, timeout=30)

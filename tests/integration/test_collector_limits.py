@@ -21,7 +21,7 @@ from ingestion.collector.csv_upload import MAX_CSV_ROWS
 from ingestion.collector.keys import create_key
 from ingestion.sources.spool import Spool
 from outcomelens.core.tokens import ADMIN_AUDIENCE, mint_token
-from tests.integration.collector_support import serve_in_thread, throwaway_warehouse
+from tests.integration.support import serve_in_thread, throwaway_database
 
 ADMIN_SECRET = "limits-admin-secret-" + "a" * 24
 CALL = {"event_id": "e1", "occurred_at": "2026-03-01T12:00:00Z", "conversation_id": "c1", "llm_model": "m",
@@ -31,7 +31,7 @@ CALL = {"event_id": "e1", "occurred_at": "2026-03-01T12:00:00Z", "conversation_i
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("limits")
-    with throwaway_warehouse("ol_limits") as wh:
+    with throwaway_database("ol_limits") as wh:
         conn = wh.connect()
         _, key = create_key(conn, "shop", "tests")
         conn.close()

@@ -17,7 +17,8 @@ from outcomelens.core import cube_server
 from outcomelens.core.cube_server import CubeServer
 from outcomelens.core.tokens import mint_token
 
-from .cube_fixtures import load_world, synthetic_world, throwaway_database
+from .cube_fixtures import create_contract_tables, load_world, synthetic_world
+from .support import throwaway_database
 
 SECRET = "gate-secret-" + "g" * 32
 ALLOWED_ORIGIN = "https://dashboard.example.com"
@@ -27,7 +28,8 @@ CONVERSATIONS = {"measures": ["standard_reports.conversations"]}
 @pytest.fixture(scope="module")
 def cube(tmp_path_factory):
     cube_server.install()
-    with throwaway_database("cube_gate") as warehouse:
+    with throwaway_database("cube_gate") as database:
+        warehouse = create_contract_tables(database)
         world = synthetic_world(n_conversations=60)
         load_world(warehouse, world)
         server = CubeServer(warehouse, SECRET, log_path=tmp_path_factory.mktemp("cube") / "cube.log",

@@ -13,22 +13,19 @@ import json
 import math
 import time
 
-import psycopg2.extras
 import pytest
 import requests
 
-from outcomelens.core import cube_server
-from outcomelens.core.cube_server import CubeServer
 from outcomelens.core.tokens import mint_token
 
 from .cube_fixtures import (
     LATENCY_EDGES_MS,
     RESOLUTION_EDGES_S,
-    connect,
+    create_contract_tables,
     load_world,
     synthetic_world,
-    throwaway_database,
 )
+from .support import connection, number, query_dicts, running_cube
 
 SECRET = "metrics-secret-" + "m" * 32
 
@@ -39,33 +36,15 @@ def world():
 
 
 @pytest.fixture(scope="module")
-def database(world):
-    with throwaway_database("cube_metrics") as warehouse:
-        load_world(warehouse, world)
-        yield warehouse
+def database(warehouse_db, world):
+    load_world(create_contract_tables(warehouse_db), world)
+    return warehouse_db
 
 
 @pytest.fixture(scope="module")
-def cube(database, tmp_path_factory):
-    cube_server.install()
-    server = CubeServer(database, SECRET, log_path=tmp_path_factory.mktemp("cube") / "cube.log",
-                        port=cube_server.free_port())
-    with server:
+def cube(cube_packages, database, tmp_path_factory):
+    with running_cube(database, SECRET, tmp_path_factory.mktemp("cube") / "cube.log") as server:
         yield server
-
-
-def sql(database, query: str, params=()) -> list[dict]:
-    conn = connect(database.database)
-    try:
-        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-            cur.execute(query, params)
-            return [dict(r) for r in cur.fetchall()]
-    finally:
-        conn.close()
-
-
-def num(value):
-    return None if value is None else float(value)
 
 
 def token(role="admin"):
@@ -113,19 +92,19 @@ OUTCOME_NAMES = ["conversion_rate", "average_order_value", "deflection_rate", "e
 
 @pytest.mark.parametrize("view", ["prompt_variants", "experiments", "outcomes_overview"])
 def test_outcome_metrics_equal_sql_on_the_row_level_mart(cube, database, view):
-    expected = {r["prompt_version"]: r for r in sql(database, OUTCOME_SQL.format(where=""))}
+    expected = {r["prompt_version"]: r for r in query_dicts(database, OUTCOME_SQL.format(where=""))}
     answer = cube.load({"measures": [f"{view}.{n}" for n in OUTCOME_NAMES],
                         "dimensions": [f"{view}.prompt_version"]}, token())
     got = {r[f"{view}.prompt_version"]: r for r in answer["data"]}
     assert set(got) == set(expected) == {"sales_agent.v1", "sales_agent.v2", "support_agent.v1"}
     for version, row in expected.items():
         for name in OUTCOME_NAMES:
-            assert num(got[version][f"{view}.{name}"]) == pytest.approx(num(row[name]), rel=1e-9), (
+            assert number(got[version][f"{view}.{name}"]) == pytest.approx(number(row[name]), rel=1e-9), (
                 version, name)
 
 
 def test_outcome_metrics_under_a_filter_and_by_week(cube, database):
-    expected = {r["prompt_version"]: r for r in sql(
+    expected = {r["prompt_version"]: r for r in query_dicts(
         database, OUTCOME_SQL.format(where="where intent = 'buy' and date_day < '2025-03-08'"))}
     answer = cube.load({
         "measures": [f"outcomes_overview.{n}" for n in OUTCOME_NAMES],
@@ -138,8 +117,8 @@ def test_outcome_metrics_under_a_filter_and_by_week(cube, database):
     assert set(got) == set(expected)
     for version, row in expected.items():
         for name in OUTCOME_NAMES:
-            assert num(got[version][f"outcomes_overview.{name}"]) == pytest.approx(
-                num(row[name]), rel=1e-9), (version, name)
+            assert number(got[version][f"outcomes_overview.{name}"]) == pytest.approx(
+                number(row[name]), rel=1e-9), (version, name)
 
     weekly = cube.load({
         "measures": ["standard_reports.conversion_rate", "standard_reports.conversations"],
@@ -147,12 +126,12 @@ def test_outcome_metrics_under_a_filter_and_by_week(cube, database):
                             "dateRange": ["2025-03-01", "2025-03-31"]}],
         "order": {"standard_reports.date_day": "asc"},
     }, token("enablement"))["data"]
-    by_week = sql(database, """
+    by_week = query_dicts(database, """
         select date_trunc('week', date_day)::date as week,
                avg(case when converted then 1.0 else 0 end) as rate, count(*) as n
         from marts.fct_conversations group by 1 order by 1""")
-    assert [(r["standard_reports.date_day.week"][:10], num(r["standard_reports.conversion_rate"]),
-             num(r["standard_reports.conversations"])) for r in weekly] == [
+    assert [(r["standard_reports.date_day.week"][:10], number(r["standard_reports.conversion_rate"]),
+             number(r["standard_reports.conversations"])) for r in weekly] == [
         (str(r["week"]), pytest.approx(float(r["rate"]), rel=1e-9), r["n"]) for r in by_week]
 
 
@@ -166,20 +145,20 @@ def test_latency_percentiles_reaggregate_from_the_histogram(cube, database, worl
         "dimensions": ["prompt_variants.llm_model"],
     }, token("prompt_engineer"))
     got = {r["prompt_variants.llm_model"]: r for r in answer["data"]}
-    exact = {r["llm_model"]: r for r in sql(database, """
+    exact = {r["llm_model"]: r for r in query_dicts(database, """
         select llm_model, percentile_cont(0.95) within group (order by latency_ms) as p95,
                count(*) as n from marts.fct_llm_calls group by llm_model""")}
     assert set(got) == set(exact) and len(got) == 3
     for model, row in got.items():
         latencies = [c["latency_ms"] for c in world["calls"] if c["llm_model"] == model]
-        assert num(row["prompt_variants.llm_calls"]) == len(latencies) == exact[model]["n"]
-        assert num(row["prompt_variants.latency_mean_ms"]) == pytest.approx(
+        assert number(row["prompt_variants.llm_calls"]) == len(latencies) == exact[model]["n"]
+        assert number(row["prompt_variants.latency_mean_ms"]) == pytest.approx(
             sum(latencies) / len(latencies), rel=1e-9)
         for q, name in ((0.5, "latency_p50_ms"), (0.95, "latency_p95_ms")):
-            assert num(row[f"prompt_variants.{name}"]) == pytest.approx(
+            assert number(row[f"prompt_variants.{name}"]) == pytest.approx(
                 histogram_percentile(latencies, LATENCY_EDGES_MS, q), rel=1e-9), (model, name)
         # Within one bucket of the exact percentile over single calls.
-        estimate = num(row["prompt_variants.latency_p95_ms"])
+        estimate = number(row["prompt_variants.latency_p95_ms"])
         assert abs(bucket_index(estimate, LATENCY_EDGES_MS)
                    - bucket_index(float(exact[model]["p95"]), LATENCY_EDGES_MS)) <= 1, model
 
@@ -187,13 +166,13 @@ def test_latency_percentiles_reaggregate_from_the_histogram(cube, database, worl
 def test_latency_p95_is_not_an_average_of_daily_percentiles(cube, world):
     overall = cube.load({"measures": ["model_health.latency_p95_ms"]}, token("engineer"))["data"]
     latencies = [c["latency_ms"] for c in world["calls"]]
-    assert num(overall[0]["model_health.latency_p95_ms"]) == pytest.approx(
+    assert number(overall[0]["model_health.latency_p95_ms"]) == pytest.approx(
         histogram_percentile(latencies, LATENCY_EDGES_MS, 0.95), rel=1e-9)
     daily = cube.load({"measures": ["model_health.latency_p95_ms"],
                        "timeDimensions": [{"dimension": "model_health.date_day",
                                            "granularity": "day"}]}, token("engineer"))["data"]
-    mean_of_days = sum(num(r["model_health.latency_p95_ms"]) for r in daily) / len(daily)
-    assert mean_of_days != pytest.approx(num(overall[0]["model_health.latency_p95_ms"]), rel=1e-3)
+    mean_of_days = sum(number(r["model_health.latency_p95_ms"]) for r in daily) / len(daily)
+    assert mean_of_days != pytest.approx(number(overall[0]["model_health.latency_p95_ms"]), rel=1e-3)
 
 
 def test_resolution_time_percentiles(cube, world):
@@ -211,7 +190,7 @@ def test_resolution_time_percentiles(cube, world):
                  if c["variant"] == variant and c["experiment_id"] == "exp_sales_prompt"
                  and c["resolved"]]
         for q, name in ((0.5, "resolution_time_p50_s"), (0.9, "resolution_time_p90_s")):
-            assert num(row[f"outcomes_overview.{name}"]) == pytest.approx(
+            assert number(row[f"outcomes_overview.{name}"]) == pytest.approx(
                 histogram_percentile(times, RESOLUTION_EDGES_S, q), rel=1e-9), (variant, name)
 
 
@@ -220,18 +199,18 @@ def test_llm_usage_and_feedback_means(cube, world):
                                   "model_health.cached_input_tokens", "model_health.error_rate",
                                   "model_health.cost"]}, token("engineer"))["data"][0]
     calls = world["calls"]
-    assert num(row["model_health.ttft_mean_ms"]) == pytest.approx(
+    assert number(row["model_health.ttft_mean_ms"]) == pytest.approx(
         sum(c["time_to_first_token_ms"] for c in calls) / len(calls), rel=1e-9)
-    assert num(row["model_health.total_tokens"]) == sum(
+    assert number(row["model_health.total_tokens"]) == sum(
         c["input_tokens"] + c["output_tokens"] for c in calls)
-    assert num(row["model_health.cached_input_tokens"]) == sum(
+    assert number(row["model_health.cached_input_tokens"]) == sum(
         c["cached_input_tokens"] for c in calls)
-    assert num(row["model_health.error_rate"]) == pytest.approx(
+    assert number(row["model_health.error_rate"]) == pytest.approx(
         sum(c["is_error"] for c in calls) / len(calls), rel=1e-9)
-    assert num(row["model_health.cost"]) == pytest.approx(sum(c["cost_usd"] for c in calls))
+    assert number(row["model_health.cost"]) == pytest.approx(sum(c["cost_usd"] for c in calls))
     ratings = [c["rating_mean"] for c in world["conversations"] if c["rating_mean"] is not None]
     rating = cube.load({"measures": ["experiments.average_rating"]}, token())["data"][0]
-    assert num(rating["experiments.average_rating"]) == pytest.approx(sum(ratings) / len(ratings))
+    assert number(rating["experiments.average_rating"]) == pytest.approx(sum(ratings) / len(ratings))
 
 
 # --- the other marts ------------------------------------------------------------------------
@@ -244,7 +223,7 @@ def test_comparison_forecasts_anomalies_and_calls_are_served(cube, world):
                        "experiments.comparison_significant"],
         "order": {"experiments.comparison_metric_name": "asc"},
     }, token("product_manager"))["data"]
-    assert [(r["experiments.comparison_metric_name"], num(r["experiments.comparison_difference"]),
+    assert [(r["experiments.comparison_metric_name"], number(r["experiments.comparison_difference"]),
              r["experiments.comparison_significant"]) for r in comparison] == [
         ("average_order_value", -5.0, False), ("conversion_rate", 0.08, True)]
 
@@ -265,8 +244,8 @@ def test_comparison_forecasts_anomalies_and_calls_are_served(cube, world):
                                     "operator": "equals", "values": ["conv_00003"]}]},
                       token("engineer"))["data"][0]
     mine = sorted(c["latency_ms"] for c in world["calls"] if c["conversation_id"] == "conv_00003")
-    assert num(calls["operations_drilldown.call_count"]) == len(mine)
-    assert num(calls["operations_drilldown.call_latency_p95_exact_ms"]) == pytest.approx(
+    assert number(calls["operations_drilldown.call_count"]) == len(mine)
+    assert number(calls["operations_drilldown.call_latency_p95_exact_ms"]) == pytest.approx(
         _percentile_cont(mine, 0.95))
 
 
@@ -290,7 +269,7 @@ def test_graphql_answers_the_same(cube):
     assert set(gql) == set(rest)
     for version, row in rest.items():
         for name in ("conversion_rate", "latency_p95_ms", "deflection_rate"):
-            assert gql[version][name] == pytest.approx(num(row[f"prompt_variants.{name}"]))
+            assert gql[version][name] == pytest.approx(number(row[f"prompt_variants.{name}"]))
 
 
 # --- pre-aggregations -----------------------------------------------------------------------
@@ -309,7 +288,7 @@ UNMATCHED_FILTER = {"member": "experiments.config_hash", "operator": "set"}
 
 
 def _rows(answer):
-    return [{k: num(v) if k.endswith(("rate", "value", "conversations", "csat", "_s")) else v
+    return [{k: number(v) if k.endswith(("rate", "value", "conversations", "csat", "_s")) else v
              for k, v in r.items()} for r in answer["data"]]
 
 
@@ -330,7 +309,7 @@ def planned_rollups(cube, query, role) -> list[str]:
 
 
 def rollup_tables(database) -> set[str]:
-    return {r["table_name"] for r in sql(database, """
+    return {r["table_name"] for r in query_dicts(database, """
         select table_name from information_schema.tables
         where table_schema = 'cube_pre_aggregations'""")}
 
@@ -379,34 +358,27 @@ def test_rollups_follow_a_rebuilt_mart(cube, database):
     query = {"measures": ["standard_reports.conversations"]}
     assert planned_rollups(cube, query, "enablement")
     before = cube.load(query, token("enablement"), timeout_s=120)
-    assert num(before["data"][0]["standard_reports.conversations"]) == 900
-    # As dbt's table materialization does: a new relation swapped in under the same name.
-    conn = connect(database.database)
-    with conn.cursor() as cur:
+    assert number(before["data"][0]["standard_reports.conversations"]) == 900
+    # As dbt's table materialization does: a new relation swapped in under the same name, in one
+    # transaction.
+    with connection(database) as conn, conn.cursor() as cur:
         cur.execute("""
-            begin;
             create table marts.fct_attribution_daily__new as
               select * from marts.fct_attribution_daily where intent <> 'support';
             alter table marts.fct_attribution_daily rename to fct_attribution_daily__old;
-            alter table marts.fct_attribution_daily__new rename to fct_attribution_daily;
-            commit;""")
+            alter table marts.fct_attribution_daily__new rename to fct_attribution_daily;""")
         cur.execute("select sum(conversations) from marts.fct_attribution_daily")
         remaining = int(cur.fetchone()[0])
-    conn.close()
     assert remaining < 900
     deadline = time.monotonic() + 120
     while True:
         answer = cube.load(query, token("enablement"), timeout_s=120)
-        if num(answer["data"][0]["standard_reports.conversations"]) == remaining:
+        if number(answer["data"][0]["standard_reports.conversations"]) == remaining:
             break
         assert time.monotonic() < deadline, "the rollup was not rebuilt after the mart changed"
         time.sleep(1)
     assert planned_rollups(cube, query, "enablement")
-    conn = connect(database.database)
-    with conn.cursor() as cur:  # put the original back for the other tests of the module
+    with connection(database) as conn, conn.cursor() as cur:  # the original back, for the module's other tests
         cur.execute("""
-            begin;
             drop table marts.fct_attribution_daily;
-            alter table marts.fct_attribution_daily__old rename to fct_attribution_daily;
-            commit;""")
-    conn.close()
+            alter table marts.fct_attribution_daily__old rename to fct_attribution_daily;""")

@@ -15,11 +15,10 @@ import json
 import pytest
 import requests
 
-from outcomelens.core import cube_server
-from outcomelens.core.cube_server import CubeServer
 from outcomelens.core.tokens import ROLES, mint_token
 
-from .cube_fixtures import load_world, synthetic_world, throwaway_database
+from .cube_fixtures import create_contract_tables, load_world, synthetic_world
+from .support import assert_no_stack_trace, running_cube
 
 SECRET = "roles-secret-" + "r" * 32
 
@@ -53,15 +52,11 @@ def allowed(role: str, member: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def cube(tmp_path_factory):
-    cube_server.install()
-    with throwaway_database("cube_roles") as warehouse:
-        load_world(warehouse, synthetic_world(n_conversations=120))
-        server = CubeServer(warehouse, SECRET, log_path=tmp_path_factory.mktemp("cube") / "cube.log",
-                            port=cube_server.free_port())
-        with server:
-            assert server.env()["CUBEJS_DEV_MODE"] == "false"
-            yield server
+def cube(cube_packages, warehouse_db, tmp_path_factory):
+    load_world(create_contract_tables(warehouse_db), synthetic_world(n_conversations=120))
+    with running_cube(warehouse_db, SECRET, tmp_path_factory.mktemp("cube") / "cube.log") as server:
+        assert server.env()["CUBEJS_DEV_MODE"] == "false"
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -108,13 +103,6 @@ def groups(members: dict[str, str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def assert_no_stack(response):
-    text = response.text
-    assert "    at " not in text and "node_modules" not in text, text[:500]
-    if text.startswith("{"):
-        assert "stack" not in response.json(), text[:500]
-
-
 def assert_no_customer_data(response):
     for value in CUSTOMER_VALUES:
         assert value not in response.text, value
@@ -139,7 +127,7 @@ def assert_refused(response, member):
     body = response.json()
     assert "data" not in body
     assert member in body["error"], (member, body)
-    assert_no_stack(response)
+    assert_no_stack_trace(response)
 
 
 def test_meta_shows_each_role_exactly_its_members(cube, http, universe):
@@ -254,7 +242,7 @@ def test_graphql_serves_allowed_and_refuses_forbidden_members(cube, http, univer
                     assert member.split(".", 1)[1] in errors, (role, member)
             else:
                 assert view in errors, (role, view)
-            assert_no_stack(response)
+            assert_no_stack_trace(response)
 
 
 def test_a_supabase_token_gets_its_app_metadata_role(cube, http):

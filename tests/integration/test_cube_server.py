@@ -7,13 +7,12 @@ Needs node/npm (the pinned packages are `npm ci`-installed on first use) and the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import jwt
@@ -23,9 +22,10 @@ import requests
 from outcomelens.core import cube_server, paths
 from outcomelens.core.cube_server import CubeQueryError, CubeServer, CubeServerError
 from outcomelens.core.tokens import ROLES, decode_token, mint_token
-from outcomelens.core.warehouse import Warehouse
+from tests.mocks.server import MockServer, Reply, Request
 
-from .cube_fixtures import connect, throwaway_database
+from .cube_fixtures import create_contract_tables
+from .support import assert_no_stack_trace, connection, number, query_value, running_cube
 
 SECRET = "test-secret-" + uuid.uuid4().hex  # 44 characters
 
@@ -84,46 +84,31 @@ CONVERSATION_COLUMNS = (
 ).split()
 
 
-def _connect(database: str = "postgres"):
-    return connect(database)
-
-
 @pytest.fixture(scope="module")
-def database():
+def database(warehouse_db):
     # The contract's tables (cube_fixtures.py), filled with the hand-made rows above; the columns
     # these rows leave out are 0 (histograms, ratings, ...) or empty tables.
-    with throwaway_database("cube_test") as warehouse:
-        conn = _connect(warehouse.database)
-        with conn.cursor() as cur:
-            placeholders = ", ".join(["%s"] * len(ATTRIBUTION_COLUMNS))
-            cur.executemany(
-                f"insert into marts.fct_attribution_daily ({', '.join(ATTRIBUTION_COLUMNS)}) "
-                f"values ({placeholders})",
-                ATTRIBUTION_ROWS,
-            )
-            placeholders = ", ".join(["%s"] * len(CONVERSATION_COLUMNS))
-            cur.executemany(
-                f"insert into marts.fct_conversations ({', '.join(CONVERSATION_COLUMNS)}) "
-                f"values ({placeholders})",
-                CONVERSATION_ROWS,
-            )
-        conn.close()
-        yield warehouse
+    warehouse = create_contract_tables(warehouse_db)
+    with connection(warehouse) as conn, conn.cursor() as cur:
+        placeholders = ", ".join(["%s"] * len(ATTRIBUTION_COLUMNS))
+        cur.executemany(
+            f"insert into marts.fct_attribution_daily ({', '.join(ATTRIBUTION_COLUMNS)}) "
+            f"values ({placeholders})",
+            ATTRIBUTION_ROWS,
+        )
+        placeholders = ", ".join(["%s"] * len(CONVERSATION_COLUMNS))
+        cur.executemany(
+            f"insert into marts.fct_conversations ({', '.join(CONVERSATION_COLUMNS)}) "
+            f"values ({placeholders})",
+            CONVERSATION_ROWS,
+        )
+    return warehouse
 
 
 @pytest.fixture(scope="module")
-def installed():
-    cube_server.install()
-
-
-@pytest.fixture(scope="module")
-def cube(installed, database, tmp_path_factory):
-    log = tmp_path_factory.mktemp("cube") / "cube.log"
-    server = CubeServer(database, SECRET, log_path=log, port=cube_server.free_port())
-    server.start()
-    print(f"Cube ready in {server.started_in_s:.1f}s")
-    yield server
-    server.stop()
+def cube(cube_packages, database, tmp_path_factory):
+    with running_cube(database, SECRET, tmp_path_factory.mktemp("cube") / "cube.log") as server:
+        yield server
 
 
 def token(role: str = "admin", **claims) -> str:
@@ -136,16 +121,6 @@ def by_version(rows: list[dict], view: str = "prompt_variants") -> dict[str, dic
         row[f"{prefix}prompt_version"]: {k[len(prefix):]: v for k, v in row.items()}
         for row in rows
     }
-
-
-def number(value):
-    return None if value is None else float(value)
-
-
-def no_stack(response: requests.Response) -> None:
-    text = response.text
-    assert "stack" not in (response.json() if text.startswith("{") else {}), text
-    assert "    at " not in text and "node_modules" not in text, text
 
 
 # --- REST -----------------------------------------------------------------------------------
@@ -310,7 +285,7 @@ def test_bad_tokens_are_refused(cube, headers, status):
                                     **kwargs)
         assert response.status_code == status, (path, response.text)
         assert "data" not in response.json()
-        no_stack(response)
+        assert_no_stack_trace(response)
 
 
 def test_supabase_shaped_token(cube):
@@ -399,7 +374,7 @@ def test_error_bodies_carry_no_stack_trace(cube):
     ]
     for response in responses:
         assert response.status_code >= 400, response.text
-        no_stack(response)
+        assert_no_stack_trace(response)
 
 
 # --- the process ----------------------------------------------------------------------------
@@ -441,20 +416,14 @@ def test_env_drops_inherited_cube_settings(database):
     assert env["CUBEJS_BIND_HOST"] == "127.0.0.1" and env["PATH"] == "/usr/bin"
 
 
-def _socket_directory() -> str:
-    conn = _connect()
-    with conn.cursor() as cur:
-        cur.execute("show unix_socket_directories")
-        directory = cur.fetchone()[0].split(",")[0].strip()
-    conn.close()
-    return directory
+def _socket_directory(warehouse) -> str:
+    return query_value(warehouse, "show unix_socket_directories").split(",")[0].strip()
 
 
-def test_unix_socket_directory_as_host(installed, database, tmp_path):
-    socket_dir = _socket_directory()  # /var/run/postgresql on Debian
+def test_unix_socket_directory_as_host(cube_packages, database, tmp_path):
+    socket_dir = _socket_directory(database)  # /var/run/postgresql on Debian
     assert socket_dir.startswith("/")
-    warehouse = Warehouse(host=socket_dir, port=database.port, user=database.user,
-                          password="", database=database.database)
+    warehouse = dataclasses.replace(database, host=socket_dir)
     server = CubeServer(warehouse, SECRET, log_path=tmp_path / "cube.log",
                         port=cube_server.free_port(), refresh_worker=False)
     with server:
@@ -466,12 +435,9 @@ def test_unix_socket_directory_as_host(installed, database, tmp_path):
         )["data"])
         assert number(rows["sales_agent.v1"]["conversion_rate"]) == pytest.approx(0.46)
         assert number(rows["sales_agent.v2"]["conversion_rate"]) == pytest.approx(0.38)
-        conn = _connect(database.database)
-        with conn.cursor() as cur:  # Cube's connections came through the socket: no client port
-            cur.execute("select count(*) from pg_stat_activity where datname = current_database()"
-                        " and pid <> pg_backend_pid() and client_port = -1")
-            assert cur.fetchone()[0] >= 1
-        conn.close()
+        # Cube's connections came through the socket: no client port
+        assert query_value(database, "select count(*) from pg_stat_activity where datname = current_database()"
+                                " and pid <> pg_backend_pid() and client_port = -1") >= 1
     started = time.monotonic()
     while time.monotonic() - started < 5:
         try:
@@ -484,7 +450,7 @@ def test_unix_socket_directory_as_host(installed, database, tmp_path):
     assert cube_server.port_is_free(server.port)
 
 
-def test_a_failed_start_reports_the_log(installed, database, tmp_path):
+def test_a_failed_start_reports_the_log(cube_packages, database, tmp_path):
     server = CubeServer(database, SECRET, log_path=tmp_path / "cube.log",
                         port=cube_server.free_port(), extra_env={"CUBEJS_API_SECRET": ""})
     with pytest.raises(CubeServerError) as failed:
@@ -499,32 +465,18 @@ def test_a_taken_port_is_reported(cube, tmp_path):
         other.start()
 
 
-def test_load_asks_again_while_cube_says_continue_wait():
+class _ContinueWait(MockServer):
+    """Cube's /v1/load as it answers while a query is still running: "Continue wait", twice."""
+
+    base_path = "/cubejs-api"
     answers = [{"error": "Continue wait"}, {"error": "Continue wait"}, {"data": [{"x": 1}]}]
-    seen = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            seen.append(self.headers["Authorization"])
-            self.rfile.read(int(self.headers["Content-Length"]))
-            body = json.dumps(answers[min(len(seen), len(answers)) - 1]).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(self, request: Request) -> Reply:
+        return 200, self.answers[min(len(self.requests), len(self.answers)) - 1]
 
-        def log_message(self, *args):
-            pass
 
-    httpd = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{httpd.server_port}/cubejs-api"
-        assert cube_server.load(url, {"measures": ["a.b"]}, "tok", timeout_s=10) == {
+def test_load_asks_again_while_cube_says_continue_wait():
+    with _ContinueWait() as cube:
+        assert cube_server.load(cube.url, {"measures": ["a.b"]}, "tok", timeout_s=10) == {
             "data": [{"x": 1}]}
-        assert seen == ["Bearer tok"] * 3
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+        assert [r.headers["Authorization"] for r in cube.requests] == ["Bearer tok"] * 3

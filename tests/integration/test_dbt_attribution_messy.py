@@ -29,19 +29,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingestion.demo.schemas import SCHEMAS
-from tests.integration._dbt_warehouse import (
-    DBT,
-    Dbt,
-    connect,
-    dlt_load,
-    postgres_available,
-    throwaway_database,
-)
+from tests.integration.support import NEEDS_DBT, connection, dlt_load, query, query_dicts
 
-pytestmark = [
-    pytest.mark.skipif(not DBT.exists(), reason=f"dbt not installed at {DBT}"),
-    pytest.mark.skipif(not postgres_available(), reason="no local Postgres trusting user postgres"),
-]
+pytestmark = NEEDS_DBT
 
 DIMS = dict(
     experiment_id="exp_sales_prompt", variant="control", prompt_id="sales_agent", prompt_version="sales_agent.v1",
@@ -114,40 +104,29 @@ def land(directory: Path, tables: dict[str, list[dict]], part: int) -> None:
             pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMAS[table]), folder / f"part-{part:05d}.parquet")
 
 
-def fct(conn) -> dict[str, dict]:
-    with conn.cursor() as cur:
-        cur.execute("select * from marts.fct_conversations")
-        names = [d.name for d in cur.description]
-        rows = {r[0]: dict(zip(names, r)) for r in cur.fetchall()}
-    conn.rollback()
-    return rows
+def fct(wh) -> dict[str, dict]:
+    return {r["conversation_id"]: r for r in query_dicts(wh, "select * from marts.fct_conversations")}
 
 
 @pytest.fixture(scope="module")
-def messy(tmp_path_factory):
+def messy(warehouse_db, dbt, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("messy")
     landing = workdir / "landing"
     land(landing, FIRST_LOAD, 0)
     # a replayed part: the same call and thumb again
     land(landing, {"llm_calls": FIRST_LOAD["llm_calls"][:1], "feedback": FIRST_LOAD["feedback"]}, 1)
-    with throwaway_database("dbt_messy") as database:
-        dlt_load(landing, database, workdir / "dlt")
-        dbt = Dbt(database, workdir)
-        dbt("seed")
-        dbt("build")
-        conn = connect(database)
-        first = fct(conn)
-        # the HubSpot sync's next increment: only the changed deal, in a load of its own
-        land(workdir / "landing_2", SECOND_LOAD, 0)
-        dlt_load(workdir / "landing_2", database, workdir / "dlt")
-        incremental = dbt("build")
-        second = fct(conn)
-        compiled = next((workdir / "target" / "compiled").rglob("fct_conversations.sql")).read_text()
-        try:
-            yield {"conn": conn, "dbt": dbt, "first": first, "second": second, "incremental": incremental,
-                   "compiled": compiled}
-        finally:
-            conn.close()
+    dlt_load(landing, warehouse_db, workdir / "dlt")
+    dbt("seed")
+    dbt("build")
+    first = fct(warehouse_db)
+    # the HubSpot sync's next increment: only the changed deal, in a load of its own
+    land(workdir / "landing_2", SECOND_LOAD, 0)
+    dlt_load(workdir / "landing_2", warehouse_db, workdir / "dlt")
+    incremental = dbt("build")
+    second = fct(warehouse_db)
+    compiled = next((dbt.workdir / "target" / "compiled").rglob("fct_conversations.sql")).read_text()
+    yield {"wh": warehouse_db, "dbt": dbt, "first": first, "second": second, "incremental": incremental,
+           "compiled": compiled}
     shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -166,18 +145,12 @@ def test_last_touch_credits_each_deal_once(messy):
 def test_replayed_events_count_once(messy):
     rows = messy["first"]
     assert rows["m1"]["llm_calls"] == 1 and rows["m1"]["thumbs_up"] == 1
-    with messy["conn"].cursor() as cur:
-        cur.execute("select count(*) from raw.llm_calls where event_id = 'e_m1'")
-        assert cur.fetchone()[0] == 1
-    messy["conn"].rollback()
+    assert query(messy["wh"], "select count(*) from raw.llm_calls where event_id = 'e_m1'")[0][0] == 1
 
 
 def test_late_deal_updates_its_conversation_incrementally(messy):
     second = messy["second"]
-    with messy["conn"].cursor() as cur:
-        cur.execute("select dealstage from raw.hubspot_deals where id = 'DY'")
-        assert cur.fetchone()[0] == "closedwon"
-    messy["conn"].rollback()
+    assert query(messy["wh"], "select dealstage from raw.hubspot_deals where id = 'DY'")[0][0] == "closedwon"
     assert "fct_conversations" in messy["incremental"].stdout
     # the second build ran the incremental branch: m3 started before its cut-off (m4 − 9 days) and
     # was rewritten only because its attribution changed
@@ -191,9 +164,9 @@ def test_late_deal_updates_its_conversation_incrementally(messy):
 
 
 def test_incremental_equals_full_refresh(messy):
-    conn, dbt = messy["conn"], messy["dbt"]
+    wh, dbt = messy["wh"], messy["dbt"]
     dbt("build", "--select", "fct_conversations", "--full-refresh")
-    assert fct(conn) == messy["second"]
+    assert fct(wh) == messy["second"]
 
 
 @pytest.mark.parametrize(
@@ -206,10 +179,10 @@ def test_incremental_equals_full_refresh(messy):
     ],
 )
 def test_attribution_models_share_credit(messy, model, credits):
-    conn, dbt = messy["conn"], messy["dbt"]
+    wh, dbt = messy["wh"], messy["dbt"]
     dbt("build", "--select", "int_conversations__outcomes", "fct_conversations", "--full-refresh",
         dbt_vars={"attribution_model": model})
-    rows = fct(conn)
+    rows = fct(wh)
     assert {c: (r["conversion_credit"], r["attributed_order_value"]) for c, r in rows.items()} == credits
     # converted stays last touch under every model, and no deal is credited more than once in total
     assert {c: r["deal_id"] for c, r in rows.items()} == {"m1": None, "m2": "DZ", "m3": "DY", "m4": None}
@@ -230,41 +203,29 @@ DROPPED = {"fct_conversations": "attributed_order_value", "fct_llm_calls": "time
 KEYS = {"fct_conversations": "conversation_id", "fct_llm_calls": "event_id"}
 
 
-def catalog(conn, table: str) -> list[tuple[str, str, str]]:
+def catalog(wh, table: str) -> list[tuple[str, str, str]]:
     """(column, type, nullable) in the table's column order."""
-    with conn.cursor() as cur:
-        cur.execute("select column_name, data_type, is_nullable from information_schema.columns"
-                    " where table_schema = 'marts' and table_name = %s order by ordinal_position", (table,))
-        columns = cur.fetchall()
-    conn.rollback()
-    return columns
+    return query(wh, "select column_name, data_type, is_nullable from information_schema.columns"
+                     " where table_schema = 'marts' and table_name = %s order by ordinal_position", (table,))
 
 
-def contents(conn, table: str) -> list[tuple]:
+def contents(wh, table: str) -> list[tuple]:
     """Every row, columns by name (alphabetical, so column positions do not matter), sorted by key."""
-    names = sorted(column for column, _, _ in catalog(conn, table))
-    with conn.cursor() as cur:
-        cur.execute(f"select {', '.join(names)} from marts.{table} order by {KEYS[table]}")
-        rows = cur.fetchall()
-    conn.rollback()
-    return rows
+    names = sorted(column for column, _, _ in catalog(wh, table))
+    return query(wh, f"select {', '.join(names)} from marts.{table} order by {KEYS[table]}")
 
 
-def row_versions(conn, table: str) -> dict[str, str]:
+def row_versions(wh, table: str) -> dict[str, str]:
     """key -> xmin: the transaction that wrote the row, so a rewritten row gets a new one."""
-    with conn.cursor() as cur:
-        cur.execute(f"select {KEYS[table]}, xmin::text from marts.{table}")
-        versions = dict(cur.fetchall())
-    conn.rollback()
-    return versions
+    return dict(query(wh, f"select {KEYS[table]}, xmin::text from marts.{table}"))
 
 
 def test_incremental_run_with_nothing_missing_rewrites_only_the_lookback(messy):
-    conn, dbt = messy["conn"], messy["dbt"]
-    before = {table: (row_versions(conn, table), contents(conn, table)) for table in KEYS}
+    wh, dbt = messy["wh"], messy["dbt"]
+    before = {table: (row_versions(wh, table), contents(wh, table)) for table in KEYS}
     dbt("build", "--select", *KEYS)
     for table in KEYS:
-        versions, rows = row_versions(conn, table), contents(conn, table)
+        versions, rows = row_versions(wh, table), contents(wh, table)
         assert rows == before[table][1]
         # m4 (Jul 20) is alone within both lookbacks (9 days of conversations, 3 of calls); m1–m3
         # are older and their attribution did not change, so their rows are left as they were
@@ -273,31 +234,28 @@ def test_incremental_run_with_nothing_missing_rewrites_only_the_lookback(messy):
 
 
 def test_upgrade_from_older_checkout_equals_full_refresh(messy):
-    conn, dbt = messy["conn"], messy["dbt"]
-    with conn.cursor() as cur:
+    wh, dbt = messy["wh"], messy["dbt"]
+    with connection(wh) as conn, conn.cursor() as cur:
         for table, column in DROPPED.items():
             cur.execute(f"alter table marts.{table} drop column {column}")
-    conn.commit()
-    old_versions = row_versions(conn, "fct_conversations")
+    old_versions = row_versions(wh, "fct_conversations")
 
     dbt("build")  # the ordinary incremental build, as after `git pull`
     compiled = next((dbt.workdir / "target" / "compiled").rglob("fct_conversations.sql")).read_text()
-    upgraded = {table: (catalog(conn, table), contents(conn, table)) for table in KEYS}
+    upgraded = {table: (catalog(wh, table), contents(wh, table)) for table in KEYS}
 
     # every row was rewritten (no to_rebuild subset), so rows outside the lookback got the new
     # column's real values: the credited deals DZ (m2, 120) and DY (m3, 80), and every call's TTFT
     assert "to_rebuild" not in compiled
-    assert not set(row_versions(conn, "fct_conversations").values()) & set(old_versions.values())
-    with conn.cursor() as cur:
-        cur.execute("select conversation_id, attributed_order_value from marts.fct_conversations")
-        assert dict(cur.fetchall()) == {"m1": None, "m2": 120.0, "m3": 80.0, "m4": None}
-        cur.execute("select event_id, time_to_first_token_ms from marts.fct_llm_calls")
-        assert dict(cur.fetchall()) == {f"e_{c}": 100.0 for c in CONVERSATIONS}
-    conn.rollback()
+    assert not set(row_versions(wh, "fct_conversations").values()) & set(old_versions.values())
+    assert dict(query(wh, "select conversation_id, attributed_order_value from marts.fct_conversations")) == {
+        "m1": None, "m2": 120.0, "m3": 80.0, "m4": None}
+    assert dict(query(wh, "select event_id, time_to_first_token_ms from marts.fct_llm_calls")) == {
+        f"e_{c}": 100.0 for c in CONVERSATIONS}
 
     dbt("build", "--select", *KEYS, "--full-refresh")
     for table, column in DROPPED.items():
-        full_columns, full_rows = catalog(conn, table), contents(conn, table)
+        full_columns, full_rows = catalog(wh, table), contents(wh, table)
         upgraded_columns, upgraded_rows = upgraded[table]
         assert upgraded_rows == full_rows, table
         # same columns, types and nullability; the appended column merely sits last

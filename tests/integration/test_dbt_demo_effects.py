@@ -19,23 +19,13 @@ import pytest
 from scipy import stats
 
 from ingestion.demo.generate import generate
-from tests.integration._dbt_warehouse import (
-    DBT,
-    Dbt,
-    connect,
-    dlt_load,
-    postgres_available,
-    throwaway_database,
-)
+from tests.integration.support import NEEDS_DBT, dlt_load, query
 
 SIZE = 30_000
 DAYS = 60
 SEED = 11
 
-pytestmark = [
-    pytest.mark.skipif(not DBT.exists(), reason=f"dbt not installed at {DBT}"),
-    pytest.mark.skipif(not postgres_available(), reason="no local Postgres trusting user postgres"),
-]
+pytestmark = NEEDS_DBT
 
 
 def newcombe(x_control: int, n_control: int, x_variant: int, n_variant: int) -> tuple[float, float, float]:
@@ -57,34 +47,20 @@ def welch(n1: int, mean1: float, var1: float, n2: int, mean2: float, var2: float
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(warehouse_db, dbt, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("demo_effects")
     timings = {}
     started = time.monotonic()
     truth = generate(workdir / "landing", conversations=SIZE, seed=SEED, days=DAYS, end_date=date(2026, 11, 1))
     timings["generate"] = time.monotonic() - started
-    with throwaway_database("dbt_demo") as database:
-        started = time.monotonic()
-        dlt_load(workdir / "landing", database, workdir / "dlt")
-        timings["dlt load"] = time.monotonic() - started
-        dbt = Dbt(database, workdir)
-        dbt("seed")
-        build = dbt("build")
-        timings.update(dbt.timings)
-        conn = connect(database)
-        try:
-            yield conn, truth, build, timings
-        finally:
-            conn.close()
+    started = time.monotonic()
+    dlt_load(workdir / "landing", warehouse_db, workdir / "dlt")
+    timings["dlt load"] = time.monotonic() - started
+    dbt("seed")
+    build = dbt("build")
+    timings.update(dbt.timings)
+    yield warehouse_db, truth, build, timings
     shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _rows(conn, sql, params=None):
-    with conn.cursor() as cur:
-        cur.execute(sql, params)
-        rows = cur.fetchall()
-    conn.rollback()
-    return rows
 
 
 def test_build_is_green_and_timed(demo):
@@ -95,11 +71,11 @@ def test_build_is_green_and_timed(demo):
 
 
 def test_prompt_uplift_recovered_on_its_intent(demo):
-    conn, truth, _, _ = demo
+    wh, truth, _, _ = demo
     eff = truth["planted_effects"]["prompt_uplift"]
     arms = {
         version: (int(n), int(x))
-        for version, n, x in _rows(conn, """
+        for version, n, x in query(wh, """
             select prompt_version, sum(conversations), sum(conversions)
             from marts.fct_attribution_daily
             where experiment_id = %s and intent = %s
@@ -118,10 +94,10 @@ def test_prompt_uplift_recovered_on_its_intent(demo):
 
 
 def test_experiment_comparison_sql_matches_independent_intervals(demo):
-    conn, truth, _, _ = demo
+    wh, truth, _, _ = demo
     rows = {
         (experiment, metric): rest
-        for experiment, metric, *rest in _rows(conn, """
+        for experiment, metric, *rest in query(wh, """
             select experiment_id, metric_name, n_control, n_variant, control_value, variant_value,
                    difference, ci_low, ci_high, method, significant, underpowered
             from marts.fct_experiment_comparison where variant = 'treatment'
@@ -131,7 +107,7 @@ def test_experiment_comparison_sql_matches_independent_intervals(demo):
     for experiment in truth["experiments"]:
         parts = {
             variant: (int(n), int(x))
-            for variant, n, x in _rows(conn, """
+            for variant, n, x in query(wh, """
                 select variant, sum(conversations), sum(conversions) from marts.fct_attribution_daily
                 where experiment_id = %s group by variant
             """, (experiment,))
@@ -145,7 +121,7 @@ def test_experiment_comparison_sql_matches_independent_intervals(demo):
 
         # Welch on latency from the call-level mart, with scipy's exact t quantile
         (m1, v1, k1), (m2, v2, k2) = [
-            _rows(conn, """select avg(latency_ms), var_samp(latency_ms), count(*) from marts.fct_llm_calls
+            query(wh, """select avg(latency_ms), var_samp(latency_ms), count(*) from marts.fct_llm_calls
                            where experiment_id = %s and variant = %s""", (experiment, variant))[0]
             for variant in ("control", "treatment")
         ]
@@ -162,10 +138,10 @@ def test_experiment_comparison_sql_matches_independent_intervals(demo):
 
 
 def test_slower_model_latency_recovered(demo):
-    conn, truth, _, _ = demo
+    wh, truth, _, _ = demo
     eff = truth["planted_effects"]["model_latency"]
     (slow,), (rest,) = (
-        _rows(conn, f"""select count(*), avg(latency_ms), var_samp(latency_ms) from marts.fct_llm_calls
+        query(wh, f"""select count(*), avg(latency_ms), var_samp(latency_ms) from marts.fct_llm_calls
                         where llm_model {op} %s""", (eff["llm_model"],))
         for op in ("=", "<>")
     )
@@ -177,11 +153,11 @@ def test_slower_model_latency_recovered(demo):
 
 
 def test_bad_release_recovered_from_daily_rates(demo):
-    conn, truth, _, _ = demo
+    wh, truth, _, _ = demo
     eff = truth["planted_effects"]["bad_release"]
     daily = {
         day.isoformat(): (int(n), int(x))
-        for day, n, x in _rows(conn, """
+        for day, n, x in query(wh, """
             select date_day, sum(conversations), sum(conversions) from marts.fct_attribution_daily
             where intent = %s group by date_day
         """, (eff["intent"],))
@@ -202,11 +178,11 @@ def test_bad_release_recovered_from_daily_rates(demo):
 
 
 def test_capability_escalation_recovered(demo):
-    conn, truth, _, _ = demo
+    wh, truth, _, _ = demo
     eff = truth["planted_effects"]["capability_escalation"]
     parts = dict(
         (is_cap, (int(n), int(x)))
-        for is_cap, n, x in _rows(conn, """
+        for is_cap, n, x in query(wh, """
             select capability = %s, sum(conversations), sum(escalated) from marts.fct_attribution_daily
             group by 1
         """, (eff["capability"],))
@@ -225,11 +201,11 @@ def test_capability_escalation_recovered(demo):
 
 
 def test_demo_outcome_metrics_reach_the_mart(demo):
-    conn, truth, _, _ = demo
-    by_metric = dict(_rows(conn, """
+    wh, truth, _, _ = demo
+    by_metric = dict(query(wh, """
         select metric_name, count(*) from marts.fct_outcome_metrics where source = 'demo' group by 1
     """))
     assert by_metric == {m: truth["outcome_metrics"][m]["rows"] for m in ("refund_rate", "nps")}
-    (bad,) = _rows(conn, """select count(*) from marts.fct_outcome_metrics
+    (bad,) = query(wh, """select count(*) from marts.fct_outcome_metrics
                             where variant is null or experiment_id is null or intent is null""")[0]
     assert bad == 0

@@ -8,27 +8,21 @@ Needs a local Postgres at 127.0.0.1:5432 that trusts user `postgres` (and its un
 from __future__ import annotations
 
 import json
+import math
 import os
-import shutil
+import signal
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
+from scipy.stats import binomtest
 
-from tests.integration._dbt_warehouse import (
-    DBT,
-    DBT_PROJECT_DIR,
-    PG_HOST,
-    PG_PORT,
-    PG_USER,
-    PROJECT_ROOT,
-    Dbt,
-    connect,
-    postgres_available,
-    throwaway_database,
-)
-
-PG_SOCKET_DIR = os.environ.get("OUTCOMELENS_TEST_PG_SOCKET_DIR", "/var/run/postgresql")
+from outcomelens.cli.metric_docs import METRICS, read_catalogue
+from outcomelens.core.cube_server import free_port
+from outcomelens.core.warehouse import Warehouse
+from tests.integration.support import NEEDS_DBT, PG_PORT, PG_SOCKET_DIR, PG_USER, Dbt, connection, query, query_dicts
 
 # ---------------------------------------------------------------------------------------------
 # Raw tables as dlt creates them (text as varchar, plus the two dlt columns) — docs/contracts.md.
@@ -221,11 +215,7 @@ EXPECTED_CONVERSATIONS = {
 }
 
 
-pytestmark = [
-    pytest.mark.skipif(not DBT.exists(), reason=f"dbt not installed at {DBT}"),
-    pytest.mark.skipif(not postgres_available(),
-                       reason=f"no Postgres trusting {PG_USER} at {PG_HOST}:{PG_PORT}"),
-]
+pytestmark = NEEDS_DBT
 
 
 def _load_raw(conn) -> None:
@@ -255,47 +245,19 @@ def _load_raw(conn) -> None:
         cur.executemany(
             "insert into raw.hubspot_deal_contact_associations (deal_id, contact_id) values (%s, %s)",
             ASSOCIATIONS)
-    conn.commit()
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    """A throwaway database with raw data, seeded and built once; dropped at the end."""
-    workdir = tmp_path_factory.mktemp("dbt")
-    with throwaway_database("dbt_test") as database:
-        # A session time zone far from UTC: date_day must still be the UTC date.
-        setup = connect(database)
-        setup.autocommit = True
-        with setup.cursor() as cur:
-            cur.execute(f"alter database \"{database}\" set timezone to 'America/New_York'")
-        setup.close()
-        conn = connect(database)
-        try:
-            _load_raw(conn)
-            dbt = Dbt(database, workdir)
-            dbt("seed")
-            build = dbt("build")
-            yield conn, dbt, build
-        finally:
-            conn.close()
-            shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _rows(conn, sql: str, params=None) -> list[tuple]:
-    with conn.cursor() as cur:
-        cur.execute(sql, params)
-        rows = cur.fetchall()
-    conn.rollback()
-    return rows
-
-
-def _as_dicts(conn, sql: str) -> list[dict]:
-    with conn.cursor() as cur:
-        cur.execute(sql)
-        names = [d.name for d in cur.description]
-        rows = [dict(zip(names, row)) for row in cur.fetchall()]
-    conn.rollback()
-    return rows
+def warehouse(warehouse_db, dbt):
+    """The module's throwaway database with raw data, seeded and built once."""
+    # A session time zone far from UTC: date_day must still be the UTC date.
+    with connection(warehouse_db) as conn, conn.cursor() as cur:
+        cur.execute(f"alter database \"{warehouse_db.database}\" set timezone to 'America/New_York'")
+    with connection(warehouse_db) as conn:
+        _load_raw(conn)
+    dbt("seed")
+    build = dbt("build")
+    return warehouse_db, dbt, build
 
 
 def test_build_passes_and_runs_unit_tests(warehouse):
@@ -316,8 +278,8 @@ def test_build_passes_and_runs_unit_tests(warehouse):
 
 
 def test_schemas_are_used_verbatim(warehouse):
-    conn, _, _ = warehouse
-    tables = set(_rows(conn, """
+    wh, _, _ = warehouse
+    tables = set(query(wh, """
         select table_schema, table_name from information_schema.tables
         where table_schema in ('staging', 'intermediate', 'marts', 'seeds')
     """))
@@ -332,10 +294,10 @@ def test_schemas_are_used_verbatim(warehouse):
 
 
 def test_fct_conversations_matches_hand_computed_values(warehouse):
-    conn, _, _ = warehouse
+    wh, _, _ = warehouse
     rows = {
         r["conversation_id"]: r
-        for r in _as_dicts(conn, "select * from marts.fct_conversations")
+        for r in query_dicts(wh, "select * from marts.fct_conversations")
     }
     assert set(rows) == set(EXPECTED_CONVERSATIONS)
     fields = ["contact_id", "date_day", "converted", "deal_id", "order_value_usd", "resolved",
@@ -362,13 +324,16 @@ def test_fct_conversations_matches_hand_computed_values(warehouse):
     assert rows["c1"]["latency_ms_sum"] == pytest.approx(2000.0)
 
 
-def test_fct_conversations_column_contract(warehouse):
-    conn, _, _ = warehouse
-    columns = [name for (name,) in _rows(conn, """
+def _mart_columns(wh, table: str) -> list[str]:
+    return [name for (name,) in query(wh, """
         select column_name from information_schema.columns
-        where table_schema = 'marts' and table_name = 'fct_conversations' order by ordinal_position
-    """)]
-    assert columns == [
+        where table_schema = 'marts' and table_name = %s order by ordinal_position
+    """, (table,))]
+
+
+def test_fct_conversations_column_contract(warehouse):
+    wh, _, _ = warehouse
+    assert _mart_columns(wh, "fct_conversations") == [
         "conversation_id", "customer_ref", "contact_id", "started_at", "date_day", "experiment_id",
         "variant", "prompt_id", "prompt_version", "config_hash", "llm_provider", "llm_model", "intent",
         "capability", "action", "llm_calls", "llm_errors", "latency_ms_sum", "input_tokens",
@@ -376,11 +341,7 @@ def test_fct_conversations_column_contract(warehouse):
         "resolution_time_s", "converted", "deal_id", "order_value_usd", "thumbs_up", "thumbs_down",
         "rating_mean", "csat", "conversion_credit", "attributed_order_value",
     ]
-    daily_columns = [name for (name,) in _rows(conn, """
-        select column_name from information_schema.columns
-        where table_schema = 'marts' and table_name = 'fct_attribution_daily' order by ordinal_position
-    """)]
-    assert daily_columns == [
+    assert _mart_columns(wh, "fct_attribution_daily") == [
         "date_day", "experiment_id", "variant", "prompt_id", "prompt_version", "config_hash",
         "llm_provider", "llm_model", "intent", "capability", "action", "conversations", "conversions",
         "order_value_sum", "order_value_sum_sq", "resolved", "escalated", "deflected", "abandoned",
@@ -400,10 +361,10 @@ def test_fct_conversations_column_contract(warehouse):
 
 
 def test_attribution_daily_reaggregates_by_prompt_version(warehouse):
-    conn, _, _ = warehouse
+    wh, _, _ = warehouse
     by_version = {
         version: (conversations, conversions, order_value_sum, order_value_sum_sq)
-        for version, conversations, conversions, order_value_sum, order_value_sum_sq in _rows(conn, """
+        for version, conversations, conversions, order_value_sum, order_value_sum_sq in query(wh, """
             select prompt_version, sum(conversations)::int, sum(conversions)::int,
                    sum(order_value_sum), sum(order_value_sum_sq)
             from marts.fct_attribution_daily
@@ -420,7 +381,7 @@ def test_attribution_daily_reaggregates_by_prompt_version(warehouse):
     assert by_version[None] == (1, 0, 0.0, 0.0)  # c7: events only, no dimensions
 
     # The same rates from fct_conversations directly.
-    direct = dict(_rows(conn, """
+    direct = dict(query(wh, """
         select prompt_version, avg(case when converted then 1.0 else 0.0 end)
         from marts.fct_conversations group by prompt_version
     """))
@@ -429,8 +390,8 @@ def test_attribution_daily_reaggregates_by_prompt_version(warehouse):
 
 
 def test_attribution_daily_parts(warehouse):
-    conn, _, _ = warehouse
-    rows = _as_dicts(conn, "select * from marts.fct_attribution_daily order by date_day, llm_model nulls first")
+    wh, _, _ = warehouse
+    rows = query_dicts(wh, "select * from marts.fct_attribution_daily order by date_day, llm_model nulls first")
     assert len(rows) == 7
     for row in rows:
         assert all(row[column] is not None for column in (
@@ -451,7 +412,7 @@ def test_attribution_daily_parts(warehouse):
     assert shared["thumbs_up"] == 1 and shared["thumbs_total"] == 1
     assert shared["csat_sum"] == pytest.approx(5.0) and shared["csat_count"] == 1
 
-    totals = _rows(conn, """
+    totals = query(wh, """
         select sum(conversations)::int, sum(conversions)::int, sum(escalated)::int,
                sum(abandoned)::int, sum(deflected)::int, sum(llm_calls)::int, sum(llm_errors)::int,
                sum(thumbs_up)::int, sum(thumbs_total)::int, sum(csat_sum), sum(csat_count)::int,
@@ -468,13 +429,13 @@ def test_attribution_daily_parts(warehouse):
     assert resolved == 5
     assert resolution_sum / resolved == pytest.approx(615.0 / 5)
 
-    (count_fct,) = _rows(conn, "select count(*) from marts.fct_conversations")[0]
+    (count_fct,) = query(wh, "select count(*) from marts.fct_conversations")[0]
     assert conversations == count_fct
 
 
 def test_cost_filled_from_price_seed(warehouse):
-    conn, _, _ = warehouse
-    costs = dict((r[0], (r[1], r[2], r[3])) for r in _rows(conn, """
+    wh, _, _ = warehouse
+    costs = dict((r[0], (r[1], r[2], r[3])) for r in query(wh, """
         select event_id, cost_usd, cost_source, price_model from staging.stg_outcomelens__llm_calls
     """))
     assert costs["e1"][0] == pytest.approx(0.000435) and costs["e1"][1:] == ("price_table", "gpt-4o-mini")
@@ -487,41 +448,35 @@ def test_cost_filled_from_price_seed(warehouse):
 
 
 def test_contact_linkage_normalises_emails(warehouse):
-    conn, _, _ = warehouse
-    (email_normalized,) = _rows(conn, "select email_normalized from staging.stg_hubspot__contacts where contact_id = '101'")[0]
+    wh, _, _ = warehouse
+    (email_normalized,) = query(wh, "select email_normalized from staging.stg_hubspot__contacts where contact_id = '101'")[0]
     assert email_normalized == "alice@example.com"
-    links = dict(_rows(conn, "select conversation_id, contact_id from intermediate.int_conversations__outcomes"))
+    links = dict(query(wh, "select conversation_id, contact_id from intermediate.int_conversations__outcomes"))
     assert links["c1"] == "101"  # '  alice@EXAMPLE.com' ↔ '  Alice@Example.COM '
     assert links["c4"] == "103"  # ' carol@example.com ' ↔ 'Carol@example.com'
     assert links["c8"] == "105"  # ' 105 ' ↔ contact id 105 (no e-mail)
 
 
 def test_second_build_over_unix_socket_keeps_row_counts(warehouse):
-    conn, dbt, _ = warehouse
+    wh, dbt, _ = warehouse
     count_sql = """
         select (select count(*) from marts.fct_conversations),
                (select count(*) from marts.fct_attribution_daily),
                (select sum(conversations)::int from marts.fct_attribution_daily),
                (select count(*) from intermediate.int_conversations)
     """
-    before = _rows(conn, count_sql)[0]
+    before = query(wh, count_sql)[0]
     if not Path(PG_SOCKET_DIR).is_dir():
         pytest.skip(f"no unix-socket directory {PG_SOCKET_DIR}")
     result = dbt("build", host=PG_SOCKET_DIR)
     assert "ERROR=0" in result.stdout
-    after = _rows(conn, count_sql)[0]
+    after = query(wh, count_sql)[0]
     assert after == before == (8, 7, 8, 8)
 
 
 def test_parse_needs_no_database(tmp_path):
-    env = dict(os.environ)
-    env.update({"OUTCOMELENS_PG_HOST": "nowhere.invalid", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
-    result = subprocess.run(
-        [str(DBT), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        env=env, capture_output=True, text=True, timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    nowhere = Warehouse(host="nowhere.invalid", port=PG_PORT, user=PG_USER, password="", database="none")
+    Dbt(nowhere, tmp_path)("parse")
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     models = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
     assert {"fct_conversations", "fct_attribution_daily", "int_conversations",
@@ -533,8 +488,8 @@ def test_parse_needs_no_database(tmp_path):
 # ---------------------------------------------------------------------------------------------
 
 def test_fct_llm_calls_one_row_per_call_with_price_flag(warehouse):
-    conn, _, _ = warehouse
-    rows = {r["event_id"]: r for r in _as_dicts(conn, "select * from marts.fct_llm_calls")}
+    wh, _, _ = warehouse
+    rows = {r["event_id"]: r for r in query_dicts(wh, "select * from marts.fct_llm_calls")}
     assert set(rows) == {f"e{i}" for i in range(1, 10)}
     assert rows["e1"]["cost_usd"] == pytest.approx(0.000435) and rows["e1"]["cost_from_price_table"]
     assert rows["e2"]["cost_from_price_table"] is False and rows["e2"]["is_error"] and rows["e2"]["status"] == "error"
@@ -543,9 +498,9 @@ def test_fct_llm_calls_one_row_per_call_with_price_flag(warehouse):
 
 
 def test_attribution_daily_histograms_and_new_parts(warehouse):
-    conn, _, _ = warehouse
+    wh, _, _ = warehouse
     (le500, le1000, le60000, calls, res60, res180, res300, resolved, thumbs_down, rating_sum, rating_count,
-     cached, credit) = _rows(conn, """
+     cached, credit) = query(wh, """
         select sum(latency_le_500)::int, sum(latency_le_1000)::int, sum(latency_le_60000)::int,
                sum(llm_calls)::int, sum(resolution_le_60)::int, sum(resolution_le_180)::int,
                sum(resolution_le_300)::int, sum(resolved)::int, sum(thumbs_down)::int, sum(rating_sum),
@@ -562,12 +517,8 @@ def test_attribution_daily_histograms_and_new_parts(warehouse):
 
 
 def test_experiment_comparison_matches_hand_computed_intervals(warehouse):
-    import math
-
-    from scipy.stats import binomtest
-
-    conn, _, _ = warehouse
-    rows = {r["metric_name"]: r for r in _as_dicts(conn, """
+    wh, _, _ = warehouse
+    rows = {r["metric_name"]: r for r in query_dicts(wh, """
         select * from marts.fct_experiment_comparison where experiment_id = 'exp_sales_prompt'
     """)}
     assert len(rows) == 9
@@ -590,8 +541,6 @@ def test_experiment_comparison_matches_hand_computed_intervals(warehouse):
 
 
 def test_docs_generate_lists_every_metric_with_its_definition(warehouse):
-    from outcomelens.cli.metric_docs import METRICS, read_catalogue
-
     _, dbt, _ = warehouse
     dbt("docs", "generate")
     manifest = json.loads((dbt.workdir / "target" / "manifest.json").read_text())
@@ -607,21 +556,9 @@ def test_docs_generate_lists_every_metric_with_its_definition(warehouse):
     assert "model.outcomelens.fct_experiment_comparison" in catalog["nodes"]
 
 
-def test_outcomelens_docs_serves_on_loopback(warehouse, tmp_path):
-    import signal
-    import time
-    import urllib.request
-
-    from outcomelens.core.cube_server import free_port
-
-    _, dbt, _ = warehouse
+def test_outcomelens_docs_serves_on_loopback(warehouse, cli):
     port = free_port()
-    env = {**os.environ,
-           "OUTCOMELENS_WAREHOUSE_URL": f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{dbt.database}",
-           "OUTCOMELENS_DATA_DIR": str(tmp_path / "data"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    proc = subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "outcomelens"), "docs", "--port", str(port)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    proc = cli.start("docs", "--port", str(port), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 240
         manifest = None

@@ -7,69 +7,45 @@ and a Cube server in production mode answering REST and GraphQL with a signed JW
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import dagster as dg
+import pyarrow.parquet as pq
 import pytest
 
 from ingestion.demo.truth import lift_effect, realized_conversion
 from ingestion.sources.landing import LANDING_TABLES
-from outcomelens.core import cube_server, paths
-from outcomelens.core.cube_server import CubeServer
+from outcomelens.core import cube_server
 from outcomelens.core.tokens import mint_token
 from outcomelens.core.warehouse import Warehouse
+from tests.integration.support import Cli, connection, query_value, running_cube
 
 SIZE = 20_000
 SEED = 7
 SECRET = "integration-test-secret-0123456789abcdef"
-OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")
 MART_TABLES = ("marts.fct_conversations", "marts.fct_attribution_daily")
 
 
 @pytest.fixture(scope="module")
-def stack_env(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("outcomelens")
-    env = {**os.environ, "OUTCOMELENS_DATA_DIR": str(data_dir), "CUBEJS_API_SECRET": SECRET}
-    env.pop("OUTCOMELENS_WAREHOUSE_URL", None)
-    yield env
-    subprocess.run([OUTCOMELENS, "down"], env=env, check=False)
+def stack_cli(embedded_cli):
+    embedded_cli.env["CUBEJS_API_SECRET"] = SECRET
+    return embedded_cli
 
 
-def run_demo(env: dict) -> subprocess.CompletedProcess:
+def run_demo(cli: Cli):
     port = cube_server.free_port()
-    result = subprocess.run(
-        [OUTCOMELENS, "demo", "--size", str(SIZE), "--seed", str(SEED), "--cube-port", str(port)],
-        env={**env, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return result
-
-
-def embedded_warehouse(env: dict) -> Warehouse:
-    pgdata = Path(env["OUTCOMELENS_DATA_DIR"]) / "pg"
-    return Warehouse(host=str(pgdata), port=5432, user="postgres", password="", database="outcomelens")
+    return cli("demo", "--size", str(SIZE), "--seed", str(SEED), "--cube-port", str(port), timeout=900)
 
 
 def row_counts(wh: Warehouse) -> dict[str, int]:
     tables = [f"raw.{t}" for t in LANDING_TABLES] + list(MART_TABLES)
-    with wh.connect() as conn, conn.cursor() as cur:
-        counts = {}
-        for table in tables:
-            cur.execute(f"select count(*) from {table}")
-            counts[table] = cur.fetchone()[0]
-    return counts
+    return {table: query_value(wh, f"select count(*) from {table}") for table in tables}
 
 
 @pytest.fixture(scope="module")
-def first_demo(stack_env):
-    result = run_demo(stack_env)
-    wh = embedded_warehouse(stack_env)
-    truth = json.loads((Path(stack_env["OUTCOMELENS_DATA_DIR"]) / "landing" / "truth.json").read_text())
+def first_demo(stack_cli):
+    result = run_demo(stack_cli)
+    wh = stack_cli.embedded_warehouse()
+    truth = json.loads((stack_cli.data_dir / "landing" / "truth.json").read_text())
     return result, wh, truth, row_counts(wh)
 
 
@@ -82,11 +58,9 @@ def test_demo_prints_conversion_by_prompt_version_with_truth(first_demo):
     assert f"on {lift['intent']}:" in out and "+5.0 planted" in out
 
 
-def test_raw_counts_match_generated_files(first_demo, stack_env):
-    import pyarrow.parquet as pq
-
+def test_raw_counts_match_generated_files(first_demo, stack_cli):
     _, _, truth, counts = first_demo
-    landing = Path(stack_env["OUTCOMELENS_DATA_DIR"]) / "landing"
+    landing = stack_cli.data_dir / "landing"
     for table in LANDING_TABLES:
         rows = sum(pq.read_metadata(p).num_rows for p in (landing / table).glob("*.parquet"))
         assert counts[f"raw.{table}"] == rows, table
@@ -96,7 +70,7 @@ def test_raw_counts_match_generated_files(first_demo, stack_env):
 def test_marts_reproduce_generator_truth(first_demo):
     _, wh, truth, _ = first_demo
     experiment = truth["main_experiment"]
-    with wh.connect() as conn, conn.cursor() as cur:
+    with connection(wh) as conn, conn.cursor() as cur:
         cur.execute(
             """select prompt_version, sum(conversations), sum(conversions)
                from marts.fct_attribution_daily where experiment_id = %s group by 1""",
@@ -110,8 +84,8 @@ def test_marts_reproduce_generator_truth(first_demo):
             assert conversions == realized["conversions"], version
 
 
-def test_dagster_recorded_every_asset(first_demo, stack_env):
-    os.environ["DAGSTER_HOME"] = str(Path(stack_env["OUTCOMELENS_DATA_DIR"]) / "dagster_home")
+def test_dagster_recorded_every_asset(first_demo, stack_cli, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(stack_cli.data_dir / "dagster_home"))
     with dg.DagsterInstance.get() as instance:
         runs = instance.get_runs(dg.RunsFilter(job_name="outcomelens_pipeline", statuses=[dg.DagsterRunStatus.SUCCESS]))
         assert runs, "no successful pipeline run recorded"
@@ -127,12 +101,12 @@ def test_dagster_recorded_every_asset(first_demo, stack_env):
             assert event is not None and event.run_id == runs[0].run_id, key
 
 
-def test_cube_answers_equal_sql_and_refuses_bad_tokens(first_demo, stack_env):
+def test_cube_answers_equal_sql_and_refuses_bad_tokens(first_demo, stack_cli):
     _, wh, truth, _ = first_demo
     experiment = truth["main_experiment"]
     lift = lift_effect(truth)
-    log = Path(stack_env["OUTCOMELENS_DATA_DIR"]) / "logs" / "cube-test.log"
-    with CubeServer(warehouse=wh, api_secret=SECRET, log_path=log, port=cube_server.free_port()) as cube:
+    log = stack_cli.data_dir / "logs" / "cube-test.log"
+    with running_cube(wh, SECRET, log) as cube:
         token = mint_token("product_manager", SECRET)
         query = {
             "measures": ["prompt_variants.conversions", "prompt_variants.conversations", "prompt_variants.conversion_rate"],
@@ -140,7 +114,7 @@ def test_cube_answers_equal_sql_and_refuses_bad_tokens(first_demo, stack_env):
             "filters": [{"member": "prompt_variants.experiment_id", "operator": "equals", "values": [experiment]}],
         }
         rows = cube.load(query, token)["data"]
-        with wh.connect() as conn, conn.cursor() as cur:
+        with connection(wh) as conn, conn.cursor() as cur:
             cur.execute(
                 """select prompt_version, intent, sum(conversions)::float / sum(conversations)
                    from marts.fct_attribution_daily where experiment_id = %s group by 1, 2""",
@@ -178,7 +152,7 @@ def test_cube_answers_equal_sql_and_refuses_bad_tokens(first_demo, stack_env):
             assert "node_modules" not in body and "    at " not in body  # no stack trace
 
 
-def test_second_demo_changes_no_row_count(first_demo, stack_env):
+def test_second_demo_changes_no_row_count(first_demo, stack_cli):
     _, wh, _, before = first_demo
-    run_demo(stack_env)
+    run_demo(stack_cli)
     assert row_counts(wh) == before

@@ -8,15 +8,9 @@ import time
 import pytest
 import requests
 
-from ingestion.collector.app import CollectorSettings, create_app
 from ingestion.collector.webhooks import signature_v3
 from ingestion.sources.hubspot.pipeline import run_hubspot
-from tests.integration.collector_support import (
-    rows,
-    scalar,
-    serve_in_thread,
-    throwaway_warehouse,
-)
+from tests.integration.support import query, query_value, running_collector
 from tests.mocks.hubspot import MockHubSpot
 
 TOKEN = "pat-na1-test-token"
@@ -25,33 +19,33 @@ LINKS = {"6744192456": ["1"], "6744457152": ["51", "1"]}
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
+def env(exported_warehouse, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hubspot")
-    with throwaway_warehouse("ol_hubspot") as wh, MockHubSpot(TOKEN, LINKS, throttle_first_search=True) as hub:
+    with MockHubSpot(TOKEN, LINKS, throttle_first_search=True) as hub:
         def run():
             return run_hubspot(str(tmp / "dlt"), api_key=TOKEN, base_url=hub.url, page_size=1)
 
-        yield {"wh": wh, "hub": hub, "run": run, "tmp": tmp}
+        yield {"wh": exported_warehouse, "hub": hub, "run": run, "tmp": tmp}
 
 
 def test_full_load_then_incremental_picks_only_changed_deals(env):
     hub, wh = env["hub"], env["wh"]
     env["run"]()
     assert hub.throttles_left == 0  # the 429 was answered and retried
-    contact_pages = [r for r in hub.requests if r["path"] == "/crm/v3/objects/contacts"]
-    assert [r["query"].get("after") for r in contact_pages] == [None, "1"]  # cursor paging
-    assert rows(wh, "select id, email, firstname, createdate::text from raw.hubspot_contacts order by id") == [
+    contact_pages = [r for r in hub.requests if r.path == "/crm/v3/objects/contacts"]
+    assert [r.query.get("after") for r in contact_pages] == [None, "1"]  # cursor paging
+    assert query(wh, "select id, email, firstname, createdate::text from raw.hubspot_contacts order by id") == [
         ("1", "emailmaria@hubspot.com", "Maria", "2023-02-24 03:00:13.46+00"),
         ("51", "bh@hubspot.com", "Brian", "2023-02-24 03:00:13.789+00"),
     ]
-    assert rows(wh, "select id, amount, dealstage, pipeline, closedate from raw.hubspot_deals order by id") == [
+    assert query(wh, "select id, amount, dealstage, pipeline, closedate from raw.hubspot_deals order by id") == [
         ("6744192456", 500.0, "qualifiedtobuy", "default", None),
         ("6744457152", 3233.0, "qualifiedtobuy", "default", None),
     ]
-    assert rows(wh, "select deal_id, contact_id from raw.hubspot_deal_contact_associations order by 1, 2") == [
+    assert query(wh, "select deal_id, contact_id from raw.hubspot_deal_contact_associations order by 1, 2") == [
         ("6744192456", "1"), ("6744457152", "1"), ("6744457152", "51"),
     ]
-    first_filter = hub.searches()[-1]["body"]["filterGroups"][0]["filters"][0]["value"]
+    first_filter = hub.searches()[-1].json()["filterGroups"][0]["filters"][0]["value"]
     assert first_filter.startswith("1970-01-01")
 
     searches_before = len(hub.searches())
@@ -59,13 +53,13 @@ def test_full_load_then_incremental_picks_only_changed_deals(env):
     info = env["run"]()
     new_searches = hub.searches()[searches_before:]
     # The cursor is the newest updatedAt of the first load; only the changed deal is new past it.
-    assert new_searches[0]["body"]["filterGroups"][0]["filters"][0]["value"] == "2023-02-24T03:53:43.118Z"
+    assert new_searches[0].json()["filterGroups"][0]["filters"][0]["value"] == "2023-02-24T03:53:43.118Z"
     pipeline_rows = info.pipeline.last_trace.last_normalize_info.row_counts
     assert pipeline_rows.get("hubspot_deals") == 1
-    assert rows(wh, "select id, amount, dealstage, closedate::text, hs_lastmodifieddate from raw.hubspot_deals order by id")[0][:4] == (
+    assert query(wh, "select id, amount, dealstage, closedate::text, hs_lastmodifieddate from raw.hubspot_deals order by id")[0][:4] == (
         "6744192456", 750.0, "closedwon", "2023-03-01 10:00:00+00")
-    assert scalar(wh, "select count(*) from raw.hubspot_deals") == 2
-    assert scalar(wh, "select hs_lastmodifieddate from raw.hubspot_deals where id = '6744192456'").isoformat(
+    assert query_value(wh, "select count(*) from raw.hubspot_deals") == 2
+    assert query_value(wh, "select hs_lastmodifieddate from raw.hubspot_deals where id = '6744192456'").isoformat(
         timespec="milliseconds").replace("+00:00", "Z") == changed_at
 
 
@@ -77,10 +71,8 @@ def signed(url: str, body: bytes, secret: str = APP_SECRET, timestamp: int | Non
 
 def test_webhook_signature_and_refresh(env):
     hub, wh = env["hub"], env["wh"]
-    settings = CollectorSettings(spool_dir=str(env["tmp"] / "spool"), connect=wh.connect,
-                                 hubspot_app_secret=APP_SECRET, hubspot_refresh=env["run"])
-    with serve_in_thread(create_app(settings)) as base:
-        url = base + "/v1/webhooks/hubspot"
+    with running_collector(wh, env["tmp"], hubspot_app_secret=APP_SECRET, hubspot_refresh=env["run"]) as collector:
+        url = collector.url + "/v1/webhooks/hubspot"
         hub.update_deal("6744457152", dealstage="closedlost", closedate="2023-03-02T09:00:00Z")
         event = [{"eventId": 1, "subscriptionType": "deal.propertyChange", "objectId": 6744457152,
                   "propertyName": "dealstage", "propertyValue": "closedlost", "occurredAt": 1715203101896}]
@@ -91,12 +83,12 @@ def test_webhook_signature_and_refresh(env):
         assert requests.post(url, data=body, timeout=10).status_code == 401
         tampered = requests.post(url, data=body.replace(b"closedlost", b"closedwon"), headers=signed(url, body), timeout=10)
         assert tampered.status_code == 401
-        assert scalar(wh, "select dealstage from raw.hubspot_deals where id = '6744457152'") == "qualifiedtobuy"
+        assert query_value(wh, "select dealstage from raw.hubspot_deals where id = '6744457152'") == "qualifiedtobuy"
 
         answer = requests.post(url, data=body, headers=signed(url, body), timeout=10)
         assert answer.status_code == 200 and answer.json() == {"events": 1, "refresh": True}
         deadline = time.monotonic() + 60
-        while scalar(wh, "select dealstage from raw.hubspot_deals where id = '6744457152'") != "closedlost":
+        while query_value(wh, "select dealstage from raw.hubspot_deals where id = '6744457152'") != "closedlost":
             assert time.monotonic() < deadline, "the webhook did not refresh the deal"
             time.sleep(0.2)
 
@@ -117,7 +109,7 @@ def test_dagster_job_syncs_with_the_token_from_dlt_secrets(env, monkeypatch):
     result = hubspot_sync_job.execute_in_process(resources={"warehouse": WarehouseResource()})
     assert result.success
     calls = env["hub"].requests[before:]
-    assert calls and all(c["path"].startswith("/crm/") for c in calls)
+    assert calls and all(c.path.startswith("/crm/") for c in calls)
     # A fresh pipeline state means a full load: both deals come back and merge onto the same rows.
-    assert scalar(env["wh"], "select count(*) from raw.hubspot_deals") == 2
-    assert scalar(env["wh"], "select count(*) from raw.hubspot_contacts") == 2
+    assert query_value(env["wh"], "select count(*) from raw.hubspot_deals") == 2
+    assert query_value(env["wh"], "select count(*) from raw.hubspot_contacts") == 2

@@ -3,29 +3,20 @@ line and column, kept in raw.dead_letters, and make the command exit non-zero.""
 
 from __future__ import annotations
 
-import os
-import subprocess
-
-from outcomelens.core import paths
-from tests.integration.collector_support import rows, throwaway_warehouse
-
-OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")
+from tests.integration.support import query
 
 
-def test_csv_cli_loads_good_rows_and_reports_bad_ones(tmp_path):
+def test_csv_cli_loads_good_rows_and_reports_bad_ones(cli, warehouse_db, tmp_path):
     csv_file = tmp_path / "metrics.csv"
     csv_file.write_text(
         "experiment_id,metric_name,metric_value,timestamp,intent,capability,action,llm_model,user_id,channel\n"
         "exp_a,csat,4.5,2026-03-03T09:00:00Z,support,answer,reply,claude-3-5-haiku,u7,web\n"
         "exp_a,csat,,2026-03-03T09:05:00Z,support,answer,reply,claude-3-5-haiku,u8,web\n"
     )
-    with throwaway_warehouse("ol_csv_cli") as wh:
-        env = {**os.environ, "OUTCOMELENS_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200",
-               "OUTCOMELENS_WAREHOUSE_URL": wh.url(hide_password=False)}
-        result = subprocess.run([OUTCOMELENS, "ingest", "csv", str(csv_file)], env=env, capture_output=True, text=True, timeout=300)
-        assert result.returncode == 1, result.stdout + result.stderr
-        assert "line 3, column metric_value" in result.stdout
-        assert "1 rows accepted, 1 rejected" in result.stdout
-        assert rows(wh, "select experiment_id, metric_value, user_id, channel, source from raw.outcome_metrics") == [
-            ("exp_a", 4.5, "u7", "web", "csv")]
-        assert rows(wh, "select record_index, field from raw.dead_letters") == [(3, "metric_value")]
+    result = cli("ingest", "csv", str(csv_file), check=False, timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "line 3, column metric_value" in result.stdout
+    assert "1 rows accepted, 1 rejected" in result.stdout
+    assert query(warehouse_db, "select experiment_id, metric_value, user_id, channel, source from raw.outcome_metrics") == [
+        ("exp_a", 4.5, "u7", "web", "csv")]
+    assert query(warehouse_db, "select record_index, field from raw.dead_letters") == [(3, "metric_value")]

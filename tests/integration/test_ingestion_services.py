@@ -3,8 +3,6 @@ the CLI, records visible in raw within seconds, a revoked key refused, `down` st
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 
 import pytest
@@ -14,37 +12,29 @@ from rich.console import Console
 from outcomelens.cli import stack
 from outcomelens.core import paths, processes
 from outcomelens.core.cube_server import free_port
-from tests.integration.collector_support import scalar, throwaway_warehouse
-
-OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")
+from tests.integration.support import query_value
 
 
 @pytest.fixture()
-def services(tmp_path, monkeypatch):
-    with throwaway_warehouse("ol_services") as wh:
-        port = free_port()
-        monkeypatch.setenv("OUTCOMELENS_DATA_DIR", str(tmp_path))
-        monkeypatch.setenv("OUTCOMELENS_WAREHOUSE_URL", wh.url(hide_password=False))
-        monkeypatch.setenv(stack.COLLECTOR_PORT_ENV, str(port))
-        try:
-            stack.start_ingestion(Console(), wh)
-            yield wh, f"http://127.0.0.1:{port}", dict(os.environ)
-        finally:
-            for name in (stack.COLLECTOR, stack.LOADER):
-                processes.stop(name)
+def services(exported_warehouse, cli, monkeypatch):
+    """The collector and the loader started as `up` starts them, on the CLI's data directory."""
+    port = free_port()
+    monkeypatch.setenv("OUTCOMELENS_DATA_DIR", str(cli.data_dir))
+    monkeypatch.setenv("OUTCOMELENS_WAREHOUSE_URL", exported_warehouse.url(hide_password=False))
+    monkeypatch.setenv(stack.COLLECTOR_PORT_ENV, str(port))
+    try:
+        stack.start_ingestion(Console(), exported_warehouse)
+        yield exported_warehouse, f"http://127.0.0.1:{port}"
+    finally:
+        for name in (stack.COLLECTOR, stack.LOADER):
+            processes.stop(name)
 
 
-def cli(env, *args) -> str:
-    result = subprocess.run([OUTCOMELENS, *args], env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
-def test_up_services_take_records_to_raw_and_honour_revocation(services):
-    wh, url, env = services
-    key = cli(env, "keys", "ingestion", "create", "--project", "shop", "--name", "svc").strip().splitlines()[-1]
+def test_up_services_take_records_to_raw_and_honour_revocation(services, cli):
+    wh, url = services
+    key = cli("keys", "ingestion", "create", "--project", "shop", "--name", "svc").stdout.strip().splitlines()[-1]
     assert key.startswith("olk_")
-    listing = cli(env, "keys", "ingestion", "list")
+    listing = cli("keys", "ingestion", "list").stdout
     key_id = key.split("_")[1]
     assert key_id in listing and "shop" in listing and key.split("_", 2)[2] not in listing
 
@@ -63,15 +53,15 @@ def test_up_services_take_records_to_raw_and_honour_revocation(services):
     assert answer.status_code == 202 and answer.json()["accepted"] == 50
     while True:
         try:
-            if scalar(wh, "select count(*) from raw.conversation_events") == 50:
+            if query_value(wh, "select count(*) from raw.conversation_events") == 50:
                 break
         except Exception:
             pass
         assert time.monotonic() - sent < 60, (paths.logs_dir() / "loader.log").read_text()[-3000:]
         time.sleep(0.2)
-    assert scalar(wh, "select count(*) from raw.conversation_events where kind = 'resolved'") == 25
+    assert query_value(wh, "select count(*) from raw.conversation_events where kind = 'resolved'") == 25
 
-    cli(env, "keys", "ingestion", "revoke", key_id)
+    cli("keys", "ingestion", "revoke", key_id)
     time.sleep(5.5)  # the collector remembers a verified key for 5 s
     again = requests.post(url + "/v1/conversation-events", json=events, headers={"Authorization": f"Bearer {key}"}, timeout=10)
     assert again.status_code == 401

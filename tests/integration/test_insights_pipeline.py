@@ -8,9 +8,7 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dagster as dg
 import pandas as pd
@@ -27,12 +25,11 @@ from analytics.config import (
     load_forecast_config,
 )
 from ingestion.demo.truth import daily_parts
-from outcomelens.core import cube_server, paths
-from outcomelens.core.warehouse import Warehouse
+from outcomelens.core import paths
+from tests.mocks.server import MockServer, Reply, Request
 
 SIZE = 20_000
 SEED = 5
-OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")
 CONTRACT_FORECASTS = {
     "metric_name", "segment_dimension", "segment_value", "date_day", "model", "yhat", "yhat_lower", "yhat_upper",
     "interval_level", "is_holdout", "observed", "generated_at",
@@ -60,20 +57,15 @@ materialize_pipeline()
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("insights")
-    env = {**os.environ, "OUTCOMELENS_DATA_DIR": str(data_dir)}
-    env.pop("OUTCOMELENS_WAREHOUSE_URL", None)
-    try:
-        done = subprocess.run([sys.executable, "-c", LOAD, str(SIZE), str(SEED)], env=env, capture_output=True,
-                              text=True, timeout=1200, cwd=paths.PROJECT_ROOT)
-        assert done.returncode == 0, done.stderr[-4000:]
-        wh = Warehouse(host=str(data_dir / "pg"), port=5432, user="postgres", password="", database="outcomelens")
-        with wh.connect() as conn:
-            parts = insights_store.read_parts(conn, {"conversions"})
-        yield {"dir": data_dir, "env": env, "wh": wh, "parts": parts}
-    finally:
-        subprocess.run([OUTCOMELENS, "down"], env=env, check=False, capture_output=True)
+def stack(embedded_cli):
+    data_dir, env = embedded_cli.data_dir, embedded_cli.env
+    done = subprocess.run([sys.executable, "-c", LOAD, str(SIZE), str(SEED)], env=env, capture_output=True,
+                          text=True, timeout=1200, cwd=paths.PROJECT_ROOT)
+    assert done.returncode == 0, done.stderr[-4000:]
+    wh = embedded_cli.embedded_warehouse()
+    with wh.connect() as conn:
+        parts = insights_store.read_parts(conn, {"conversions"})
+    return {"dir": data_dir, "env": env, "wh": wh, "parts": parts, "cli": embedded_cli}
 
 
 @pytest.fixture
@@ -157,36 +149,31 @@ def test_sensor_runs_an_anomaly_check_after_each_mart_materialization(stack_env)
     assert stored == {a["anomaly_id"] for a in expected}
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: list = []
-    fail_first: dict = {}
+class _Receiver(MockServer):
+    """Webhook endpoints that take every POST, except that /flaky fails once with a 503."""
 
-    def do_POST(self):  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        if self.fail_first.get(self.path, 0) > 0:
-            self.fail_first[self.path] -= 1
-            self.send_response(503)
-            self.end_headers()
-            return
-        self.received.append((self.path, dict(self.headers), body))
-        self.send_response(200)
-        self.end_headers()
+    def __init__(self):
+        super().__init__()
+        self.fail_first = {"/flaky": 1}
+        self.received: list[Request] = []  # the requests answered 200
 
-    def log_message(self, *args):
-        pass
+    def answer(self, request: Request) -> Reply:
+        with self.lock:
+            if self.fail_first.get(request.path, 0) > 0:
+                self.fail_first[request.path] -= 1
+                return 503, None
+            self.received.append(request)
+        return 200, None
 
 
 @pytest.fixture
 def receiver():
-    _Receiver.received, _Receiver.fail_first = [], {"/flaky": 1}
-    server = ThreadingHTTPServer(("127.0.0.1", cube_server.free_port()), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with _Receiver() as server:
+        yield server
 
 
 def test_alerts_reach_a_local_receiver_signed_once_per_cooldown(stack_env, receiver):
+    url = receiver.url
     secret = "whsec-test-9f8e7d6c5b4a"
     anomalies = detect(stack_env["parts"], LOW_VOLUME_RULES)
     first_day = min(a["date_day"] for a in anomalies)
@@ -197,9 +184,9 @@ def test_alerts_reach_a_local_receiver_signed_once_per_cooldown(stack_env, recei
                                     severity="critical", title="raw.llm_calls: event_id has nulls",
                                     payload={"check": "not_null_event_id"}, occurrence="run-1")
         conn.commit()
-        alert_delivery.add_webhook(conn, "local-json", receiver + "/hook", "json", secret)
-        alert_delivery.add_webhook(conn, "local-slack", receiver + "/slack", "slack")
-        alert_delivery.add_webhook(conn, "flaky", receiver + "/flaky", "json", secret)
+        alert_delivery.add_webhook(conn, "local-json", url + "/hook", "json", secret)
+        alert_delivery.add_webhook(conn, "local-slack", url + "/slack", "slack")
+        alert_delivery.add_webhook(conn, "flaky", url + "/flaky", "json", secret)
         conn.commit()
         settings = alert_delivery.DeliverySettings(cooldown=timedelta(hours=1), backoff_s=0.01)
         waits = []
@@ -209,7 +196,7 @@ def test_alerts_reach_a_local_receiver_signed_once_per_cooldown(stack_env, recei
         assert counts == {"delivered": 3 * warning_or_worse, "failed": 0, "suppressed": 0}
         assert waits == [0.01]  # one retry, after the flaky receiver's 503
 
-        hooks = [(h, b) for p, h, b in _Receiver.received if p == "/hook"]
+        hooks = [(r.headers, r.body) for r in receiver.received if r.path == "/hook"]
         assert len(hooks) == n
         sent = {json.loads(b)["alert_id"]: json.loads(b) for _, b in hooks}
         assert set(sent) == set(alert_ids) | {dq}
@@ -220,11 +207,11 @@ def test_alerts_reach_a_local_receiver_signed_once_per_cooldown(stack_env, recei
             assert not alert_delivery.verify_signature(secret, headers, body + b" ")
         anomaly_alert = next(p for p in sent.values() if p["source"] == "anomaly")
         assert anomaly_alert["payload"]["contributors"] and anomaly_alert["payload"]["rule"] == "relative_change"
-        slack = [json.loads(b) for p, _, b in _Receiver.received if p == "/slack"]
+        slack = [r.json() for r in receiver.received if r.path == "/slack"]
         assert len(slack) == n and all(m["text"] and m["blocks"][0]["type"] == "section" for m in slack)
 
         # the same anomaly again, and the same (metric, segment, rule) on the next day: nothing is sent
-        before = len(_Receiver.received)
+        before = len(receiver.received)
         insights_store.record_anomaly_alerts(conn, todays)
         later = [{**a, "date_day": a["date_day"] + timedelta(days=1)} for a in todays]
         new_ids = insights_store.record_anomaly_alerts(conn, later)
@@ -232,7 +219,7 @@ def test_alerts_reach_a_local_receiver_signed_once_per_cooldown(stack_env, recei
         assert len(new_ids) == len(todays)
         counts = alert_delivery.deliver(conn, alert_delivery.stored_channels(conn), settings, sleep=waits.append)
         assert counts == {"delivered": 0, "failed": 0, "suppressed": 3 * len(todays)}
-        assert len(_Receiver.received) == before
+        assert len(receiver.received) == before
 
         with conn.cursor() as cur:
             cur.execute("select channel, attempt, status, http_status from ops.alert_deliveries where channel = 'flaky' order by delivered_at, attempt")
@@ -246,5 +233,5 @@ def test_alerts_reach_a_local_receiver_signed_once_per_cooldown(stack_env, recei
         listed = json.dumps(alert_delivery.list_webhooks(conn, {"webhooks": []}))
         assert secret not in listed and "/hook" not in listed and "set" in listed
 
-    cli = subprocess.run([OUTCOMELENS, "alerts", "webhooks", "list"], env=stack_env["env"], capture_output=True, text=True)
+    cli = stack_env["cli"]("alerts", "webhooks", "list", check=False)
     assert cli.returncode == 0 and "local-json" in cli.stdout and secret not in cli.stdout + cli.stderr

@@ -6,6 +6,7 @@ SIGKILLed once its dlt load package is under way, and again during a later run, 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,10 +16,8 @@ from pathlib import Path
 
 from ingestion.collector.batches import validate_batch
 from ingestion.sources.spool import Spool
-from outcomelens.core import paths
-from tests.integration.collector_support import scalar, throwaway_warehouse
+from tests.integration.support import Cli, query_value
 
-OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")
 SEGMENTS = 60
 PER_SEGMENT = 1_000
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
@@ -35,8 +34,6 @@ def spool_records(spool: Spool) -> set[str]:
              "conversation_id": f"c{(base + i) // 3}"}
             for i in range(PER_SEGMENT)
         ]
-        import json
-
         batch = validate_batch("llm-calls", json.dumps(records).encode())
         spool.append("llm_calls", batch.ndjson())
         ids.update(r["event_id"] for r in records)
@@ -44,14 +41,11 @@ def spool_records(spool: Spool) -> set[str]:
 
 
 def has_table(wh) -> bool:
-    return scalar(wh, "select to_regclass('raw.llm_calls') is not null")
+    return query_value(wh, "select to_regclass('raw.llm_calls') is not null")
 
 
-def start_loader(env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [OUTCOMELENS, "ingest", "loader", "--interval", "0.3"], env=env,
-        stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
-    )
+def start_loader(cli: Cli, log: Path) -> subprocess.Popen:
+    return cli.start("ingest", "loader", "--interval", "0.3", stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
 def wait_for_load_in_flight(pipeline_dir: Path, proc: subprocess.Popen, started: float, timeout: float = 120) -> str:
@@ -72,40 +66,38 @@ def wait_for_load_in_flight(pipeline_dir: Path, proc: subprocess.Popen, started:
     raise AssertionError("the loader never started loading a package")
 
 
-def test_sigkill_mid_batch_then_restart_loses_and_doubles_nothing(tmp_path):
-    with throwaway_warehouse("ol_loader_kill") as wh:
-        data_dir = tmp_path / "data"
-        env = {**os.environ, "OUTCOMELENS_DATA_DIR": str(data_dir), "OUTCOMELENS_WAREHOUSE_URL": wh.url(hide_password=False)}
-        spool = Spool(data_dir / "spool")
-        expected = spool_records(spool)
-        log = tmp_path / "loader.log"
-        pipeline_dir = data_dir / "dlt" / "outcomelens_collector"
+def test_sigkill_mid_batch_then_restart_loses_and_doubles_nothing(cli, warehouse_db, tmp_path):
+    wh, data_dir = warehouse_db, cli.data_dir
+    spool = Spool(data_dir / "spool")
+    expected = spool_records(spool)
+    log = tmp_path / "loader.log"
+    pipeline_dir = data_dir / "dlt" / "outcomelens_collector"
 
-        kills = []
-        for _ in range(2):
-            started = time.time()
-            proc = start_loader(env, log)
-            stage = wait_for_load_in_flight(pipeline_dir, proc, started)
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-            rows_at_kill = scalar(wh, "select count(*) from raw.llm_calls") if has_table(wh) else 0
-            kills.append((stage, spool.pending_count(), rows_at_kill))
-        print("kills (stage, pending segments):", kills)
-        # Killed before the commit each time, so its segments are all still in the spool.
-        assert all(pending > 0 for _, pending, _ in kills), kills
+    kills = []
+    for _ in range(2):
+        started = time.time()
+        proc = start_loader(cli, log)
+        stage = wait_for_load_in_flight(pipeline_dir, proc, started)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        rows_at_kill = query_value(wh, "select count(*) from raw.llm_calls") if has_table(wh) else 0
+        kills.append((stage, spool.pending_count(), rows_at_kill))
+    print("kills (stage, pending segments):", kills)
+    # Killed before the commit each time, so its segments are all still in the spool.
+    assert all(pending > 0 for _, pending, _ in kills), kills
 
-        proc = start_loader(env, log)
-        try:
-            deadline = time.monotonic() + 300
-            while spool.pending_count() and time.monotonic() < deadline:
-                assert proc.poll() is None, log.read_text()[-3000:]
-                time.sleep(0.3)
-            assert spool.pending_count() == 0, log.read_text()[-3000:]
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=60)
+    proc = start_loader(cli, log)
+    try:
+        deadline = time.monotonic() + 300
+        while spool.pending_count() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()[-3000:]
+            time.sleep(0.3)
+        assert spool.pending_count() == 0, log.read_text()[-3000:]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
 
-        assert scalar(wh, "select count(*) from raw.llm_calls") == len(expected)
-        assert scalar(wh, "select count(distinct event_id) from raw.llm_calls") == len(expected)
-        # Values survive intact: the sum of input tokens is known by construction.
-        assert scalar(wh, "select sum(input_tokens) from raw.llm_calls") == (SEGMENTS - SEGMENTS // 10) * sum(range(PER_SEGMENT))
+    assert query_value(wh, "select count(*) from raw.llm_calls") == len(expected)
+    assert query_value(wh, "select count(distinct event_id) from raw.llm_calls") == len(expected)
+    # Values survive intact: the sum of input tokens is known by construction.
+    assert query_value(wh, "select sum(input_tokens) from raw.llm_calls") == (SEGMENTS - SEGMENTS // 10) * sum(range(PER_SEGMENT))

@@ -14,28 +14,15 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Status, StatusCode
 
-from ingestion.collector.app import CollectorSettings, create_app
 from ingestion.collector.keys import create_key
-from ingestion.sources.spool import Spool
-from ingestion.sources.spool.source import collector_pipeline, load_cycle
-from tests.integration.collector_support import (
-    rows,
-    serve_in_thread,
-    throwaway_warehouse,
-)
+from tests.integration.support import connection, query
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("otlp")
-    with throwaway_warehouse("ol_otlp") as wh:
-        conn = wh.connect()
+def env(exported_warehouse, collector):
+    with connection(exported_warehouse) as conn:
         _, key = create_key(conn, "shop", "otel")
-        conn.close()
-        settings = CollectorSettings(spool_dir=str(tmp / "spool"), connect=wh.connect)
-        with serve_in_thread(create_app(settings)) as url:
-            yield {"wh": wh, "url": url, "key": key, "spool": Spool(tmp / "spool"),
-                   "pipeline": collector_pipeline(str(tmp / "dlt"))}
+    return {"wh": exported_warehouse, "url": collector.url, "key": key, "collector": collector}
 
 
 def test_sdk_exporter_spans_land_with_model_provider_tokens_and_latency(env):
@@ -74,9 +61,9 @@ def test_sdk_exporter_spans_land_with_model_provider_tokens_and_latency(env):
         spans["outer"] = outer
     provider.force_flush()
     provider.shutdown()
-    load_cycle(env["spool"], env["pipeline"])
+    env["collector"].load()
 
-    got = {r[0]: r[1:] for r in rows(env["wh"], """
+    got = {r[0]: r[1:] for r in query(env["wh"], """
         select span_id, llm_provider, llm_model, input_tokens, output_tokens, cached_input_tokens, latency_ms,
                conversation_id, prompt_version, variant, intent, customer_ref, experiment_id, status, error_type,
                trace_id, parent_span_id, occurred_at
@@ -122,11 +109,11 @@ def test_otlp_json_encoding_with_hex_ids(env):
     assert (result["accepted"], result["skipped"], result["rejected"]) == (1, 1, 1)
     assert result["partialSuccess"]["rejectedSpans"] == "1"
     assert result["errors"] == [{"index": 1, "field": "input_tokens", "reason": "Input should be greater than or equal to 0"}]
-    load_cycle(env["spool"], env["pipeline"])
-    got = rows(env["wh"], "select llm_provider, llm_model, input_tokens, output_tokens, latency_ms, occurred_at::text "
+    env["collector"].load()
+    got = query(env["wh"], "select llm_provider, llm_model, input_tokens, output_tokens, latency_ms, occurred_at::text "
                           "from raw.llm_calls where span_id = %s", (span_id,))
     assert got == [("google", "gemini-2.0-flash", 40, 7, 250.0, "2026-03-01 12:00:00+00")]
-    dead = rows(env["wh"], "select endpoint, field, raw_record from raw.dead_letters")
+    dead = query(env["wh"], "select endpoint, field, raw_record from raw.dead_letters")
     assert [(d[0], d[1], json.loads(d[2])["span_id"]) for d in dead] == [("/v1/traces", "input_tokens", "bbb19b7ec3c1b174")]
     bad = requests.post(env["url"] + "/v1/traces", data=b"\x00garbage", headers={
         "Content-Type": "application/x-protobuf", "Authorization": f"Bearer {env['key']}"}, timeout=10)

@@ -10,65 +10,33 @@ ops.alerts record per failed check, once.
 
 from __future__ import annotations
 
-import contextlib
-import os
+import dataclasses
 import shutil
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from expectations.runner import run_suite, sqlalchemy_url, suite_named
+from expectations.suites import MART_SUITES, RAW_SUITES
 from ingestion.demo.generate import generate
-from tests.integration._dbt_warehouse import (
-    DBT,
-    PG_HOST,
-    PG_PORT,
-    PG_USER,
-    Dbt,
-    connect,
-    dlt_load,
-    postgres_available,
-    throwaway_database,
-)
+from tests.integration.support import NEEDS_DBT, PG_SOCKET_DIR, connection, dlt_load, environment, query
 
-pytestmark = [
-    pytest.mark.skipif(not DBT.exists(), reason=f"dbt not installed at {DBT}"),
-    pytest.mark.skipif(not postgres_available(), reason="no local Postgres trusting user postgres"),
-]
-
-
-@contextlib.contextmanager
-def environment(**values: str):
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+pytestmark = NEEDS_DBT
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
+def warehouse(warehouse_db, dbt, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("quality")
     generate(workdir / "landing", conversations=3_000, seed=5, days=30, end_date=date(2026, 11, 1))
-    with throwaway_database("dq") as database:
-        dlt_load(workdir / "landing", database, workdir / "dlt")
-        dbt = Dbt(database, workdir)
-        dbt("seed")
-        dbt("build")
-        url = f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{database}"
-        with environment(OUTCOMELENS_WAREHOUSE_URL=url, OUTCOMELENS_DATA_DIR=str(workdir / "data")):
-            (workdir / "dagster").mkdir()
-            conn = connect(database)
-            conn.autocommit = True
-            try:
-                yield conn, dg.DagsterInstance.local_temp(str(workdir / "dagster"))
-            finally:
-                conn.close()
+    dlt_load(workdir / "landing", warehouse_db, workdir / "dlt")
+    dbt("seed")
+    dbt("build")
+    url = warehouse_db.url(hide_password=False)
+    with environment(OUTCOMELENS_WAREHOUSE_URL=url, OUTCOMELENS_DATA_DIR=str(workdir / "data")):
+        (workdir / "dagster").mkdir()
+        yield warehouse_db, dg.DagsterInstance.local_temp(str(workdir / "dagster"))
     shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -91,18 +59,13 @@ def _sensor_tick(instance, cursor=None):
     return result, context.cursor
 
 
-def _alerts(conn):
-    with conn.cursor() as cur:
-        cur.execute("select to_regclass('ops.alerts')")
-        if cur.fetchone()[0] is None:
-            return []
-        cur.execute("select source, dedup_key, severity, title, payload from ops.alerts order by dedup_key")
-        return cur.fetchall()
+def _alerts(wh):
+    if query(wh, "select to_regclass('ops.alerts')")[0][0] is None:
+        return []
+    return query(wh, "select source, dedup_key, severity, title, payload from ops.alerts order by dedup_key")
 
 
 def test_definitions_show_gx_suites_as_asset_checks():
-    from expectations.suites import MART_SUITES, RAW_SUITES
-
     graph = _defs().resolve_asset_graph()
     checks = {(key.asset_key.path[0], key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
     for suite in RAW_SUITES + MART_SUITES:
@@ -117,7 +80,7 @@ def test_definitions_show_gx_suites_as_asset_checks():
 
 
 def test_failed_checks_fire_the_data_quality_sensor(warehouse):
-    conn, instance = warehouse
+    wh, instance = warehouse
     job = _defs().resolve_job_def("data_quality_checks")
 
     clean = job.execute_in_process(instance=instance)
@@ -128,9 +91,9 @@ def test_failed_checks_fire_the_data_quality_sensor(warehouse):
     }
     result, cursor = _sensor_tick(instance)
     assert isinstance(result, dg.SkipReason) and "no new failed" in result.skip_message
-    assert _alerts(conn) == []
+    assert _alerts(wh) == []
 
-    with conn.cursor() as cur:
+    with connection(wh) as conn, conn.cursor() as cur:
         cur.execute("""
             insert into raw.llm_calls (event_id, occurred_at, conversation_id, trace_id, span_id, customer_ref,
                 experiment_id, variant, prompt_id, prompt_version, config, config_hash, llm_provider, llm_model,
@@ -158,7 +121,7 @@ def test_failed_checks_fire_the_data_quality_sensor(warehouse):
     }
 
     result, cursor = _sensor_tick(instance, cursor)
-    alerts = _alerts(conn)
+    alerts = _alerts(wh)
     assert [(source, key, severity) for source, key, severity, _, _ in alerts] == [
         ("data_quality", "dlt/landing/llm_calls:gx_raw_llm_calls", "critical"),
         ("data_quality", "marts/fct_attribution_daily:gx_marts_fct_attribution_daily", "critical"),
@@ -171,21 +134,15 @@ def test_failed_checks_fire_the_data_quality_sensor(warehouse):
     # a second tick sees nothing new: one alert per failed evaluation
     result, _ = _sensor_tick(instance, cursor)
     assert "no new failed" in result.skip_message
-    assert len(_alerts(conn)) == 3
+    assert len(_alerts(wh)) == 3
 
 
 def test_suite_runs_over_a_unix_socket(warehouse, tmp_path):
-    from pathlib import Path
-
-    from expectations.runner import run_suite, sqlalchemy_url, suite_named
-    from outcomelens.core.warehouse import Warehouse
-
-    socket_dir = os.environ.get("OUTCOMELENS_TEST_PG_SOCKET_DIR", "/var/run/postgresql")
+    socket_dir = PG_SOCKET_DIR
     if not Path(socket_dir).is_dir():
         pytest.skip(f"no unix-socket directory {socket_dir}")
-    conn, _ = warehouse
-    database = conn.get_dsn_parameters()["dbname"]
-    wh = Warehouse(host=socket_dir, port=PG_PORT, user=PG_USER, password="", database=database)
-    assert sqlalchemy_url(wh) == f"postgresql+psycopg2://{PG_USER}@/{database}?host={socket_dir}&port={PG_PORT}"
+    tcp, _ = warehouse
+    wh = dataclasses.replace(tcp, host=socket_dir)
+    assert sqlalchemy_url(wh) == f"postgresql+psycopg2://{tcp.user}@/{tcp.database}?host={socket_dir}&port={tcp.port}"
     outcome = run_suite(suite_named("raw_feedback"), wh, tmp_path / "gx")
     assert outcome.success and outcome.evaluated == 13, outcome.failed

@@ -1,18 +1,15 @@
 """`outcomelens up` leaves Dagster (showing the dlt, dbt and downstream assets) and Cube running;
 `status` reports them; `down` stops exactly what was started, then the embedded Postgres."""
 
-import os
-import subprocess
 import time
 
 import psutil
 import pytest
 import requests
 
-from outcomelens.core import cube_server, paths
+from outcomelens.core import cube_server
 from outcomelens.core.tokens import mint_token
 
-OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")
 SECRET = "up-down-test-secret-0123456789abcdef0123"
 ASSET_QUERY = "{ assetNodes { assetKey { path } } }"
 
@@ -23,32 +20,23 @@ def _pids(data_dir):
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("up")
-    env = {**os.environ, "OUTCOMELENS_DATA_DIR": str(data_dir), "CUBEJS_API_SECRET": SECRET}
-    env.pop("OUTCOMELENS_WAREHOUSE_URL", None)
+def stack(embedded_cli):
+    """`up` on a data directory of its own; embedded_cli runs `down` at the end, whatever happened."""
     ports = {"cube": cube_server.free_port(), "dagster": cube_server.free_port(), "collector": cube_server.free_port()}
-    env["OUTCOMELENS_COLLECTOR_PORT"] = str(ports["collector"])
-    up = subprocess.run(
-        [OUTCOMELENS, "up", "--cube-port", str(ports["cube"]), "--dagster-port", str(ports["dagster"])],
-        env=env, capture_output=True, text=True, timeout=300,
-    )
-    try:
-        assert up.returncode == 0, up.stdout + up.stderr
-        yield env, data_dir, ports, up.stdout
-    finally:
-        subprocess.run([OUTCOMELENS, "down"], env=env, timeout=120)
+    embedded_cli.env.update(CUBEJS_API_SECRET=SECRET, OUTCOMELENS_COLLECTOR_PORT=str(ports["collector"]))
+    up = embedded_cli("up", "--cube-port", str(ports["cube"]), "--dagster-port", str(ports["dagster"]), timeout=300)
+    return embedded_cli, ports, up.stdout
 
 
 def test_up_prints_urls(stack):
-    _, _, ports, out = stack
+    _, ports, out = stack
     assert f"http://127.0.0.1:{ports['cube']}" in out
     assert f"http://127.0.0.1:{ports['dagster']}" in out
     assert f"http://127.0.0.1:{ports['collector']}" in out
 
 
 def test_dagster_ui_lists_dlt_dbt_and_downstream_assets(stack):
-    _, _, ports, _ = stack
+    _, ports, _ = stack
     deadline = time.monotonic() + 240
     keys = set()
     while time.monotonic() < deadline and not keys:
@@ -65,7 +53,7 @@ def test_dagster_ui_lists_dlt_dbt_and_downstream_assets(stack):
 
 
 def test_cube_requires_a_token(stack):
-    _, _, ports, _ = stack
+    _, ports, _ = stack
     base = f"http://127.0.0.1:{ports['cube']}/cubejs-api/v1/meta"
     assert requests.get(base, timeout=10).status_code == 401
     token = mint_token("product_manager", SECRET)
@@ -75,17 +63,16 @@ def test_cube_requires_a_token(stack):
 
 
 def test_status_then_down_stops_everything(stack):
-    env, data_dir, ports, _ = stack
-    status = subprocess.run([OUTCOMELENS, "status"], env=env, capture_output=True, text=True, timeout=60)
+    cli, ports, _ = stack
+    status = cli("status", check=False, timeout=60)
     assert status.stdout.count("running") >= 5, status.stdout  # warehouse, dagster, cube, collector, loader
-    pids = _pids(data_dir)
+    pids = _pids(cli.data_dir)
     assert set(pids) == {"dagster", "cube", "collector", "loader"}
-    down = subprocess.run([OUTCOMELENS, "down"], env=env, capture_output=True, text=True, timeout=120)
-    assert down.returncode == 0, down.stderr
+    down = cli("down")
     for name, pid in pids.items():
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE, name
     for port in ports.values():
         assert cube_server.port_is_free(port)
     assert "stopped the embedded Postgres" in down.stdout
-    status = subprocess.run([OUTCOMELENS, "status"], env=env, capture_output=True, text=True, timeout=60)
+    status = cli("status", check=False, timeout=60)
     assert "running" not in status.stdout, status.stdout

@@ -18,6 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 
+from ingestion.collector.keys import KeysUnavailable
+
 KEY_HEADER = "x-outcomelens-key"
 
 # What a route needs before its body is read: an ingestion key, an admin token, or nothing here
@@ -113,7 +115,10 @@ class AuthenticateFirst:
     async def check_credentials(self, scope, headers: Headers, policy: Policy) -> None:
         credential = bearer_or_key(headers)
         if policy.credential == INGESTION:
-            project = await run_in_threadpool(self.project_of_key, credential)
+            try:
+                project = await run_in_threadpool(self.project_of_key, credential)
+            except KeysUnavailable as exc:
+                raise Refusal(503, f"{exc}; retry later") from None
             if project is None:
                 raise Refusal(401, "missing or invalid ingestion key")
             scope.setdefault("state", {})["project"] = project

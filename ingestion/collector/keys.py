@@ -9,11 +9,14 @@ connection the caller owns (`with warehouse.connection() as conn:`) and commit t
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
+
+log = logging.getLogger("outcomelens.collector.keys")
 
 
 def hash_key(key: str) -> str:
@@ -58,52 +61,67 @@ def revoke_key(conn, key_id: str) -> bool:
     return changed > 0
 
 
-def project_for(conn, key: str) -> str | None:
+@dataclass(frozen=True)
+class KeyHolder:
+    project: str
+    key_id: str
+
+
+def active_keys(conn) -> dict[str, KeyHolder]:
+    """Every key that is not revoked, by its hash: a few rows per project, read whole."""
     with conn.cursor() as cur:
-        cur.execute(
-            "select project from ops.ingestion_keys where key_hash = %s and revoked_at is null", (hash_key(key),)
-        )
-        row = cur.fetchone()
+        cur.execute("select key_hash, project, key_id from ops.ingestion_keys where revoked_at is null")
+        rows = cur.fetchall()
     conn.rollback()
-    return row[0] if row else None
+    return {key_hash: KeyHolder(project, key_id) for key_hash, project, key_id in rows}
 
 
 class KeyVerifier:
-    """Checks keys against Postgres, remembering answers briefly so a busy collector does not ask
-    the database on every request; a revoked key stops working within `ttl_s`."""
+    """Checks keys against the set of active keys, read from Postgres at most every `ttl_s` seconds
+    (so a revoked key stops working within `ttl_s`, and a busy collector does not ask per request).
+
+    When Postgres cannot be reached, the last set read stays in force: the collector keeps accepting
+    records into its spool for the keys it knew, which is what the spool is for. Only a collector that
+    has never read the set answers 503 then (KeysUnavailable), never 500.
+    """
 
     def __init__(self, connect: Callable[[], object], ttl_s: float = 5.0):
         self._connect = connect
         self._ttl_s = ttl_s
-        self._cache: dict[str, tuple[str | None, float]] = {}
+        self._keys: dict[str, KeyHolder] | None = None
+        self._read_at = float("-inf")
         self._lock = threading.Lock()
         self._conn = None
 
-    def project(self, key: str | None) -> str | None:
+    def holder(self, key: str | None) -> KeyHolder | None:
         if not key:
             return None
-        digest = hash_key(key)
-        now = time.monotonic()
-        cached = self._cache.get(digest)
-        if cached and cached[1] > now:
-            return cached[0]
-        with self._lock:
-            try:
-                project = self._lookup(key)
-            except Exception:
-                self._drop_connection()  # reconnect next time
-                raise
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[digest] = (project, now + self._ttl_s)
-            return project
+        return self._current().get(hash_key(key))
 
-    def _lookup(self, key: str) -> str | None:
-        # One connection kept for the verifier's life, on purpose: a lookup per request must not pay
-        # for a new connection. project_for ends its read-only transaction each time.
-        if self._conn is None or getattr(self._conn, "closed", 0):
-            self._conn = self._connect()
-        return project_for(self._conn, key)
+    def project(self, key: str | None) -> str | None:
+        holder = self.holder(key)
+        return holder.project if holder else None
+
+    def _current(self) -> dict[str, KeyHolder]:
+        if time.monotonic() - self._read_at < self._ttl_s and self._keys is not None:
+            return self._keys
+        with self._lock:
+            if time.monotonic() - self._read_at >= self._ttl_s or self._keys is None:
+                self._refresh()
+            return self._keys
+
+    def _refresh(self) -> None:
+        try:
+            if self._conn is None or getattr(self._conn, "closed", 0):
+                self._conn = self._connect()
+            self._keys = active_keys(self._conn)
+        except Exception as exc:  # noqa: BLE001 — any failure to read means "the warehouse is away"
+            self._drop_connection()
+            if self._keys is None:
+                raise KeysUnavailable("the ingestion keys cannot be read: the warehouse is unreachable") from exc
+            log.warning("ingestion keys not refreshed (%s); using the last set read", exc.__class__.__name__)
+        # Also after a failure: the next attempt waits ttl_s, so an outage costs one timeout per ttl_s.
+        self._read_at = time.monotonic()
 
     def _drop_connection(self) -> None:
         if self._conn is not None:
@@ -112,3 +130,7 @@ class KeyVerifier:
             except Exception:  # noqa: BLE001 — it is being discarded because it already failed
                 pass
         self._conn = None
+
+
+class KeysUnavailable(RuntimeError):
+    """No key set has been read yet and the warehouse cannot be reached."""

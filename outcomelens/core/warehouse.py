@@ -18,6 +18,7 @@ import psycopg2
 
 from outcomelens.core import migrations, paths
 
+CONNECT_TIMEOUT_S = 5
 WAREHOUSE_URL_ENV = "OUTCOMELENS_WAREHOUSE_URL"
 EMBEDDED_DATABASE = "outcomelens"
 # dlt refuses credentials without a password even when the server trusts local connections.
@@ -104,6 +105,9 @@ class Warehouse:
             user=self.user,
             password=self.password or None,
             dbname=database or self.database,
+            # A server that is down or unreachable must fail a caller fast, not hang it: the collector
+            # keeps answering from what it knows while the warehouse is away.
+            connect_timeout=CONNECT_TIMEOUT_S,
         )
 
     def connection(self, database: str | None = None):
@@ -169,7 +173,13 @@ def ensure_warehouse(url: str | None = None) -> Warehouse:
 
 
 def _start_embedded() -> Warehouse:
-    info = _embedded_server().get_postmaster_info()
+    server = _embedded_server()
+    if not embedded_running():
+        # pgserver hands out one server object per data dir and process and starts Postgres only when
+        # it creates it: after stop_embedded() in this same process, it is started again here.
+        with server._lock:
+            server.ensure_postgres_running()
+    info = server.get_postmaster_info()
     warehouse = Warehouse(
         host=str(info.socket_dir),
         port=info.port or 5432,

@@ -16,10 +16,10 @@ follow are an OtlpError (the collector answers 400).
 from __future__ import annotations
 
 import base64
-import json
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -67,7 +67,9 @@ def _media_type(content_type: str) -> str:
 
 
 def _parse_json(body: bytes, request: ExportTraceServiceRequest) -> None:
-    document = json.loads(body)
+    # orjson, not json: it refuses lone surrogates (protobuf's parser fails on them with a
+    # SystemError) and nesting past 1,024 levels, as the ValueError we answer 400 to.
+    document = orjson.loads(body)
     if not isinstance(document, dict):
         raise OtlpError(f"not an OTLP ExportTraceServiceRequest: OTLP/JSON is one object, got {type(document).__name__}")
     json_format.ParseDict(_hex_ids_to_base64(document), request, ignore_unknown_fields=True)

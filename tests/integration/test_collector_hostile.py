@@ -126,7 +126,8 @@ def test_a_json_array_keeps_its_valid_records_next_to_one_the_warehouse_cannot_t
 @pytest.mark.parametrize("body", [
     '{"resourceSpans": ' + nested(100_000) + "}",
     "null", "1", "[]", '"spans"', '{"resourceSpans": [' + '{"a": ' * 50_000 + '1' + '}' * 50_000 + ']}',
-], ids=["deep", "null", "number", "array", "string", "deep-objects"])
+    '{"\\ud800": 1}',
+], ids=["deep", "null", "number", "array", "string", "deep-objects", "surrogate-field-name"])
 def test_otlp_json_that_is_not_an_export_request_is_a_400(env, body):
     response = post(env, "/v1/traces", body)
     assert response.status_code == 400, response.text

@@ -198,10 +198,10 @@ def test_extra_fields_the_loader_cannot_store_are_rejected_by_name(env, extra, f
     ("llm-calls", call("inf", latency_ms="Infinity"), "latency_ms"),
     ("llm-calls", call("huge", latency_ms=1e308), "latency_ms"),
     ("llm-calls", call("cost", cost_usd=1e300), "cost_usd"),
-    ("llm-calls", call("ttft", time_to_first_token_ms="-inf"), "time_to_first_token_ms"),
+    ("llm-calls", call("ttft", time_to_first_token_ms=float("inf")), "time_to_first_token_ms"),
     ("outcomes", {"metric_name": "nps", "metric_value": "NaN", "occurred_at": NOW.isoformat()}, "metric_value"),
     ("outcomes", {"metric_name": "nps", "metric_value": -1e16, "occurred_at": NOW.isoformat()}, "metric_value"),
-], ids=["infinite-latency", "1e308-latency", "1e300-cost", "minus-infinite-ttft", "nan-metric", "huge-negative"])
+], ids=["infinite-latency", "1e308-latency", "1e300-cost", "infinite-ttft", "nan-metric", "huge-negative"])
 def test_non_finite_and_absurd_measures_are_rejected(env, kind, record, field):
     result = ingested(env, f"/v1/{kind}", json.dumps([record]))
     assert (result["accepted"], result["rejected"]) == (0, 1), result

@@ -34,7 +34,7 @@ from ingestion.collector.storable import (
 )
 from outcomelens.contract import RAW_TABLES
 
-PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 NOW = datetime.now(timezone.utc)
 
 # Text as hostile clients send it: NULs, lone surrogates, blanks and letters.

@@ -21,7 +21,6 @@ field named, and nothing that passes can stop loading:
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any, Iterable
 

@@ -22,11 +22,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
-from ingestion.collector.app import CollectorSettings, create_app
 from ingestion.collector.keys import create_key
-from ingestion.sources.spool import Spool
-from ingestion.sources.spool.source import collector_pipeline, load_cycle
-from tests.integration.collector_support import rows, serve_in_thread, throwaway_warehouse
+from tests.integration.support import connection, environment, query, running_collector, throwaway_database
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 CSV_HEADER = "experiment_id,metric_name,metric_value,timestamp"
@@ -36,26 +33,24 @@ MAX_DEPTH = 32
 WINDOW_REFRESH_S = 1.1
 
 
-def collector(tmp_path_factory, name: str):
-    tmp = tmp_path_factory.mktemp(name)
-    with throwaway_warehouse(f"ol_{name}") as wh:
-        conn = wh.connect()
+def intake(warehouse, collector) -> dict:
+    with connection(warehouse) as conn:
         _, key = create_key(conn, "shop", "hostile")
-        conn.close()
-        settings = CollectorSettings(spool_dir=str(tmp / "spool"), connect=wh.connect)
-        with serve_in_thread(create_app(settings)) as url:
-            yield {"wh": wh, "url": url, "auth": {"Authorization": f"Bearer {key}"}, "spool": Spool(tmp / "spool"),
-                   "pipeline": collector_pipeline(str(tmp / "dlt"))}
+    return {"wh": warehouse, "url": collector.url, "auth": {"Authorization": f"Bearer {key}"}, "collector": collector}
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    yield from collector(tmp_path_factory, "hostile")
+def env(exported_warehouse, collector):
+    return intake(exported_warehouse, collector)
 
 
 @pytest.fixture()
-def loader_env(tmp_path_factory):
-    yield from collector(tmp_path_factory, "wedge")
+def loader_env(tmp_path):
+    """A collector and loader of its own, on a database of its own: the raw tables hold only what
+    the test posts."""
+    with throwaway_database("ol_wedge") as warehouse, environment(**warehouse.env()), \
+            running_collector(warehouse, tmp_path) as collector:
+        yield intake(warehouse, collector)
 
 
 def call(event_id: str, **fields) -> dict:
@@ -337,14 +332,14 @@ def test_records_that_wedged_loading_become_dead_letters_and_the_rest_loads(load
     # A line that is not JSON because of a raw NUL byte: its dead letter must be storable too.
     ndjson = b'{"event_id": "raw-nul\x00"}\n' + json.dumps(call("valid-2")).encode()
     assert ingested(env, "/v1/llm-calls", ndjson, "application/x-ndjson")["accepted"] == 1
-    load_cycle(env["spool"], env["pipeline"])
+    env["collector"].load()
     ingested(env, "/v1/llm-calls", json.dumps([call("valid-3")]))
-    load_cycle(env["spool"], env["pipeline"])  # later records still flow
-    loaded = rows(env["wh"], "select event_id, user_tier, payload, tags from raw.llm_calls order by event_id")
+    env["collector"].load()  # later records still flow
+    loaded = query(env["wh"], "select event_id, user_tier, payload, tags from raw.llm_calls order by event_id")
     assert loaded == [("valid-0", "gold", '{"keyName":1,"key_name":2}', None),
                       ("valid-1", "silver", None, '["a",{"b":1}]'),
                       ("valid-2", None, None, None), ("valid-3", None, None, None)]
-    dead = rows(env["wh"], "select record_index, field, reason, raw_record from raw.dead_letters order by record_index")
+    dead = query(env["wh"], "select record_index, field, reason, raw_record from raw.dead_letters order by record_index")
     assert [(index, field) for index, field, _, _ in dead] == [
         (0, "(json)"), (1, "conversationId"), (2, "intent"), (3, "tier\\x00"), (4, "retries"), (5, "(record)")]
     reasons = [reason for _, _, reason, _ in dead]

@@ -17,43 +17,37 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from ingestion.collector.app import CollectorSettings, create_app
 from ingestion.collector.keys import create_key
 from outcomelens.core.provider_keys import ProviderKeyStore
-from outcomelens.core.tokens import mint_token
-from tests.integration.collector_support import serve_in_thread, throwaway_warehouse
+from outcomelens.core.tokens import ADMIN_AUDIENCE, mint_token
+from tests.integration.support import connection, running_collector
 
 ADMIN_SECRET = "schemathesis-admin-secret-" + "s" * 24
 EXAMPLES_PER_OPERATION = 15
 
 
 @pytest.fixture(scope="module")
-def collector(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("schemathesis")
-    with throwaway_warehouse("ol_schemathesis") as wh:
-        conn = wh.connect()
+def configured(exported_warehouse, tmp_path_factory):
+    with connection(exported_warehouse) as conn:
         _, key = create_key(conn, "shop", "schemathesis")
-        conn.close()
-        settings_ = CollectorSettings(
-            spool_dir=str(tmp / "spool"), connect=wh.connect, admin_secret=ADMIN_SECRET,
-            hubspot_app_secret="hubspot-app-secret", provider_keys=ProviderKeyStore(wh.connect, Fernet.generate_key()),
-        )
-        with serve_in_thread(create_app(settings_)) as url:
-            yield {"url": url, "key": key, "admin": mint_token("admin", ADMIN_SECRET)}
+    with running_collector(exported_warehouse, tmp_path_factory.mktemp("schemathesis"), admin_secret=ADMIN_SECRET,
+                           hubspot_app_secret="hubspot-app-secret",
+                           provider_keys=ProviderKeyStore(exported_warehouse.connect, Fernet.generate_key())) as running:
+        yield {"url": running.url, "key": key, "admin": mint_token("admin", ADMIN_SECRET, aud=ADMIN_AUDIENCE)}
 
 
-def credentials(collector: dict, path: str) -> dict:
+def credentials(configured: dict, path: str) -> dict:
     if path.startswith("/v1/admin/"):
-        return {"Authorization": f"Bearer {collector['admin']}"}
-    return {"Authorization": f"Bearer {collector['key']}"}
+        return {"Authorization": f"Bearer {configured['admin']}"}
+    return {"Authorization": f"Bearer {configured['key']}"}
 
 
 # Each operation is driven by its own hypothesis strategy inside the test, not by schemathesis' pytest
 # plugin: the plugin's lazy schema (needed for a spec served by a fixture) sets a private attribute
 # pytest 9 no longer has.
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda mode: mode.value)
-def test_no_generated_request_gets_a_server_error(collector, mode):
-    spec = schemathesis.openapi.from_url(collector["url"] + "/openapi.json")
+def test_no_generated_request_gets_a_server_error(configured, mode):
+    spec = schemathesis.openapi.from_url(configured["url"] + "/openapi.json")
     operations = [result.ok() for result in spec.get_all_operations()]
     assert {operation.path for operation in operations} >= {"/v1/llm-calls", "/v1/outcomes/csv", "/v1/traces"}
     driven = []
@@ -63,7 +57,7 @@ def test_no_generated_request_gets_a_server_error(collector, mode):
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
         def no_server_error(case):
-            response = case.call(base_url=collector["url"], headers=credentials(collector, case.path), timeout=30)
+            response = case.call(base_url=configured["url"], headers=credentials(configured, case.path), timeout=30)
             assert response.status_code < 500, f"{case.method} {case.path}: {response.status_code} {response.text[:500]}"
 
         try:

@@ -1,7 +1,11 @@
 """Validate one request's records as a batch: split them into accepted models and rejections.
 
 The happy path is a single pydantic-core call over the whole JSON array. Only when something is
-wrong is the body parsed in Python, to keep each bad record with its index, field and reason.
+wrong is the body parsed in Python, to keep each bad record with its index, field and reason: an
+NDJSON line that is not JSON (or nested past what a parser can follow) is rejected alone, and a JSON
+array that pydantic-core cannot read but Python's parser can (a lone surrogate, nesting past 200
+levels) is split into records too, so the valid ones are kept. Dead letters are written so that they
+can always be stored: raw records of any content as JSON text, NULs and lone surrogates escaped.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ingestion.collector.records import LIST_ADAPTERS, canonical_json, ndjson
+from ingestion.collector.records import LIST_ADAPTERS, canonical_json, ndjson, text_problem
+from ingestion.collector.storable import printable
 
 MAX_RECORDS = 10_000
 
@@ -48,19 +53,32 @@ class Batch:
         return dead_letter_rows(endpoint, self.rejected)
 
 
+def raw_json(raw: Any) -> str:
+    """A rejected record as JSON text, whatever it holds: orjson refuses integers past 64 bits, lone
+    surrogates and nesting past 254 levels, Python's json writes the first two (as escapes)."""
+    try:
+        return canonical_json(raw)
+    except TypeError:
+        pass
+    try:
+        return json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
+    except (RecursionError, ValueError, TypeError):
+        return '"(a record nested too deeply to write out)"'
+
+
 def dead_letter_rows(endpoint: str, rejected: list[Rejection]) -> list[dict]:
     received_at = datetime.now(timezone.utc).isoformat()
     rows = []
     for rejection in rejected:
-        raw_text = rejection.raw if isinstance(rejection.raw, str) else canonical_json(rejection.raw)
+        raw_text = printable(rejection.raw if isinstance(rejection.raw, str) else raw_json(rejection.raw))
         rows.append({
             # Same bad record sent again → same id, so replays never pile up dead letters.
             "event_id": hashlib.sha256(raw_text.encode()).hexdigest(),
             "received_at": received_at,
             "endpoint": endpoint,
             "record_index": rejection.index,
-            "field": rejection.field,
-            "reason": rejection.reason,
+            "field": printable(rejection.field),
+            "reason": printable(rejection.reason),
             "raw_record": raw_text,
         })
     return rows
@@ -89,6 +107,10 @@ def _field_of(error: dict) -> str:
 def _reason_of(error: dict) -> str:
     if error["type"] == "field_error":
         return error["ctx"]["message"]
+    if error["type"] == "string_pattern_mismatch":  # the text patterns of the record models
+        return text_problem(error["input"])
+    if error["type"] == "string_unicode":  # pydantic-core's words for a lone surrogate
+        return "contains a lone surrogate (\\ud800-\\udfff), which is not Unicode"
     return error["msg"]
 
 
@@ -108,22 +130,38 @@ def _check_size(count: int) -> None:
         raise BatchError(f"{count} records in one request; at most {MAX_RECORDS}", 413)
 
 
+def parse_json(text: bytes) -> Any:
+    """Python's JSON parser (it keeps integers exact and reads lone surrogates; jiter does neither),
+    with nesting past its recursion limit reported as the ValueError it is."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply to parse") from None
+
+
+def _parse_lines(lines: list[bytes]) -> tuple[list[Any], dict[int, Rejection]]:
+    raw_records: list[Any] = []
+    rejected: dict[int, Rejection] = {}
+    for index, line in enumerate(lines):
+        try:
+            raw_records.append(parse_json(line))
+        except ValueError as line_error:
+            text = line.decode(errors="replace")
+            rejected[index] = Rejection(index, "(json)", f"line {index + 1} is not JSON: {line_error}", text)
+            raw_records.append(None)
+    return raw_records, rejected
+
+
 def _split(kind: str, exc: ValidationError, array: bytes, lines: list[bytes] | None) -> Batch:
     errors = exc.errors(include_url=False)
     rejected: dict[int, Rejection] = {}
-    if any(error["type"] == "json_invalid" for error in errors):
-        if lines is None:
-            raise BatchError(f"body is not valid JSON: {errors[0]['msg']}") from None
-        raw_records: list[Any] = []
-        for index, line in enumerate(lines):
-            try:
-                raw_records.append(json.loads(line))
-            except ValueError as line_error:
-                text = line.decode(errors="replace")
-                rejected[index] = Rejection(index, "(json)", f"line {index + 1} is not JSON: {line_error}", text)
-                raw_records.append(None)
+    if lines is not None and any(error["type"] == "json_invalid" for error in errors):
+        raw_records, rejected = _parse_lines(lines)
     else:
-        raw_records = json.loads(array)
+        try:
+            raw_records = parse_json(array)
+        except ValueError:
+            raise BatchError(f"body is not valid JSON: {errors[0]['msg']}") from None
         if not isinstance(raw_records, list):
             raise BatchError("body must be a JSON array of records or NDJSON") from None
     _check_size(len(raw_records))

@@ -5,16 +5,21 @@ gen_ai.request.model, gen_ai.response.model, gen_ai.usage.input_tokens, gen_ai.u
 gen_ai.usage.cache_read.input_tokens, gen_ai.operation.name, gen_ai.conversation.id, error.type.
 The span's duration is the latency. OutcomeLens's own dimensions travel as span (or resource)
 attributes named `outcomelens.<field>`, see OUTCOMELENS_ATTRIBUTES. Spans without a model are not
-LLM calls and are skipped.
+LLM calls and are skipped; a call without a conversation (neither gen_ai.conversation.id nor
+outcomelens.conversation_id) is rejected like any record missing a required field.
+
+A body is an ExportTraceServiceRequest as protobuf (application/x-protobuf) or OTLP/JSON
+(application/json); anything else, JSON that is not one object, and nesting past what the parsers
+follow are an OtlpError (the collector answers 400).
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -54,14 +59,39 @@ def _hex_ids_to_base64(node: Any) -> Any:
     return node
 
 
+PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _parse_json(body: bytes, request: ExportTraceServiceRequest) -> None:
+    # orjson, not json: it refuses lone surrogates (protobuf's parser fails on them with a
+    # SystemError) and nesting past 1,024 levels, as the ValueError we answer 400 to.
+    document = orjson.loads(body)
+    if not isinstance(document, dict):
+        raise OtlpError(f"not an OTLP ExportTraceServiceRequest: OTLP/JSON is one object, got {type(document).__name__}")
+    json_format.ParseDict(_hex_ids_to_base64(document), request, ignore_unknown_fields=True)
+
+
 def parse_request(body: bytes, content_type: str) -> ExportTraceServiceRequest:
     request = ExportTraceServiceRequest()
+    media_type = _media_type(content_type)
     try:
-        if "json" in content_type:
-            json_format.ParseDict(_hex_ids_to_base64(json.loads(body)), request, ignore_unknown_fields=True)
-        else:
+        if media_type == "application/json" or media_type.endswith("+json"):
+            _parse_json(body, request)
+        elif media_type in PROTOBUF_TYPES:
             request.ParseFromString(body)
-    except (ValueError, DecodeError, json_format.ParseError) as exc:
+        else:
+            raise OtlpError(f"unsupported Content-Type {content_type!r}: OTLP/HTTP is application/x-protobuf "
+                            "or application/json")
+    except RecursionError:
+        raise OtlpError("not an OTLP ExportTraceServiceRequest: nested too deeply to parse") from None
+    except (ValueError, TypeError, AttributeError, DecodeError, json_format.ParseError) as exc:
+        if isinstance(exc, OtlpError):
+            raise
+        # ParseDict raises TypeError/AttributeError on JSON whose shape is not the message's.
         raise OtlpError(f"not an OTLP ExportTraceServiceRequest: {exc}") from None
     return request
 
@@ -102,7 +132,6 @@ def span_to_record(span, resource_attributes: dict[str, Any]) -> dict | None:
         "trace_id": trace_id,
         "span_id": span_id,
         "parent_span_id": span.parent_span_id.hex() or None,
-        "conversation_id": attrs.get("gen_ai.conversation.id"),
         "llm_provider": PROVIDERS.get(str(provider).lower(), provider) if provider else None,
         "llm_model": model,
         "latency_ms": max(span.end_time_unix_nano - span.start_time_unix_nano, 0) / 1e6,
@@ -114,6 +143,9 @@ def span_to_record(span, resource_attributes: dict[str, Any]) -> dict | None:
         "operation_name": attrs.get("gen_ai.operation.name"),
         "request_model": attrs.get("gen_ai.request.model"),
     }
+    conversation_id = attrs.get("gen_ai.conversation.id")
+    if conversation_id is not None:  # left out otherwise: the record is rejected as missing it
+        record["conversation_id"] = conversation_id
     for name in OUTCOMELENS_ATTRIBUTES:
         value = attrs.get(f"outcomelens.{name}")
         if value is not None:

@@ -36,6 +36,8 @@ def _column_notes(column: Column) -> str:
         notes.append(f"one of {listed}" if column.closed else f"expected {listed}")
     if column.minimum is not None:
         notes.append(f"≥ {column.minimum:g}")
+    if column.maximum is not None:
+        notes.append(f"≤ {column.maximum:g}")
     if column.doc:
         notes.append(column.doc)
     return "; ".join(notes)

@@ -17,6 +17,12 @@ TYPES = ("text", "timestamp", "double", "bigint")
 POSTGRES_TYPES = {"text": "text", "timestamp": "timestamptz", "double": "double precision", "bigint": "bigint"}
 PYTHON_TYPES = {"text": str, "timestamp": datetime, "double": float, "bigint": int}
 
+# Bounds of the measures intake accepts. A double measure stays within ±1e15 (15 significant digits
+# of headroom: sums and sums of squares over millions of rows stay finite); a token count within
+# 1e12, so even nine million calls at the maximum sum inside a bigint (2^63 ≈ 9.2e18).
+MAX_MEASURE = 1e15
+MAX_TOKENS = 10**12
+
 
 @dataclass(frozen=True)
 class Column:
@@ -25,7 +31,8 @@ class Column:
     required: a record without it (or with it null) is rejected on intake.
     nullable: the contract lets the raw table hold NULL here (a source may not know it).
     values: the values the column takes; closed=True when intake rejects any other (else dbt only warns).
-    minimum: the smallest value intake accepts (counts and durations are never negative).
+    minimum, maximum: the smallest and largest value intake accepts (counts and durations are never
+    negative; no single measure is large enough to make a sum over it overflow).
     """
 
     name: str
@@ -36,6 +43,7 @@ class Column:
     values: tuple[str, ...] = ()
     closed: bool = False
     minimum: float | None = None
+    maximum: float | None = None
 
     def __post_init__(self) -> None:
         if self.type not in TYPES:
@@ -97,7 +105,7 @@ LLM_CALLS = Table(
     columns=(
         _text("event_id", "idempotency key", required=True),
         _timestamp("occurred_at", "call start", required=True),
-        _text("conversation_id"),
+        _text("conversation_id", "every call belongs to a conversation (the marts group by it)", required=True),
         _text("trace_id"),
         _text("span_id"),
         _text("parent_span_id", nullable=True),
@@ -113,12 +121,13 @@ LLM_CALLS = Table(
         _text("intent"),
         _text("capability"),
         _text("action"),
-        _double("latency_ms", minimum=0),
-        _double("time_to_first_token_ms", minimum=0),
-        _bigint("input_tokens", "cached ones included", minimum=0),
-        _bigint("output_tokens", minimum=0),
-        _bigint("cached_input_tokens", "a subset of input_tokens", minimum=0),
-        _double("cost_usd", "filled from the price table when absent", nullable=True, minimum=0),
+        _double("latency_ms", minimum=0, maximum=MAX_MEASURE),
+        _double("time_to_first_token_ms", minimum=0, maximum=MAX_MEASURE),
+        _bigint("input_tokens", "cached ones included", minimum=0, maximum=MAX_TOKENS),
+        _bigint("output_tokens", minimum=0, maximum=MAX_TOKENS),
+        _bigint("cached_input_tokens", "a subset of input_tokens", minimum=0, maximum=MAX_TOKENS),
+        _double("cost_usd", "filled from the price table when absent", nullable=True, minimum=0,
+                maximum=MAX_MEASURE),
         _text("status", "`ok` when not given", values=("ok", "error"), closed=True),
         _text("error_type", nullable=True),
     ),
@@ -172,7 +181,7 @@ OUTCOME_METRICS = Table(
         _timestamp("occurred_at", "the CSV's `timestamp`", required=True),
         _text("experiment_id", nullable=True),
         _text("metric_name", required=True),
-        _double("metric_value", required=True),
+        _double("metric_value", required=True, minimum=-MAX_MEASURE, maximum=MAX_MEASURE),
         _text("intent", nullable=True),
         _text("capability", nullable=True),
         _text("action", nullable=True),

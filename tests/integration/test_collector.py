@@ -175,5 +175,5 @@ def test_openapi_describes_the_endpoints(env):
         assert path in spec["paths"], path
     body = spec["paths"]["/v1/llm-calls"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["maxItems"] == 10_000
-    assert set(body["items"]["required"]) == {"event_id", "occurred_at", "llm_model"}
+    assert set(body["items"]["required"]) == {"event_id", "occurred_at", "conversation_id", "llm_model"}
     assert "202" in spec["paths"]["/v1/llm-calls"]["post"]["responses"]

@@ -27,12 +27,13 @@ def test_outcome_event_id_is_a_content_hash_and_timestamp_aliases_occurred_at():
 
 
 def test_rejections_name_index_field_and_reason():
+    call = {"occurred_at": "2026-01-01T00:00:00Z", "conversation_id": "c1", "llm_model": "m"}
     records = [
-        {"event_id": "a", "occurred_at": "2026-01-01T00:00:00Z", "llm_model": "m", "status": "fine"},
-        {"event_id": "b", "occurred_at": "not a time", "llm_model": "m"},
-        {"event_id": "c", "occurred_at": "2026-01-01T00:00:00Z", "llm_model": "m", "latency_ms": -1},
-        {"event_id": "d", "occurred_at": "2026-01-01T00:00:00Z", "llm_model": "m", "config": "[1,2]"},
-        {"event_id": "e", "occurred_at": "2026-01-01T00:00:00Z", "llm_model": "m"},
+        {**call, "event_id": "a", "status": "fine"},
+        {**call, "event_id": "b", "occurred_at": "not a time"},
+        {**call, "event_id": "c", "latency_ms": -1},
+        {**call, "event_id": "d", "config": "[1,2]"},
+        {**call, "event_id": "e"},
         7,
     ]
     batch = validate_batch("llm-calls", json.dumps(records).encode())
@@ -64,7 +65,8 @@ def test_gemini_usage_metadata_maps_to_an_llm_call():
         "llm_provider": "google", "llm_model": "gemini-2.5-flash", "input_tokens": 1200, "output_tokens": 100,
         "cached_input_tokens": 1024, "status": "ok", "conversation_id": "c9", "prompt_version": "p.v3"}
     blocked = gemini_response_to_llm_call({"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": {"promptTokenCount": 9}},
-                                          event_id="g2", occurred_at="2026-01-01T00:00:00Z", llm_model="gemini-2.5-pro")
+                                          event_id="g2", occurred_at="2026-01-01T00:00:00Z", llm_model="gemini-2.5-pro",
+                                          conversation_id="c9")
     assert (blocked["status"], blocked["error_type"], blocked["llm_model"]) == ("error", "SAFETY", "gemini-2.5-pro")
     assert validate_batch("llm-calls", json.dumps([record, blocked]).encode()).rejected == []
 

@@ -46,7 +46,7 @@ def test_registry_states_the_known_contract():
     assert LATENCY_EDGES_MS[0] == 100 and LATENCY_EDGES_MS[-1] == 60000 and len(LATENCY_EDGES_MS) == 17
     assert RESOLUTION_EDGES_S[0] == 30 and RESOLUTION_EDGES_S[-1] == 86400 and len(RESOLUTION_EDGES_S) == 15
     assert COLLECTOR_TABLES == ("llm_calls", "conversation_events", "feedback", "outcome_metrics", "dead_letters")
-    assert RAW_TABLES["llm_calls"].required == ("event_id", "occurred_at", "llm_model")
+    assert RAW_TABLES["llm_calls"].required == ("event_id", "occurred_at", "conversation_id", "llm_model")
     assert RAW_TABLES["feedback"].required == ("event_id", "occurred_at", "kind", "value")
     assert RAW_TABLES["hubspot_deal_contact_associations"].primary_key == ("deal_id", "contact_id")
     assert len(RAW_TABLES["llm_calls"].columns) == 26

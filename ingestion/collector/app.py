@@ -163,10 +163,15 @@ class Intake:
 
     def persist(self, endpoint: str, batch: Batch) -> IngestResult:
         table = RECORD_KINDS[batch.kind][0]
-        # Dead letters first: a crash between the two writes loses nothing that was acknowledged.
-        if batch.rejected:
-            self.spool.append("dead_letters", ndjson(dead_letter_rows(endpoint, batch.rejected)))
-        self.spool.append(table, batch.ndjson())
+        try:
+            # Dead letters first: a crash between the two writes loses nothing that was acknowledged.
+            if batch.rejected:
+                self.spool.append("dead_letters", ndjson(dead_letter_rows(endpoint, batch.rejected)))
+            self.spool.append(table, batch.ndjson())
+        except OSError as exc:  # a full or failing disk: nothing is acknowledged, the client retries
+            log.error("cannot write the spool: %s", exc)
+            raise HTTPException(503, "the collector cannot store records right now; retry later",
+                                headers={"Retry-After": "5"}) from None
         return IngestResult(
             accepted=len(batch.accepted),
             rejected=len(batch.rejected),

@@ -38,7 +38,8 @@ def env(tmp_path_factory):
         settings = CollectorSettings(spool_dir=str(tmp / "spool"), connect=wh.connect, admin_secret=ADMIN_SECRET,
                                      hubspot_app_secret="hubspot-app-secret")
         with serve_in_thread(create_app(settings)) as url:
-            yield {"url": url, "auth": {"Authorization": f"Bearer {key}"}, "spool": Spool(tmp / "spool")}
+            yield {"url": url, "auth": {"Authorization": f"Bearer {key}"}, "spool": Spool(tmp / "spool"),
+                   "connect": wh.connect}
 
 
 def spooled(env) -> int:
@@ -162,3 +163,15 @@ def test_a_csv_over_the_row_cap_is_413(env):
     response = upload(env, CSV_HEADER + "e,nps,1,2026-03-01T00:00:00Z\n" * (MAX_CSV_ROWS + 1))
     assert response.status_code == 413, response.text
     assert str(MAX_CSV_ROWS) in response.json()["detail"]
+
+
+def test_a_spool_that_cannot_be_written_is_a_503_never_a_202(env, tmp_path):
+    """A full or failing disk: nothing is acknowledged that is not on disk, and the client is told to retry."""
+    broken = tmp_path / "spool"
+    broken.mkdir()
+    (broken / "llm_calls").write_text("a file where the table's folder should be")
+    settings = CollectorSettings(spool_dir=str(broken), connect=env["connect"])
+    with serve_in_thread(create_app(settings)) as url:
+        response = requests.post(f"{url}/v1/llm-calls", json=[CALL], headers=env["auth"], timeout=10)
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "5"

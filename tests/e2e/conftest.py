@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.stack import CHROMIUM, CHROMIUM_ARGS, Dashboard, start_cube, token
+from tests.integration.cube_fixtures import create_contract_tables, load_world, synthetic_world
+from tests.integration.support import throwaway_database
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SECRET = "dashboard-e2e-" + uuid.uuid4().hex
@@ -23,16 +25,13 @@ def _chromium_missing() -> bool:
 
 @pytest.fixture(scope="session")
 def world():
-    from tests.integration.cube_fixtures import synthetic_world
-
     return synthetic_world()
 
 
 @pytest.fixture(scope="session")
 def cube(world, tmp_path_factory):
-    from tests.integration.cube_fixtures import load_world, throwaway_database
-
-    with throwaway_database("dashboard_e2e") as warehouse:
+    with throwaway_database("dashboard_e2e") as database:
+        warehouse = create_contract_tables(database)
         load_world(warehouse, world)
         server = start_cube(warehouse, SECRET, tmp_path_factory.mktemp("cube") / "cube.log")
         # One query first: Cube creates its pre-aggregation schema on the first one, and several

@@ -6,6 +6,10 @@ run (up to `startsecs`), with supervisord's growing backoff (1 s, 2 s, 3 s …, 
 then FATAL) when it keeps dying while starting. supervisord and its children run with umask 077, so
 every log they create is owner-only.
 
+A program killed outright (SIGKILL, OOM) leaves its children behind: the collector's uvicorn workers
+would keep its port and every restart would fail to bind. An event listener (this module run as a
+script) kills what is left of a program's process group whenever it exits unexpectedly.
+
 Secrets never reach a command line: they are in supervisord's own environment (inherited by every
 child, readable only by the owner in /proc), and a program that needs one under another name names it
 as `%(ENV_…)s`, which supervisord expands when it reads the config.
@@ -18,6 +22,7 @@ import io
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -26,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+from supervisor import childutils
 from supervisor.xmlrpc import SupervisorTransport
 
 from outcomelens.core import paths
@@ -106,6 +112,18 @@ def _program_section(program: Program) -> dict[str, str]:
     }
 
 
+def _reaper_section() -> dict[str, str]:
+    return {
+        "command": _literal(shlex.join([sys.executable, "-m", "outcomelens.core.processes"])),
+        "directory": _literal(str(paths.PROJECT_ROOT)),
+        "events": "PROCESS_STATE_EXITED",
+        "priority": "1",  # started first, stopped last
+        "autorestart": "true",
+        "umask": "077",
+        "stderr_logfile": _literal(str(paths.logs_dir() / "reaper.log")),  # stdout is the event protocol
+    }
+
+
 def render_config(programs: list[Program]) -> str:
     run, sock = paths.run_dir(), socket_path()
     config = configparser.ConfigParser(interpolation=None)
@@ -123,6 +141,7 @@ def render_config(programs: list[Program]) -> str:
         "supervisor.rpcinterface_factory": "supervisor.rpcinterface:make_main_rpcinterface"
     }
     config["supervisorctl"] = {"serverurl": _literal(f"unix://{sock}")}
+    config["eventlistener:reaper"] = _reaper_section()
     for program in programs:
         config[f"program:{program.name}"] = _program_section(program)
     text = io.StringIO()
@@ -200,14 +219,22 @@ def running(name: str) -> psutil.Process | None:
 
 
 def restarts(name: str) -> int:
-    """How often supervisord restarted `name` since it started: its unexpected exits, counted in its
-    own log (no event listener needed: supervisord writes one line per exit, and `down` ends the count)."""
+    """How often `name` crashed after it had started, since supervisord started: read from supervisord's
+    own log, which has one line per state change ("success: NAME entered RUNNING", "exited: NAME (…;
+    not expected)"). A failed attempt while it backs off (never RUNNING) is not one more restart."""
     try:
         log = supervisord_log().read_text(errors="replace")
     except FileNotFoundError:
         return 0
     current = log.rsplit("supervisord started with pid", 1)[-1]
-    return len(re.findall(rf"exited: {re.escape(name)} \([^)]*not expected\)", current))
+    event = re.compile(rf"(success): {re.escape(name)} entered RUNNING|(exited): {re.escape(name)} \([^)]*not expected\)")
+    count, was_running = 0, False
+    for match in event.finditer(current):
+        if match.group(1):
+            was_running = True
+        elif was_running:
+            count, was_running = count + 1, False
+    return count
 
 
 def shutdown(timeout_s: float = 60.0) -> bool:
@@ -223,3 +250,22 @@ def shutdown(timeout_s: float = 60.0) -> bool:
     except psutil.TimeoutExpired as exc:
         raise SupervisionError(f"supervisord (pid {pid}) still runs {timeout_s:.0f}s after shutdown") from exc
     return True
+
+
+def reap_orphans_forever() -> None:
+    """The event listener: on each unexpected exit, SIGKILL the dead program's process group
+    (supervisord makes each program the leader of a group whose id is its pid)."""
+    while True:
+        headers, payload = childutils.listener.wait(sys.stdin, sys.stdout)
+        state, _ = childutils.eventdata(payload + "\n")
+        if headers["eventname"] == "PROCESS_STATE_EXITED" and state.get("expected") == "0":
+            try:
+                os.killpg(int(state["pid"]), signal.SIGKILL)
+                print(f"killed what {state['processname']} (pid {state['pid']}) left running", file=sys.stderr)
+            except ProcessLookupError:
+                pass  # nothing was left
+        childutils.listener.ok(sys.stdout)
+
+
+if __name__ == "__main__":
+    reap_orphans_forever()

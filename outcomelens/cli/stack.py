@@ -183,7 +183,7 @@ def probe(url: str | None) -> str:
     if url is None:
         return "—"
     try:
-        response = requests.get(url, timeout=2)
+        response = requests.get(url, timeout=5)
     except requests.RequestException:
         return "no answer"
     return "ok" if response.ok else f"HTTP {response.status_code}"

@@ -53,7 +53,8 @@ def serve(host: str = "127.0.0.1", port: int = 4318, workers: int = 2) -> None:
     uvicorn.run(
         "ingestion.collector.service:create_app_from_env", factory=True, host=host, port=port,
         workers=workers, log_level="warning", access_log=False,
-        # A worker imports FastAPI, pydantic and dlt before it answers uvicorn's health check; on a busy
-        # machine that takes longer than uvicorn's 5 s default, which would kill and restart it in a loop.
+        # A worker imports the app and ensures the warehouse before it answers uvicorn's health check:
+        # on a loaded machine that takes over uvicorn's default 5 s, and the worker is killed and
+        # respawned forever.
         timeout_worker_healthcheck=60,
     )

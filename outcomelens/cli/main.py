@@ -11,7 +11,9 @@ from rich.console import Console
 from outcomelens.cli import alerts, docs, ingest, keys, users
 from outcomelens.cli.demo import run_demo
 from outcomelens.cli.pipeline import prepare_dbt
-from outcomelens.cli.stack import show_status, start_stack, stop_stack
+from outcomelens.cli.stack import READY_TIMEOUT_S, SERVICES, StackError, show_status, start_stack, stop_stack
+from outcomelens.core.cube_server import CubeServerError
+from outcomelens.core.processes import SupervisionError
 from outcomelens.core.keyring import cube_api_secret
 from outcomelens.core.tokens import MAX_SERVICE_TTL_S, TokenState, issue_service_token
 from outcomelens.core.warehouse import ensure_warehouse
@@ -49,20 +51,30 @@ def demo(
 def up(
     cube_port: Annotated[int, typer.Option()] = DEFAULT_CUBE_PORT,
     dagster_port: Annotated[int, typer.Option()] = DEFAULT_DAGSTER_PORT,
+    only: Annotated[list[str] | None, typer.Option(help=f"Start just this service (repeatable): {', '.join(SERVICES)}.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for every service to answer.")] = READY_TIMEOUT_S,
 ) -> None:
-    """Start the warehouse, the Dagster UI and Cube in the background and print their URLs."""
-    start_stack(console, cube_port=cube_port, dagster_port=dagster_port)
+    """Start the warehouse and every service under supervision; return once each answers, with its URL."""
+    unknown = set(only or ()) - set(SERVICES)
+    if unknown:
+        raise typer.BadParameter(f"unknown service {', '.join(sorted(unknown))}; expected {', '.join(SERVICES)}",
+                                 param_hint="--only")
+    try:
+        start_stack(console, cube_port=cube_port, dagster_port=dagster_port, only=only, timeout_s=timeout)
+    except (StackError, SupervisionError, CubeServerError) as exc:
+        console.print(str(exc), markup=False, style="red")
+        raise typer.Exit(code=1) from None
 
 
 @app.command()
 def down() -> None:
-    """Stop what `up` or `demo` started: Dagster, Cube and the embedded Postgres."""
+    """Stop what `up` or `demo` started: supervisord and every service it runs, then the embedded Postgres."""
     stop_stack(console)
 
 
 @app.command()
 def status() -> None:
-    """Show what is running and where."""
+    """Show each service: state, pid, uptime, restarts after a crash, health, address."""
     show_status(console)
 
 

@@ -1,14 +1,31 @@
-"""Run the Dagster pipeline job in this process, recorded in the project's Dagster home."""
+"""Run the Dagster pipeline job in this process, recorded in the project's Dagster home, whose
+storage is the `dagster` database beside the warehouse's (the same one `outcomelens up`'s webserver
+and daemon use)."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import subprocess
+from pathlib import Path
 
-from outcomelens.core import paths
+from outcomelens.core import paths, warehouse
 
 DBT = paths.PROJECT_ROOT / ".venv" / "bin" / "dbt"
+DAGSTER_DATABASE = "dagster"
+
+
+def configure_dagster_instance(wh: warehouse.Warehouse) -> Path:
+    """The Dagster home, its dagster.yaml pointing at the `dagster` database of the warehouse's server
+    (created if missing): runs, events and ticks in Postgres, as in a deployment."""
+    storage = dataclasses.replace(wh, database=DAGSTER_DATABASE)
+    warehouse.create_database(storage)
+    home = paths.dagster_home()
+    # SQLAlchemy's plain postgresql:// means psycopg 3 now; the project has psycopg2.
+    url = storage.url(hide_password=False).replace("postgresql://", "postgresql+psycopg2://", 1)
+    paths.write_dagster_yaml(home, storage_url=url)
+    return home
 
 
 def prepare_dbt() -> None:
@@ -27,13 +44,13 @@ def prepare_dbt() -> None:
         subprocess.run([str(DBT), *command, *args, "--quiet"], check=True, env=env, cwd=paths.PROJECT_ROOT)
 
 
-def materialize_pipeline(log_level: str = "WARNING"):
+def materialize_pipeline(log_level: str = "WARNING", wh: warehouse.Warehouse | None = None):
     """Materialize every asset through the pipeline job; raises if any step fails.
 
-    The run's full event log stays in the Dagster home (see it in the UI); the console gets
+    The run's full event log stays in the Dagster instance (see it in the UI); the console gets
     `log_level` and above.
     """
-    os.environ["DAGSTER_HOME"] = str(paths.dagster_home())
+    os.environ["DAGSTER_HOME"] = str(configure_dagster_instance(wh or warehouse.ensure_warehouse()))
     # Imported here, not at the top: the definitions load dbt's manifest, which `prepare` (a command
     # of this same CLI) creates on a fresh clone, and importing Dagster costs every other command ~10 s.
     import dagster as dg

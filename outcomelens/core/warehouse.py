@@ -188,11 +188,12 @@ def _start_embedded() -> Warehouse:
         database=EMBEDDED_DATABASE,
         embedded=True,
     )
-    _create_database(warehouse)
+    create_database(warehouse)
     return warehouse
 
 
-def _create_database(warehouse: Warehouse) -> None:
+def create_database(warehouse: Warehouse) -> None:
+    """Create `warehouse.database` in its server unless it exists (the Dagster instance has its own)."""
     conn = warehouse.connect(database="postgres")
     conn.autocommit = True  # create database cannot run inside a transaction
     with transaction(lambda: conn), conn.cursor() as cur:

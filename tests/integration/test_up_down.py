@@ -1,59 +1,103 @@
-"""`outcomelens up` leaves Dagster (showing the dlt, dbt and downstream assets) and Cube running;
-`status` reports them; `down` stops exactly what was started, then the embedded Postgres."""
+"""`outcomelens up` in a throwaway data dir: every service supervised and answering when it returns (the
+Dagster webserver listing the dlt, dbt and downstream assets, its daemon and runs on the Postgres
+`dagster` database, Cube requiring a token, the collector, the dashboard); `status` shows each one;
+no secret on any command line or in any log; owner-only files; `down` stops everything."""
 
+import os
+import stat
+import subprocess
 import time
 
+import dagster as dg
 import psutil
 import pytest
 import requests
+from cryptography.fernet import Fernet
 
 from outcomelens.core import cube_server
 from outcomelens.core.tokens import mint_token
+from outcomelens.core.warehouse import Warehouse
+from tests.integration.support import OUTCOMELENS
 
 SECRET = "up-down-test-secret-0123456789abcdef0123"
+MASTER_KEY = Fernet.generate_key().decode()
 ASSET_QUERY = "{ assetNodes { assetKey { path } } }"
-
-
-def _pids(data_dir):
-    run = data_dir / "run"
-    return {p.stem: int(p.read_text().split()[0]) for p in run.glob("*.pid")}
+SERVICES = ("cube", "dagster-webserver", "dagster-daemon", "collector", "loader", "dashboard")
 
 
 @pytest.fixture(scope="module")
-def stack(embedded_cli):
-    """`up` on a data directory of its own; embedded_cli runs `down` at the end, whatever happened."""
-    ports = {"cube": cube_server.free_port(), "dagster": cube_server.free_port(), "collector": cube_server.free_port()}
-    embedded_cli.env.update(CUBEJS_API_SECRET=SECRET, OUTCOMELENS_COLLECTOR_PORT=str(ports["collector"]))
-    up = embedded_cli("up", "--cube-port", str(ports["cube"]), "--dagster-port", str(ports["dagster"]), timeout=300)
-    return embedded_cli, ports, up.stdout
+def stack(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("up")
+    env = {**os.environ, "OUTCOMELENS_DATA_DIR": str(data_dir), "CUBEJS_API_SECRET": SECRET,
+           "OUTCOMELENS_MASTER_KEY": MASTER_KEY, "COLUMNS": "200"}
+    env.pop("OUTCOMELENS_WAREHOUSE_URL", None)
+    ports = {name: cube_server.free_port() for name in ("cube", "dagster", "collector", "dashboard")}
+    env["OUTCOMELENS_COLLECTOR_PORT"] = str(ports["collector"])
+    env["OUTCOMELENS_DASHBOARD_PORT"] = str(ports["dashboard"])
+    up = subprocess.run(
+        [OUTCOMELENS, "up", "--cube-port", str(ports["cube"]), "--dagster-port", str(ports["dagster"])],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        yield env, data_dir, ports, up.stdout
+    finally:
+        subprocess.run([OUTCOMELENS, "down"], env=env, timeout=180)
 
 
-def test_up_prints_urls(stack):
-    _, ports, out = stack
-    assert f"http://127.0.0.1:{ports['cube']}" in out
-    assert f"http://127.0.0.1:{ports['dagster']}" in out
-    assert f"http://127.0.0.1:{ports['collector']}" in out
+def test_up_returns_with_every_service_answering_and_prints_urls(stack):
+    _, _, ports, out = stack
+    for name in ports:
+        assert f"http://127.0.0.1:{ports[name]}" in out, name
+    # `up` returned: each answers at once, no retry needed.
+    assert requests.get(f"http://127.0.0.1:{ports['collector']}/healthz", timeout=5).ok
+    assert requests.get(f"http://127.0.0.1:{ports['cube']}/readyz", timeout=5).ok
+    assert requests.get(f"http://127.0.0.1:{ports['dagster']}/server_info", timeout=5).ok
+    assert requests.get(f"http://127.0.0.1:{ports['dashboard']}/", timeout=5).ok
 
 
 def test_dagster_ui_lists_dlt_dbt_and_downstream_assets(stack):
-    _, ports, _ = stack
-    deadline = time.monotonic() + 240
-    keys = set()
-    while time.monotonic() < deadline and not keys:
-        try:
-            answer = requests.post(
-                f"http://127.0.0.1:{ports['dagster']}/graphql", json={"query": ASSET_QUERY}, timeout=10
-            ).json()
-            keys = {tuple(n["assetKey"]["path"]) for n in answer["data"]["assetNodes"]}
-        except (requests.RequestException, KeyError, TypeError, ValueError):
-            time.sleep(2)
+    _, _, ports, _ = stack
+    answer = requests.post(f"http://127.0.0.1:{ports['dagster']}/graphql", json={"query": ASSET_QUERY}, timeout=60).json()
+    keys = {tuple(n["assetKey"]["path"]) for n in answer["data"]["assetNodes"]}
     assert ("dlt", "landing", "llm_calls") in keys
     assert ("marts", "fct_attribution_daily") in keys
-    assert ("insights", "forecasts") in keys
+    assert ("readouts", "prompt_version_conversion") in keys
+
+
+def _dagster_db(data_dir) -> Warehouse:
+    return Warehouse(host=str(data_dir / "pg"), port=5432, user="postgres", password="", database="dagster")
+
+
+def test_dagster_runs_and_daemon_heartbeats_are_in_the_postgres_dagster_database(stack, monkeypatch):
+    _, data_dir, _, _ = stack
+    monkeypatch.setenv("DAGSTER_HOME", str(data_dir / "dagster_home"))
+
+    @dg.asset
+    def probe_asset() -> int:
+        return 1
+
+    with dg.DagsterInstance.get() as instance:
+        result = dg.materialize([probe_asset], instance=instance)
+    assert result.success
+    with _dagster_db(data_dir).connection() as conn, conn.cursor() as cur:
+        cur.execute("select status from runs where run_id = %s", (result.run_id,))
+        assert cur.fetchone() == ("SUCCESS",)
+        deadline = time.monotonic() + 120  # the daemon writes its first heartbeat within a minute
+        while True:
+            cur.execute("select count(*) from daemon_heartbeats")
+            if cur.fetchone()[0] > 0 or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+            conn.commit()
+        cur.execute("select count(*) from daemon_heartbeats")
+        assert cur.fetchone()[0] > 0
+    dagster_yaml = (data_dir / "dagster_home" / "dagster.yaml").read_text()
+    assert "postgres_url" in dagster_yaml and "purge_after_days" in dagster_yaml
 
 
 def test_cube_requires_a_token(stack):
-    _, ports, _ = stack
+    _, _, ports, _ = stack
     base = f"http://127.0.0.1:{ports['cube']}/cubejs-api/v1/meta"
     assert requests.get(base, timeout=10).status_code == 401
     token = mint_token("product_manager", SECRET)
@@ -62,17 +106,66 @@ def test_cube_requires_a_token(stack):
     assert any(c["name"] == "prompt_variants" for c in meta.json()["cubes"])
 
 
+def _our_processes(data_dir) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.environ().get("OUTCOMELENS_DATA_DIR") == str(data_dir):
+                found.append(proc)
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            pass
+    return found
+
+
+def test_no_secret_in_any_command_line_or_log(stack):
+    _, data_dir, _, _ = stack
+    procs = _our_processes(data_dir)
+    assert len(procs) >= 7, [p.cmdline() for p in procs]  # supervisord, its listener, six services
+    for proc in psutil.process_iter():
+        try:
+            argv = " ".join(proc.cmdline())
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+        assert SECRET not in argv and MASTER_KEY not in argv, argv
+    logs = [p for p in (data_dir / "logs").rglob("*") if p.is_file()]
+    assert {"cube.log", "collector.log", "dagster-webserver.log", "supervisord.log"} <= {p.name for p in logs}
+    for log in logs:
+        text = log.read_text(errors="replace")
+        assert SECRET not in text and MASTER_KEY not in text, log
+
+
+def test_data_dir_logs_and_run_dir_are_owner_only(stack):
+    _, data_dir, _, _ = stack
+    # As root the embedded Postgres runs as its own user, which must traverse the data dir (not list it).
+    assert stat.S_IMODE(data_dir.stat().st_mode) == (0o711 if os.geteuid() == 0 else 0o700)
+    for sub in ("logs", "run", "dagster_home", "spool"):
+        assert stat.S_IMODE((data_dir / sub).stat().st_mode) == 0o700, sub
+    for sub in ("logs", "run"):
+        for path in (data_dir / sub).iterdir():
+            assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+    assert stat.S_IMODE((data_dir / "run" / "supervisord.conf").stat().st_mode) == 0o600
+    assert stat.S_IMODE((data_dir / "dagster_home" / "dagster.yaml").stat().st_mode) == 0o600
+    config = (data_dir / "run" / "supervisord.conf").read_text()
+    assert "unix_http_server" in config and "inet_http_server" not in config
+    assert SECRET not in config and MASTER_KEY not in config
+
+
 def test_status_then_down_stops_everything(stack):
-    cli, ports, _ = stack
-    status = cli("status", check=False, timeout=60)
-    assert status.stdout.count("running") >= 5, status.stdout  # warehouse, dagster, cube, collector, loader
-    pids = _pids(cli.data_dir)
-    assert set(pids) == {"dagster", "cube", "collector", "loader"}
-    down = cli("down")
-    for name, pid in pids.items():
-        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE, name
+    env, data_dir, ports, _ = stack
+    status = subprocess.run([OUTCOMELENS, "status"], env=env, capture_output=True, text=True, timeout=60)
+    rows = {line.split("│")[1].strip(): line for line in status.stdout.splitlines() if line.count("│") > 3}
+    assert "embedded, running" in rows["warehouse"]
+    for name in SERVICES:
+        cells = [c.strip() for c in rows[name].split("│")[1:-1]]
+        assert cells[1] == "running" and cells[2].isdigit() and cells[4] == "0", cells
+        assert cells[5] == ("—" if name in ("loader", "dagster-daemon") else "ok"), cells
+    procs = _our_processes(data_dir)
+    down = subprocess.run([OUTCOMELENS, "down"], env=env, capture_output=True, text=True, timeout=180)
+    assert down.returncode == 0, down.stderr
+    for proc in procs:
+        assert not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE, proc
     for port in ports.values():
         assert cube_server.port_is_free(port)
     assert "stopped the embedded Postgres" in down.stdout
-    status = cli("status", check=False, timeout=60)
+    status = subprocess.run([OUTCOMELENS, "status"], env=env, capture_output=True, text=True, timeout=60)
     assert "running" not in status.stdout, status.stdout

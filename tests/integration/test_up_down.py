@@ -62,7 +62,7 @@ def test_dagster_ui_lists_dlt_dbt_and_downstream_assets(stack):
     keys = {tuple(n["assetKey"]["path"]) for n in answer["data"]["assetNodes"]}
     assert ("dlt", "landing", "llm_calls") in keys
     assert ("marts", "fct_attribution_daily") in keys
-    assert ("readouts", "prompt_version_conversion") in keys
+    assert ("insights", "anomalies") in keys
 
 
 def _dagster_db(data_dir) -> Warehouse:

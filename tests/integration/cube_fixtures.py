@@ -19,8 +19,6 @@ from outcomelens.contract import SEGMENT_DIMENSIONS as DIMENSIONS
 from outcomelens.core import migrations
 from outcomelens.core.warehouse import Warehouse
 
-from .support import connection
-
 _HISTOGRAM_COLUMNS = ",\n".join(
     [f"  latency_le_{e} bigint not null default 0" for e in LATENCY_EDGES_MS]
     + [f"  resolution_le_{e} bigint not null default 0" for e in RESOLUTION_EDGES_S]
@@ -137,7 +135,7 @@ group by c.date_day, {_DIMS}
 def create_contract_tables(warehouse: Warehouse) -> Warehouse:
     """The contract's empty mart tables, in a fresh database, beside the product's own tables
     (insights.forecasts and insights.anomalies among them) as its migrations create them."""
-    with connection(warehouse) as conn, conn.cursor() as cur:
+    with warehouse.connection() as conn, conn.cursor() as cur:
         migrations.apply(conn)
         cur.execute(CONTRACT_DDL)
     return warehouse
@@ -269,7 +267,7 @@ def _insert(cur, table: str, rows: list[dict]) -> None:
 
 def load_world(warehouse: Warehouse, world: dict) -> None:
     """Write the world into the contract tables and build fct_attribution_daily from the rows."""
-    with connection(warehouse) as conn, conn.cursor() as cur:
+    with warehouse.connection() as conn, conn.cursor() as cur:
         _insert(cur, "marts.fct_conversations", world["conversations"])
         _insert(cur, "marts.fct_llm_calls", world["calls"])
         _insert(cur, "marts.fct_outcome_metrics", world["outcome_metrics"])

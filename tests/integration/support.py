@@ -78,25 +78,14 @@ def throwaway_database(prefix: str) -> Iterator[Warehouse]:
         admin.close()
 
 
-@contextlib.contextmanager
-def connection(warehouse: Warehouse):
-    """A new connection: committed if the block succeeds, rolled back if not, closed either way."""
-    conn = warehouse.connect()
-    try:
-        with conn:
-            yield conn
-    finally:
-        conn.close()
-
-
 def query(warehouse: Warehouse, sql: str, params=None) -> list[tuple]:
-    with connection(warehouse) as conn, conn.cursor() as cur:
+    with warehouse.connection() as conn, conn.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall()
 
 
 def query_dicts(warehouse: Warehouse, sql: str, params=None) -> list[dict]:
-    with connection(warehouse) as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+    with warehouse.connection() as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
         cur.execute(sql, params)
         return [dict(row) for row in cur.fetchall()]
 

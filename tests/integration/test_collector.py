@@ -12,14 +12,14 @@ import pytest
 import requests
 
 from ingestion.collector.keys import create_key, revoke_key
-from tests.integration.support import connection, query, query_value
+from tests.integration.support import query, query_value
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
 def env(exported_warehouse, collector):
-    with connection(exported_warehouse) as conn:
+    with exported_warehouse.connection() as conn:
         _, key = create_key(conn, "shop", "tests")
         revoked_id, revoked = create_key(conn, "shop", "old")
         revoke_key(conn, revoked_id)

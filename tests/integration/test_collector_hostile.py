@@ -23,7 +23,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
 from ingestion.collector.keys import create_key
-from tests.integration.support import connection, environment, query, running_collector, throwaway_database
+from tests.integration.support import environment, query, running_collector, throwaway_database
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 CSV_HEADER = "experiment_id,metric_name,metric_value,timestamp"
@@ -34,7 +34,7 @@ WINDOW_REFRESH_S = 1.1
 
 
 def intake(warehouse, collector) -> dict:
-    with connection(warehouse) as conn:
+    with warehouse.connection() as conn:
         _, key = create_key(conn, "shop", "hostile")
     return {"wh": warehouse, "url": collector.url, "auth": {"Authorization": f"Bearer {key}"}, "collector": collector}
 

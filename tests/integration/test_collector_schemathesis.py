@@ -20,7 +20,7 @@ from schemathesis import GenerationMode
 from ingestion.collector.keys import create_key
 from outcomelens.core.provider_keys import ProviderKeyStore
 from outcomelens.core.tokens import ADMIN_AUDIENCE, mint_token
-from tests.integration.support import connection, running_collector
+from tests.integration.support import running_collector
 
 ADMIN_SECRET = "schemathesis-admin-secret-" + "s" * 24
 EXAMPLES_PER_OPERATION = 15
@@ -28,7 +28,7 @@ EXAMPLES_PER_OPERATION = 15
 
 @pytest.fixture(scope="module")
 def configured(exported_warehouse, tmp_path_factory):
-    with connection(exported_warehouse) as conn:
+    with exported_warehouse.connection() as conn:
         _, key = create_key(conn, "shop", "schemathesis")
     with running_collector(exported_warehouse, tmp_path_factory.mktemp("schemathesis"), admin_secret=ADMIN_SECRET,
                            hubspot_app_secret="hubspot-app-secret",

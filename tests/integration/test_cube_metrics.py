@@ -25,7 +25,7 @@ from .cube_fixtures import (
     load_world,
     synthetic_world,
 )
-from .support import connection, number, query_dicts, running_cube
+from .support import number, query_dicts, running_cube
 
 SECRET = "metrics-secret-" + "m" * 32
 
@@ -361,7 +361,7 @@ def test_rollups_follow_a_rebuilt_mart(cube, database):
     assert number(before["data"][0]["standard_reports.conversations"]) == 900
     # As dbt's table materialization does: a new relation swapped in under the same name, in one
     # transaction.
-    with connection(database) as conn, conn.cursor() as cur:
+    with database.connection() as conn, conn.cursor() as cur:
         cur.execute("""
             create table marts.fct_attribution_daily__new as
               select * from marts.fct_attribution_daily where intent <> 'support';
@@ -378,7 +378,7 @@ def test_rollups_follow_a_rebuilt_mart(cube, database):
         assert time.monotonic() < deadline, "the rollup was not rebuilt after the mart changed"
         time.sleep(1)
     assert planned_rollups(cube, query, "enablement")
-    with connection(database) as conn, conn.cursor() as cur:  # the original back, for the module's other tests
+    with database.connection() as conn, conn.cursor() as cur:  # the original back, for the module's other tests
         cur.execute("""
             drop table marts.fct_attribution_daily;
             alter table marts.fct_attribution_daily__old rename to fct_attribution_daily;""")

@@ -25,7 +25,7 @@ from outcomelens.core.tokens import ROLES, decode_token, mint_token
 from tests.mocks.server import MockServer, Reply, Request
 
 from .cube_fixtures import create_contract_tables
-from .support import assert_no_stack_trace, connection, number, query_value, running_cube
+from .support import assert_no_stack_trace, number, query_value, running_cube
 
 SECRET = "test-secret-" + uuid.uuid4().hex  # 44 characters
 
@@ -89,7 +89,7 @@ def database(warehouse_db):
     # The contract's tables (cube_fixtures.py), filled with the hand-made rows above; the columns
     # these rows leave out are 0 (histograms, ratings, ...) or empty tables.
     warehouse = create_contract_tables(warehouse_db)
-    with connection(warehouse) as conn, conn.cursor() as cur:
+    with warehouse.connection() as conn, conn.cursor() as cur:
         placeholders = ", ".join(["%s"] * len(ATTRIBUTION_COLUMNS))
         cur.executemany(
             f"insert into marts.fct_attribution_daily ({', '.join(ATTRIBUTION_COLUMNS)}) "

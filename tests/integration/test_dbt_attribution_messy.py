@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingestion.demo.schemas import SCHEMAS
-from tests.integration.support import NEEDS_DBT, connection, dlt_load, query, query_dicts
+from tests.integration.support import NEEDS_DBT, dlt_load, query, query_dicts
 
 pytestmark = NEEDS_DBT
 
@@ -235,7 +235,7 @@ def test_incremental_run_with_nothing_missing_rewrites_only_the_lookback(messy):
 
 def test_upgrade_from_older_checkout_equals_full_refresh(messy):
     wh, dbt = messy["wh"], messy["dbt"]
-    with connection(wh) as conn, conn.cursor() as cur:
+    with wh.connection() as conn, conn.cursor() as cur:
         for table, column in DROPPED.items():
             cur.execute(f"alter table marts.{table} drop column {column}")
     old_versions = row_versions(wh, "fct_conversations")

@@ -22,7 +22,7 @@ from scipy.stats import binomtest
 from outcomelens.cli.metric_docs import METRICS, read_catalogue
 from outcomelens.core.cube_server import free_port
 from outcomelens.core.warehouse import Warehouse
-from tests.integration.support import NEEDS_DBT, PG_PORT, PG_SOCKET_DIR, PG_USER, Dbt, connection, query, query_dicts
+from tests.integration.support import NEEDS_DBT, PG_PORT, PG_SOCKET_DIR, PG_USER, Dbt, query, query_dicts
 
 # ---------------------------------------------------------------------------------------------
 # Raw tables as dlt creates them (text as varchar, plus the two dlt columns) — docs/contracts.md.
@@ -251,9 +251,9 @@ def _load_raw(conn) -> None:
 def warehouse(warehouse_db, dbt):
     """The module's throwaway database with raw data, seeded and built once."""
     # A session time zone far from UTC: date_day must still be the UTC date.
-    with connection(warehouse_db) as conn, conn.cursor() as cur:
+    with warehouse_db.connection() as conn, conn.cursor() as cur:
         cur.execute(f"alter database \"{warehouse_db.database}\" set timezone to 'America/New_York'")
-    with connection(warehouse_db) as conn:
+    with warehouse_db.connection() as conn:
         _load_raw(conn)
     dbt("seed")
     build = dbt("build")

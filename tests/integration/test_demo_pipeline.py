@@ -17,7 +17,7 @@ from ingestion.sources.landing import LANDING_TABLES
 from outcomelens.core import cube_server
 from outcomelens.core.tokens import mint_token
 from outcomelens.core.warehouse import Warehouse
-from tests.integration.support import Cli, connection, query_value, running_cube
+from tests.integration.support import Cli, query_value, running_cube
 
 SIZE = 20_000
 SEED = 7
@@ -70,7 +70,7 @@ def test_raw_counts_match_generated_files(first_demo, stack_cli):
 def test_marts_reproduce_generator_truth(first_demo):
     _, wh, truth, _ = first_demo
     experiment = truth["main_experiment"]
-    with connection(wh) as conn, conn.cursor() as cur:
+    with wh.connection() as conn, conn.cursor() as cur:
         cur.execute(
             """select prompt_version, sum(conversations), sum(conversions)
                from marts.fct_attribution_daily where experiment_id = %s group by 1""",
@@ -114,7 +114,7 @@ def test_cube_answers_equal_sql_and_refuses_bad_tokens(first_demo, stack_cli):
             "filters": [{"member": "prompt_variants.experiment_id", "operator": "equals", "values": [experiment]}],
         }
         rows = cube.load(query, token)["data"]
-        with connection(wh) as conn, conn.cursor() as cur:
+        with wh.connection() as conn, conn.cursor() as cur:
             cur.execute(
                 """select prompt_version, intent, sum(conversions)::float / sum(conversations)
                    from marts.fct_attribution_daily where experiment_id = %s group by 1, 2""",

@@ -15,12 +15,12 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Status, StatusCode
 
 from ingestion.collector.keys import create_key
-from tests.integration.support import connection, query
+from tests.integration.support import query
 
 
 @pytest.fixture(scope="module")
 def env(exported_warehouse, collector):
-    with connection(exported_warehouse) as conn:
+    with exported_warehouse.connection() as conn:
         _, key = create_key(conn, "shop", "otel")
     return {"wh": exported_warehouse, "url": collector.url, "key": key, "collector": collector}
 

@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from ingestion.collector.keys import create_key
-from tests.integration.support import DBT, connection, query
+from tests.integration.support import DBT, query
 
 # HubSpot's raw tables as dlt creates them; no CRM data in this test, but the models read them.
 HUBSPOT_DDL = """
@@ -31,7 +31,7 @@ SPANS = [(812, 96, 512, 0.12), (400, 50, 0, 0.05), (1000, 10, 1000, 0.08)]  # in
 @pytest.mark.skipif(not DBT.exists(), reason="dbt is not installed in .venv")
 def test_genai_spans_reach_fct_conversations(exported_warehouse, collector, dbt):
     wh, url = exported_warehouse, collector.url
-    with connection(wh) as conn:
+    with wh.connection() as conn:
         _, key = create_key(conn, "shop", "otel")
     provider = TracerProvider(resource=Resource.create({
         "service.name": "shop-agent", "outcomelens.experiment_id": "exp_sales_prompt"}))
@@ -68,7 +68,7 @@ def test_genai_spans_reach_fct_conversations(exported_warehouse, collector, dbt)
               "kind": "thumb", "value": 1}]
     assert requests.post(url + "/v1/feedback", json=thumb, headers=headers, timeout=10).json()["accepted"] == 1
     collector.load()
-    with connection(wh) as conn, conn.cursor() as cur:
+    with wh.connection() as conn, conn.cursor() as cur:
         cur.execute(HUBSPOT_DDL)
 
     dbt("seed")

@@ -21,7 +21,7 @@ import pytest
 from expectations.runner import run_suite, sqlalchemy_url, suite_named
 from expectations.suites import MART_SUITES, RAW_SUITES
 from ingestion.demo.generate import generate
-from tests.integration.support import NEEDS_DBT, PG_SOCKET_DIR, connection, dlt_load, environment, query
+from tests.integration.support import NEEDS_DBT, PG_SOCKET_DIR, dlt_load, environment, query
 
 pytestmark = NEEDS_DBT
 
@@ -93,7 +93,7 @@ def test_failed_checks_fire_the_data_quality_sensor(warehouse):
     assert isinstance(result, dg.SkipReason) and "no new failed" in result.skip_message
     assert _alerts(wh) == []
 
-    with connection(wh) as conn, conn.cursor() as cur:
+    with wh.connection() as conn, conn.cursor() as cur:
         cur.execute("""
             insert into raw.llm_calls (event_id, occurred_at, conversation_id, trace_id, span_id, customer_ref,
                 experiment_id, variant, prompt_id, prompt_version, config, config_hash, llm_provider, llm_model,

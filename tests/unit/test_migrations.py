@@ -11,7 +11,7 @@ from outcomelens.core.warehouse import Warehouse, ensure_warehouse
 PRODUCT_TABLES = {
     "ops.ingestion_keys", "ops.provider_keys", "ops.alerts", "ops.alert_deliveries", "ops.alert_webhooks",
     "insights.forecasts", "insights.anomalies", "ops.users", "ops.refresh_tokens", "ops.revoked_tokens",
-    "ops.service_tokens", "ops.login_failures", "ops.audit_log",
+    "ops.service_tokens", "ops.login_failures", "ops.audit_log", "ops.hubspot_sync_requests",
 }
 
 

@@ -1,4 +1,4 @@
-"""HubSpot's CRM pulled into raw.hubspot_* on a schedule (incremental on deals).
+"""HubSpot's CRM pulled into raw.hubspot_*: on a schedule, or when a webhook asks (sensors.py).
 
 An op job, not assets, on purpose: the demo's pipeline job materialises every asset, and this needs a
 HubSpot token a demo machine does not have. The token reaches the dlt source through dlt's own
@@ -13,9 +13,11 @@ from orchestration.defs.warehouse.resources import WarehouseResource
 from outcomelens.core import paths
 
 API_KEY_SECRET = "sources.hubspot.api_key"
+UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+              dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 
 
-@dg.op(description="dlt: HubSpot contacts, deals changed since the last run, and their contact links → raw.hubspot_*")
+@dg.op(description="dlt: HubSpot contacts and deals changed since the last run, and those deals' contact links → raw.hubspot_*")
 def hubspot_sync(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
     if not dlt.secrets.get(API_KEY_SECRET):
         raise dg.Failure("no HubSpot token: set SOURCES__HUBSPOT__API_KEY to a HubSpot private-app token")
@@ -24,6 +26,13 @@ def hubspot_sync(context: dg.OpExecutionContext, warehouse: WarehouseResource) -
     context.add_output_metadata({name: dg.MetadataValue.int(n) for name, n in counts.items() if not name.startswith("_dlt")})
 
 
-@dg.job(description="HubSpot incremental sync")
+@dg.job(description="HubSpot sync: everything on the first run, what changed since on later ones")
 def hubspot_sync_job():
     hubspot_sync()
+
+
+def sync_in_progress(instance: dg.DagsterInstance) -> bool:
+    """A hubspot_sync_job run is queued or running (its schedule and its sensor both skip then: one sync
+    at a time, since two would race on dlt's cursor and pipeline state)."""
+    runs = instance.get_run_records(dg.RunsFilter(job_name=hubspot_sync_job.name, statuses=UNFINISHED), limit=1)
+    return bool(runs)

@@ -12,9 +12,8 @@ import json
 import time
 from urllib.parse import urlsplit
 
-from starlette.concurrency import run_in_threadpool
-
 from fastapi import FastAPI, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 MAX_AGE_MS = 5 * 60 * 1000
 SYNC_SUBSCRIPTIONS = {"deal.creation", "deal.deletion", "deal.associationChange", "deal.merge", "deal.restore",

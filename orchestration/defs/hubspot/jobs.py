@@ -13,6 +13,7 @@ from orchestration.defs.warehouse.resources import WarehouseResource
 from outcomelens.core import paths
 
 API_KEY_SECRET = "sources.hubspot.api_key"
+RAW_ASSET_PREFIX = ["dlt", "landing"]  # the key the landing translator gives every raw table
 UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
               dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 
@@ -22,8 +23,13 @@ def hubspot_sync(context: dg.OpExecutionContext, warehouse: WarehouseResource) -
     if not dlt.secrets.get(API_KEY_SECRET):
         raise dg.Failure("no HubSpot token: set SOURCES__HUBSPOT__API_KEY to a HubSpot private-app token")
     info = run_hubspot(paths.pipelines_dir(), credentials=warehouse.warehouse.dlt_credentials())
-    counts = info.pipeline.last_trace.last_normalize_info.row_counts
-    context.add_output_metadata({name: dg.MetadataValue.int(n) for name, n in counts.items() if not name.startswith("_dlt")})
+    counts = {name: n for name, n in info.pipeline.last_trace.last_normalize_info.row_counts.items()
+              if not name.startswith("_dlt")}
+    context.add_output_metadata({name: dg.MetadataValue.int(n) for name, n in counts.items()})
+    # The raw tables are the dlt assets the dbt sources read; reporting what this run wrote to them
+    # lets their downstream models see new HubSpot data.
+    for table, rows in counts.items():
+        context.log_event(dg.AssetMaterialization(asset_key=RAW_ASSET_PREFIX + [table], metadata={"rows": rows}))
 
 
 @dg.job(description="HubSpot sync: everything on the first run, what changed since on later ones")

@@ -8,10 +8,10 @@ cursor, so every request that arrives meanwhile is served by a single run after 
 import dagster as dg
 import dlt
 
+from ingestion.collector.webhooks import SYNC_REQUESTS_TABLE
 from orchestration.defs.hubspot import jobs
 from orchestration.defs.warehouse.resources import WarehouseResource
 
-SYNC_REQUESTS_TABLE = "ops.hubspot_sync_requests"
 REQUESTS_UP_TO_TAG = "outcomelens/hubspot_requests_up_to"
 
 

@@ -69,7 +69,6 @@ class CollectorSettings:
     connect: Callable[[], object]  # a Postgres connection for ingestion keys and provider keys
     admin_secret: str | None = None  # the Cube API secret that signs admin JWTs
     hubspot_app_secret: str | None = None
-    hubspot_refresh: Callable[[], object] | None = None  # run after a signed deal webhook
     provider_keys: object | None = None  # outcomelens.core.provider_keys.ProviderKeyStore
     public_url: str | None = None  # how HubSpot reaches us, when a proxy sits in between
 

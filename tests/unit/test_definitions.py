@@ -22,7 +22,7 @@ JOBS = ["data_quality_checks", "deliver_alerts_job", "hubspot_sync_job", "insigh
         "insights_forecasts", "outcomelens_pipeline", "provider_usage_job"]
 SCHEDULES = ["alert_delivery_every_5_minutes", "hubspot_sync_job_schedule", "insights_daily_forecasts",
              "provider_usage_job_schedule"]
-SENSORS = ["anomaly_check_after_micro_batch", "data_quality_alerts"]
+SENSORS = ["anomaly_check_after_micro_batch", "data_quality_alerts", "hubspot_sync_on_webhook"]
 
 
 def _graph():

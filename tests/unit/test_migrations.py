@@ -50,7 +50,7 @@ def _tables(wh: Warehouse) -> set[str]:
 def test_shipped_migrations_are_numbered_in_order():
     shipped = migrations.available()
     # 0003 (readouts) was withdrawn before any release; 0005 removes what older checkouts' asset created.
-    assert [m.version for m in shipped] == ["0001", "0002", "0004", "0005", "0006"]
+    assert [m.version for m in shipped] == ["0001", "0002", "0004", "0005", "0012"]
     assert [m.name for m in shipped] == ["ops", "insights", "accounts", "drop_readouts", "hubspot_sync_requests"]
 
 
@@ -64,7 +64,7 @@ def test_ensuring_the_warehouse_applies_every_migration_once(fresh_db):
         assert migrations.apply(conn) == []  # nothing pending: nothing runs again
     with wh.connection() as conn, conn.cursor() as cur:
         cur.execute("select version from ops.schema_migrations order by version")
-        assert [r[0] for r in cur.fetchall()] == ["0001", "0002", "0004", "0005", "0006"]
+        assert [r[0] for r in cur.fetchall()] == ["0001", "0002", "0004", "0005", "0012"]
         cur.execute("select alert_id from ops.alerts")
         assert cur.fetchall() == [("a1",)]
 
@@ -75,7 +75,7 @@ def test_tables_created_before_migrations_existed_are_adopted(fresh_db):
                     "name text not null, key_hash text not null unique, created_at timestamptz not null default now(), "
                     "revoked_at timestamptz); insert into ops.ingestion_keys values ('k1', 'shop', 'old', 'h', now(), null)")
     with fresh_db.connection() as conn:
-        assert migrations.apply(conn) == ["0001", "0002", "0004", "0005", "0006"]
+        assert migrations.apply(conn) == ["0001", "0002", "0004", "0005", "0012"]
     with fresh_db.connection() as conn, conn.cursor() as cur:
         cur.execute("select key_id from ops.ingestion_keys")
         assert cur.fetchall() == [("k1",)]

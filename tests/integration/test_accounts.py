@@ -21,14 +21,18 @@ from accounts.lockout import LockoutPolicy
 from accounts.manage import add_user
 from ingestion.collector.app import CollectorSettings
 from ingestion.collector.app import create_app as create_collector
+from ingestion.sources.hubspot.pipeline import run_hubspot
+from outcomelens.cli.accounts_service import governance_backends
 from outcomelens.core import cube_server, paths
 from outcomelens.core.cube_server import CubeServer
 from outcomelens.core.provider_keys import ProviderKeyStore
 from outcomelens.core.tokens import ADMIN_AUDIENCE, API_AUDIENCE, mint_token
 from outcomelens.core.warehouse import ensure_warehouse
+from tests.mocks.hubspot import MockHubSpot
 
 from .cube_fixtures import create_contract_tables, load_world, synthetic_world
-from .support import serve_in_thread, throwaway_database
+from .support import environment, query_value, serve_in_thread, throwaway_database
+from .test_collector import llm_call
 
 SECRET = "accounts-secret-" + "a" * 32
 ADMIN_EMAIL, ADMIN_PASSWORD = "root@example.com", "correct horse battery staple"
@@ -36,18 +40,21 @@ CACHE_S = 2  # Cube's introspection cache in this module; the default (and maxim
 STANDARD = {"measures": ["standard_reports.conversations"]}
 HEALTH = {"measures": ["model_health.llm_calls"]}
 OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")
+HUBSPOT_TOKEN = "pat-na1-governance-token"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     cube_server.install()
     tmp = tmp_path_factory.mktemp("accounts")
-    with throwaway_database("accounts") as database:
+    with throwaway_database("accounts") as database, MockHubSpot(HUBSPOT_TOKEN, {}) as hub, \
+            environment(OUTCOMELENS_MASTER_KEY=Fernet.generate_key().decode(), OUTCOMELENS_HUBSPOT_BASE_URL=hub.url):
         world = create_contract_tables(database)
         load_world(world, synthetic_world(n_conversations=60))
         wh = ensure_warehouse(world.url(hide_password=False))  # the product's migrations, 0004 included
         add_user(wh.connect, "test", "setup", email=ADMIN_EMAIL, name="Root", role="admin", password=ADMIN_PASSWORD)
-        settings = AccountsSettings(connect=wh.connect, secret=SECRET, lockout=LockoutPolicy(max_failures=3))
+        settings = AccountsSettings(connect=wh.connect, secret=SECRET, lockout=LockoutPolicy(max_failures=3),
+                                    governance=governance_backends())
         collector = CollectorSettings(spool_dir=str(tmp / "spool"), connect=wh.connect, admin_secret=SECRET,
                                       provider_keys=ProviderKeyStore(wh.connect, Fernet.generate_key()))
         with serve_in_thread(create_app(settings)) as accounts_url, \
@@ -57,7 +64,8 @@ def stack(tmp_path_factory):
             cube.extra_env["OUTCOMELENS_AUTH_URL"] = accounts_url
             assert cube.env()["OUTCOMELENS_AUTH_URL"] == accounts_url
             with cube:
-                yield {"accounts": accounts_url, "collector": collector_url, "cube": cube, "wh": wh, "tmp": tmp}
+                yield {"accounts": accounts_url, "collector": collector_url, "cube": cube, "wh": wh, "tmp": tmp,
+                       "hub": hub}
 
 
 def bearer(token: str) -> dict:
@@ -204,3 +212,109 @@ def test_cli_adds_an_admin_with_a_one_time_password(stack):
     assert login(stack, "cli-admin@example.com", password).status_code == 200
     listed = subprocess.run([OUTCOMELENS, "users", "list"], env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120)
     assert "cli-admin@example.com" in listed.stdout and password not in listed.stdout
+
+
+# --- governance -------------------------------------------------------------------------------
+
+def governance(stack, method: str, path: str, headers: dict, **kwargs) -> requests.Response:
+    return requests.request(method, f"{stack['accounts']}/v1/governance/{path}", headers=headers, timeout=30, **kwargs)
+
+
+def audit_actions(stack, admin, target: str) -> list[str]:
+    events = requests.get(f"{stack['accounts']}/v1/audit", params={"limit": 1000}, headers=admin, timeout=10).json()
+    return sorted(e["action"] for e in events if e["target"] == target)
+
+
+def test_governance_is_for_admins_only(stack, admin):
+    _, password = new_user(stack, admin, "pm-gov@example.com", "product_manager")
+    pm = bearer(login(stack, "pm-gov@example.com", password).json()["access_token"])
+    for path in ("ingestion-keys", "provider-keys", "alert-channels", "hubspot", "rules"):
+        assert governance(stack, "GET", path, pm).status_code == 403, path
+        assert governance(stack, "GET", path, {}).status_code == 401, path
+
+
+def test_an_ingestion_key_made_here_lets_records_into_the_collector_until_revoked(stack, admin):
+    made = governance(stack, "POST", "ingestion-keys", admin, json={"project": "shop", "name": "web"})
+    assert made.status_code == 201, made.text
+    key_id, key = made.json()["id"], made.json()["key"]
+    listed = {k["id"]: k for k in governance(stack, "GET", "ingestion-keys", admin).json()}
+    assert listed[key_id]["project"] == "shop" and listed[key_id]["last_used"] is None
+    assert key not in str(listed) and not listed[key_id]["revoked"]
+    sent = requests.post(f"{stack['collector']}/v1/llm-calls", json=[llm_call(0)], headers=bearer(key), timeout=30)
+    assert sent.status_code == 202, sent.text
+    deadline = time.monotonic() + 15  # the collector writes last_used at its next key refresh (5 s)
+    while governance(stack, "GET", "ingestion-keys", admin).json()[-1]["last_used"] is None:
+        assert time.monotonic() < deadline, "last_used never set"
+        requests.post(f"{stack['collector']}/v1/llm-calls", json=[llm_call(1)], headers=bearer(key), timeout=30)
+        time.sleep(1)
+    assert governance(stack, "POST", f"ingestion-keys/{key_id}/revoke", admin).json() == {"id": key_id, "revoked": True}
+    assert governance(stack, "POST", f"ingestion-keys/{key_id}/revoke", admin).status_code == 404
+    deadline = time.monotonic() + 15
+    while requests.post(f"{stack['collector']}/v1/llm-calls", json=[llm_call(2)], headers=bearer(key),
+                        timeout=30).status_code != 401:
+        assert time.monotonic() < deadline, "a revoked key still works after 15 s"
+        time.sleep(1)
+    assert audit_actions(stack, admin, key_id) == ["ingestion_key.create", "ingestion_key.revoke"]
+
+
+def test_provider_keys_show_their_last_four_characters_only(stack, admin):
+    secret_key = "sk-governance-0123456789-WXYZ"
+    added = governance(stack, "POST", "provider-keys", admin, json={"provider": "openai", "name": "gov", "api_key": secret_key})
+    assert added.status_code == 201 and added.json()["last4"] == "WXYZ"
+    listed = governance(stack, "GET", "provider-keys", admin)
+    assert {"provider": "openai", "name": "gov", "last4": "WXYZ"}.items() <= listed.json()[0].items()
+    assert secret_key not in listed.text and secret_key not in added.text
+    bad = governance(stack, "POST", "provider-keys", admin, json={"provider": "acme", "name": "x", "api_key": secret_key})
+    assert bad.status_code == 422 and "provider" in bad.text
+    assert governance(stack, "DELETE", "provider-keys/openai/gov", admin).status_code == 204
+    assert governance(stack, "DELETE", "provider-keys/openai/gov", admin).status_code == 404
+    assert audit_actions(stack, admin, "openai/gov") == ["provider_key.add", "provider_key.remove"]
+
+
+def test_alert_channels_are_stored_encrypted_and_shown_redacted(stack, admin):
+    url = "https://hooks.slack.com/services/T000/B000/secretpart"
+    added = governance(stack, "POST", "alert-channels", admin, json={"name": "ops-slack", "kind": "slack", "url": url})
+    assert added.status_code == 201, added.text
+    hook = governance(stack, "POST", "alert-channels", admin,
+                      json={"name": "ops-hook", "kind": "webhook", "url": "https://example.com/hook/secretpath"})
+    assert len(hook.json()["generated_secret"]) >= 32  # answered once: the receiver verifies signatures with it
+    listed = governance(stack, "GET", "alert-channels", admin)
+    assert {"ops-slack", "ops-hook"} <= {c["id"] for c in listed.json()}
+    assert "secretpart" not in listed.text and "secretpath" not in listed.text
+    stored = query_value(stack["wh"], "select url_encrypted from ops.alert_webhooks where name = 'ops-slack'")
+    assert "hooks.slack.com" not in stored
+    bad = governance(stack, "POST", "alert-channels", admin, json={"name": "x", "kind": "slack", "url": "ftp://nowhere"})
+    assert bad.status_code == 422 and "url" in bad.text
+    assert governance(stack, "DELETE", "alert-channels/ops-slack", admin).status_code == 204
+    assert "ops-slack" not in {c["id"] for c in governance(stack, "GET", "alert-channels", admin).json()}
+    assert audit_actions(stack, admin, "ops-slack") == ["alert_channel.add", "alert_channel.remove"]
+
+
+def test_hubspot_token_is_tested_against_hubspot_and_the_last_sync_counted(stack, admin):
+    assert governance(stack, "GET", "hubspot", admin).json()["connected"] is False
+    assert governance(stack, "POST", "hubspot/test", admin).status_code == 409
+    wrong = governance(stack, "PUT", "hubspot", admin, json={"token": "pat-na1-wrong-token"})
+    assert wrong.json()["connected"] is True and "wrong-token" not in wrong.text
+    assert governance(stack, "POST", "hubspot/test", admin).json()["status"] == 401
+    governance(stack, "PUT", "hubspot", admin, json={"token": HUBSPOT_TOKEN})
+    tested = governance(stack, "POST", "hubspot/test", admin).json()
+    assert tested == {"ok": True, "status": 200, "portal_id": "62515", "message": "connected"}
+    with environment(**stack["wh"].env()):  # where dlt's postgres destination finds the warehouse
+        run_hubspot(str(stack["tmp"] / "dlt"), api_key=HUBSPOT_TOKEN, base_url=stack["hub"].url)
+    status = governance(stack, "GET", "hubspot", admin).json()
+    assert status["last_test"]["ok"] is True and status["last_test"]["portal_id"] == "62515"
+    rows = status["last_sync"]["rows"]
+    assert rows["hubspot_contacts"] == len(stack["hub"].contacts) and rows["hubspot_deals"] == len(stack["hub"].deals)
+    assert status["last_sync"]["status"] == "loaded"
+    assert audit_actions(stack, admin, "hubspot") == ["hubspot.set_token"] * 2 + ["hubspot.test"] * 2
+    stored = query_value(stack["wh"], "select token_encrypted from ops.hubspot_connection")
+    assert HUBSPOT_TOKEN not in stored
+
+
+def test_rules_are_the_configured_anomaly_rules_and_forecasts(stack, admin):
+    rules = governance(stack, "GET", "rules", admin).json()
+    assert rules["forecasts"]["horizon_days"] == 14 and rules["forecasts"]["interval_level"] == 0.95
+    by_metric = {m["metric"]["name"]: m for m in rules["anomaly_rules"]["metrics"]}
+    conversion = by_metric["conversion_rate"]
+    assert conversion["min_volume"] == 300 and conversion["rules"][0] == {"rule": "relative_change", "params": {
+        "baseline_days": 28, "max_drop": 0.20, "min_z": 3.0, "critical_at": 0.30}}

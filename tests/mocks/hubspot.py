@@ -14,6 +14,12 @@ UNAUTHORISED = {"status": "error", "category": "INVALID_AUTHENTICATION", "messag
 RATE_LIMITED = {"status": "error", "errorType": "RATE_LIMIT", "message": "You have reached your secondly limit."}
 
 
+# GET /account-info/v3/details as HubSpot documents it (what "test connection" calls).
+ACCOUNT_INFO = {"portalId": 62515, "accountType": "STANDARD", "timeZone": "US/Eastern", "companyCurrency": "USD",
+                "additionalCurrencies": [], "utcOffset": "-05:00", "utcOffsetMilliseconds": -18000000,
+                "uiDomain": "app.hubspot.com", "dataHostingLocation": "na1"}
+
+
 def _load(name: str) -> list[dict]:
     return json.loads((RECORDS / name).read_text())["results"]
 
@@ -79,6 +85,8 @@ class MockHubSpot(MockServer):
 
     def _get(self, path: str, query: dict[str, str]) -> Reply:
         limit = int(query.get("limit", 100))
+        if path == "/account-info/v3/details":
+            return 200, ACCOUNT_INFO
         if path == "/crm/v3/objects/contacts":
             return 200, _page(self.contacts, query.get("after"), limit)
         pieces = path.strip("/").split("/")

@@ -17,6 +17,7 @@ from accounts.governance import GovernanceBackends
 from accounts.governance_routes import add_governance_routes
 from accounts.lockout import LockoutPolicy
 from accounts.sessions import ACCESS_TTL_S, Sessions
+from outcomelens.core.external_tokens import SupabaseProject
 from outcomelens.core.tokens import ADMIN_AUDIENCE, API_AUDIENCE, TokenRefused, TokenState, TokenVerifier
 
 MAX_BODY_BYTES = 64 * 1024  # sign-in and admin bodies are a few hundred bytes
@@ -32,6 +33,7 @@ class AccountsSettings:
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     fernet_key: bytes | None = None  # encrypts stored secrets; None: the keyring's master key
     governance: GovernanceBackends | None = None  # None: the governance routes that need them answer 503
+    external: list[SupabaseProject] = field(default_factory=list)  # identity providers whose tokens count
 
 
 def _needed_token(path: str) -> tuple[str, str | None, str] | None:
@@ -64,7 +66,7 @@ def _guard(verifier: TokenVerifier):
 
 
 def create_app(settings: AccountsSettings) -> FastAPI:
-    verifier = TokenVerifier(settings.secret, TokenState(settings.connect))
+    verifier = TokenVerifier(settings.secret, TokenState(settings.connect), external=settings.external)
     sessions = Sessions(settings.secret, access_ttl_s=settings.access_ttl_s)
     app = FastAPI(title="OutcomeLens accounts", version="1", docs_url=None, redoc_url=None)
     app.middleware("http")(_guard(verifier))

@@ -1,7 +1,7 @@
 """Hand-made mart tables with the exact columns of docs/contracts.md, for the Cube tests.
 
 The marts that other issues build (fct_llm_calls, fct_outcome_metrics, fct_experiment_comparison,
-insights.forecasts, insights.anomalies, the histogram columns of fct_attribution_daily) are created
+insights.forecasts, insights.anomalies, the histogram columns of fct_attribution_daily, fct_engagement_events) are created
 here to the contract, so the semantic layer is tested without waiting for them. Each test module
 works in its own throwaway database on the local Postgres (the `warehouse_db` fixture).
 """
@@ -74,6 +74,10 @@ create table marts.fct_experiment_comparison (
   n_variant bigint, control_value double precision, variant_value double precision,
   difference double precision, ci_low double precision, ci_high double precision, method text,
   significant boolean, underpowered boolean
+);
+create table marts.fct_engagement_events (
+  event_id bigint primary key, occurred_at timestamptz, kind text, user_id text, role text, page text,
+  view_name text, response_ms double precision
 );
 """
 

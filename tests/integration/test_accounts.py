@@ -25,13 +25,15 @@ from ingestion.sources.hubspot.pipeline import run_hubspot
 from outcomelens.cli.accounts_service import governance_backends
 from outcomelens.core import cube_server, paths
 from outcomelens.core.cube_server import CubeServer
+from outcomelens.core.external_tokens import SupabaseProject
 from outcomelens.core.provider_keys import ProviderKeyStore
 from outcomelens.core.tokens import ADMIN_AUDIENCE, API_AUDIENCE, mint_token
 from outcomelens.core.warehouse import ensure_warehouse
 from tests.mocks.hubspot import MockHubSpot
+from tests.mocks.supabase import MockSupabase, SupabaseUser
 
 from .cube_fixtures import create_contract_tables, load_world, synthetic_world
-from .support import environment, query_value, serve_in_thread, throwaway_database
+from .support import Dbt, environment, query_value, serve_in_thread, throwaway_database
 from .test_collector import llm_call
 
 SECRET = "accounts-secret-" + "a" * 32
@@ -41,6 +43,10 @@ STANDARD = {"measures": ["standard_reports.conversations"]}
 HEALTH = {"measures": ["model_health.llm_calls"]}
 OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")
 HUBSPOT_TOKEN = "pat-na1-governance-token"
+SUPABASE_SECRET = "supabase-project-jwt-secret-" + "s" * 20
+SUPABASE_USERS = [SupabaseUser("sb-eng@example.com", "sb-password-1", "engineer"),
+                  SupabaseUser("sb-none@example.com", "sb-password-2", None),
+                  SupabaseUser("sb-admin@example.com", "sb-password-3", "admin")]
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +54,15 @@ def stack(tmp_path_factory):
     cube_server.install()
     tmp = tmp_path_factory.mktemp("accounts")
     with throwaway_database("accounts") as database, MockHubSpot(HUBSPOT_TOKEN, {}) as hub, \
+            MockSupabase(SUPABASE_USERS, SUPABASE_SECRET) as supabase, \
             environment(OUTCOMELENS_MASTER_KEY=Fernet.generate_key().decode(), OUTCOMELENS_HUBSPOT_BASE_URL=hub.url):
         world = create_contract_tables(database)
         load_world(world, synthetic_world(n_conversations=60))
         wh = ensure_warehouse(world.url(hide_password=False))  # the product's migrations, 0004 included
         add_user(wh.connect, "test", "setup", email=ADMIN_EMAIL, name="Root", role="admin", password=ADMIN_PASSWORD)
         settings = AccountsSettings(connect=wh.connect, secret=SECRET, lockout=LockoutPolicy(max_failures=3),
-                                    governance=governance_backends())
+                                    governance=governance_backends(),
+                                    external=[SupabaseProject(supabase.url, SUPABASE_SECRET)])
         collector = CollectorSettings(spool_dir=str(tmp / "spool"), connect=wh.connect, admin_secret=SECRET,
                                       provider_keys=ProviderKeyStore(wh.connect, Fernet.generate_key()))
         with serve_in_thread(create_app(settings)) as accounts_url, \
@@ -65,7 +73,7 @@ def stack(tmp_path_factory):
             assert cube.env()["OUTCOMELENS_AUTH_URL"] == accounts_url
             with cube:
                 yield {"accounts": accounts_url, "collector": collector_url, "cube": cube, "wh": wh, "tmp": tmp,
-                       "hub": hub}
+                       "hub": hub, "supabase": supabase}
 
 
 def bearer(token: str) -> dict:
@@ -318,3 +326,108 @@ def test_rules_are_the_configured_anomaly_rules_and_forecasts(stack, admin):
     conversion = by_metric["conversion_rate"]
     assert conversion["min_volume"] == 300 and conversion["rules"][0] == {"rule": "relative_change", "params": {
         "baseline_days": 28, "max_drop": 0.20, "min_z": 3.0, "critical_at": 0.30}}
+
+
+# --- engagement -------------------------------------------------------------------------------
+
+def page_view(stack, headers: dict, body: dict) -> requests.Response:
+    return requests.post(f"{stack['accounts']}/v1/engagement", json=body, headers=headers, timeout=10)
+
+
+def engagement(stack, token: str, query: dict) -> list[dict]:
+    return stack["cube"].load({**query, "filters": [{"member": "engagement.role", "operator": "equals",
+                                                      "values": ["prompt_engineer"]}]}, token)["data"]
+
+
+def test_engagement_view_counts_the_page_views_and_queries_of_a_session(stack, admin):
+    """A prompt engineer's session (no other test signs in with that role): 3 page views on two pages,
+    3 Cube queries on two views; then dbt builds the mart and Cube serves it to admin and enablement."""
+    user_id, password = new_user(stack, admin, "pe-session@example.com", "prompt_engineer")
+    token = login(stack, "pe-session@example.com", password).json()["access_token"]
+    for page, ms in (("/reports", 120), ("/reports", 80), ("/experiments", 40)):
+        # The body's role is ignored: who and which role come from the token.
+        assert page_view(stack, bearer(token), {"page": page, "view": None, "response_ms": ms, "role": "admin"}).status_code == 204
+    assert page_view(stack, {}, {"page": "/x", "view": None, "response_ms": 1}).status_code == 401
+    bad = page_view(stack, bearer(token), {"page": "/x", "view": None, "response_ms": -5})
+    assert bad.status_code == 422 and "response_ms" in bad.text
+    for query in (STANDARD, STANDARD, HEALTH):
+        stack["cube"].load(query, token)
+    recorded = "select count(*) from ops.engagement_events where user_sub = %s and kind = 'api_query'"
+    deadline = time.monotonic() + 15  # Cube writes after answering
+    while query_value(stack["wh"], recorded, (user_id,)) < 3:
+        assert time.monotonic() < deadline, "Cube did not record the queries"
+        time.sleep(0.5)
+    Dbt(stack["wh"], stack["tmp"] / "dbt")("build", "--select", "stg_ops__engagement_events+")
+    _, enablement_password = new_user(stack, admin, "ena-engagement@example.com", "enablement")
+    enablement = login(stack, "ena-engagement@example.com", enablement_password).json()["access_token"]
+    admin_token = admin["Authorization"].split()[1]
+    for reader in (admin_token, enablement):
+        totals = engagement(stack, reader, {"measures": ["engagement.page_views", "engagement.api_queries",
+                                                         "engagement.active_users"]})
+        assert [(int(r["engagement.page_views"]), int(r["engagement.api_queries"]), int(r["engagement.active_users"]))
+                for r in totals] == [(3, 3, 1)]
+    per_page = engagement(stack, enablement, {"measures": ["engagement.page_views"], "dimensions": ["engagement.page"]})
+    pages = {r["engagement.page"]: int(r["engagement.page_views"]) for r in per_page if r["engagement.page"]}
+    assert pages == {"/reports": 2, "/experiments": 1}
+    per_view = engagement(stack, enablement, {"measures": ["engagement.api_queries"], "dimensions": ["engagement.view_name"]})
+    assert {r["engagement.view_name"]: int(r["engagement.api_queries"]) for r in per_view if r["engagement.view_name"]} == {
+        "standard_reports": 2, "model_health": 1}
+    weekly = engagement(stack, enablement, {"measures": ["engagement.page_views"], "timeDimensions": [
+        {"dimension": "engagement.engaged_at", "granularity": "week"}]})
+    assert [int(r["engagement.page_views"]) for r in weekly] == [3]
+    assert cube_status(stack, token, {"measures": ["engagement.page_views"]}) == 403  # prompt engineers: no
+
+
+# --- external identity ------------------------------------------------------------------------
+
+def supabase_sign_in(stack, email: str, password: str) -> str:
+    answer = requests.post(f"{stack['supabase'].url}/auth/v1/token", params={"grant_type": "password"},
+                           json={"email": email, "password": password}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["access_token"]
+
+
+def introspect(stack, token: str) -> dict:
+    return requests.post(f"{stack['accounts']}/v1/auth/introspect", data={"token": token}, timeout=10).json()
+
+
+def test_supabase_tokens_reach_cube_with_their_app_metadata_role_signed_either_way(stack, admin):
+    supabase = stack["supabase"]
+    for algorithm in ("ES256", "HS256"):  # asymmetric key through the JWKS, then the project's JWT secret
+        supabase.sign_with = algorithm
+        token = supabase_sign_in(stack, "sb-eng@example.com", "sb-password-1")
+        assert jwt.get_unverified_header(token)["alg"] == algorithm and "jti" not in jwt.decode(
+            token, options={"verify_signature": False})
+        assert cube_status(stack, token, HEALTH) == 200, algorithm  # engineer: model_health
+        assert cube_status(stack, token, {"measures": ["outcomes_overview.conversations"]}) == 403
+    supabase.sign_with = "ES256"
+    assert any(r.path == "/auth/v1/.well-known/jwks.json" for r in supabase.requests)
+    no_role = supabase_sign_in(stack, "sb-none@example.com", "sb-password-2")  # role "authenticated" only
+    assert cube_status(stack, no_role, STANDARD) == 403
+    assert "unknown role 'authenticated'" in introspect(stack, no_role)["reason"]
+    user = supabase.users["sb-eng@example.com"]
+    refused = {
+        "wrong audience": supabase.access_token(user, aud="anon"),
+        "expired": supabase.access_token(user, exp=int(time.time()) - 10),
+        "over an hour": supabase.access_token(user, exp=int(time.time()) + 7200),
+        "forged with our secret": mint_token("engineer", SECRET, iss=supabase.issuer),
+    }
+    for why, token in refused.items():
+        assert introspect(stack, token)["active"] is False, why
+        assert cube_status(stack, token, HEALTH) == 401, why
+    sb_admin = supabase_sign_in(stack, "sb-admin@example.com", "sb-password-3")
+    assert requests.get(f"{stack['accounts']}/v1/governance/rules", headers=bearer(sb_admin), timeout=10).ok
+
+
+def test_revoking_a_supabase_user_shuts_their_tokens_out(stack, admin):
+    token = supabase_sign_in(stack, "sb-eng@example.com", "sb-password-1")
+    assert introspect(stack, token)["sub"] == f"supabase:{stack['supabase'].users['sb-eng@example.com'].id}"
+    sub = introspect(stack, token)["sub"]
+    revoked = requests.post(f"{stack['accounts']}/v1/tokens/revoke", json={"sub": sub}, headers=admin, timeout=10)
+    assert revoked.status_code == 204
+    assert introspect(stack, token) == {"active": False, "reason": "token of a revoked user", "status": 401}
+    later = supabase_sign_in(stack, "sb-eng@example.com", "sb-password-1")  # a new session is refused too
+    assert cube_status(stack, later, HEALTH) == 401
+    assert audit_actions(stack, admin, sub) == ["subject.revoke"]
+    both = requests.post(f"{stack['accounts']}/v1/tokens/revoke", json={"sub": sub, "jti": "x"}, headers=admin, timeout=10)
+    assert both.status_code == 422 and "exactly one of jti and sub" in both.text

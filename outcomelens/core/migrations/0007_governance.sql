@@ -28,3 +28,11 @@ create table ops.engagement_events (
     response_ms double precision check (response_ms >= 0)
 );
 create index engagement_events_occurred on ops.engagement_events (occurred_at);
+
+-- Subjects whose every token is refused: how an external user (Supabase tokens carry no jti, and the
+-- user is not in ops.users) is shut out.
+create table ops.revoked_subjects (
+    sub text primary key,
+    revoked_at timestamptz not null default now(),
+    reason text not null default ''
+);

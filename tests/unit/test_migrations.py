@@ -11,7 +11,8 @@ from outcomelens.core.warehouse import Warehouse, ensure_warehouse
 PRODUCT_TABLES = {
     "ops.ingestion_keys", "ops.provider_keys", "ops.alerts", "ops.alert_deliveries", "ops.alert_webhooks",
     "insights.forecasts", "insights.anomalies", "ops.users", "ops.refresh_tokens", "ops.revoked_tokens",
-    "ops.service_tokens", "ops.login_failures", "ops.audit_log",
+    "ops.service_tokens", "ops.login_failures", "ops.audit_log", "ops.hubspot_connection", "ops.engagement_events",
+    "ops.revoked_subjects",
 }
 
 
@@ -50,8 +51,8 @@ def _tables(wh: Warehouse) -> set[str]:
 def test_shipped_migrations_are_numbered_in_order():
     shipped = migrations.available()
     # 0003 (readouts) was withdrawn before any release; 0005 removes what older checkouts' asset created.
-    assert [m.version for m in shipped] == ["0001", "0002", "0004", "0005"]
-    assert [m.name for m in shipped] == ["ops", "insights", "accounts", "drop_readouts"]
+    assert [m.version for m in shipped] == ["0001", "0002", "0004", "0005", "0007"]
+    assert [m.name for m in shipped] == ["ops", "insights", "accounts", "drop_readouts", "governance"]
 
 
 def test_ensuring_the_warehouse_applies_every_migration_once(fresh_db):
@@ -64,7 +65,7 @@ def test_ensuring_the_warehouse_applies_every_migration_once(fresh_db):
         assert migrations.apply(conn) == []  # nothing pending: nothing runs again
     with wh.connection() as conn, conn.cursor() as cur:
         cur.execute("select version from ops.schema_migrations order by version")
-        assert [r[0] for r in cur.fetchall()] == ["0001", "0002", "0004", "0005"]
+        assert [r[0] for r in cur.fetchall()] == ["0001", "0002", "0004", "0005", "0007"]
         cur.execute("select alert_id from ops.alerts")
         assert cur.fetchall() == [("a1",)]
 
@@ -75,7 +76,7 @@ def test_tables_created_before_migrations_existed_are_adopted(fresh_db):
                     "name text not null, key_hash text not null unique, created_at timestamptz not null default now(), "
                     "revoked_at timestamptz); insert into ops.ingestion_keys values ('k1', 'shop', 'old', 'h', now(), null)")
     with fresh_db.connection() as conn:
-        assert migrations.apply(conn) == ["0001", "0002", "0004", "0005"]
+        assert migrations.apply(conn) == ["0001", "0002", "0004", "0005", "0007"]
     with fresh_db.connection() as conn, conn.cursor() as cur:
         cur.execute("select key_id from ops.ingestion_keys")
         assert cur.fetchall() == [("k1",)]

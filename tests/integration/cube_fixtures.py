@@ -257,8 +257,15 @@ def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -
                           '"expected": 0.3, "contribution": -0.12, "share": 0.7}]',
              top_contributor_dimension="intent", top_contributor_value="buy"),
     ]
+    engagement = [
+        dict(event_id=k, occurred_at=start + dt.timedelta(days=k % days, minutes=k), kind=kind,
+             user_id=f"user-{k % 4}", role=("admin", "enablement", "engineer")[k % 3],
+             page="/reports" if kind == "page_view" else None, view_name="standard_reports",
+             response_ms=float(50 + k))
+        for k, kind in enumerate(["page_view", "api_query"] * 10)
+    ]
     return dict(conversations=conversations, calls=calls, outcome_metrics=outcome_metrics,
-                comparisons=comparisons, forecasts=forecasts, anomalies=anomalies)
+                comparisons=comparisons, forecasts=forecasts, anomalies=anomalies, engagement=engagement)
 
 
 def _insert(cur, table: str, rows: list[dict]) -> None:
@@ -278,4 +285,5 @@ def load_world(warehouse: Warehouse, world: dict) -> None:
         _insert(cur, "marts.fct_experiment_comparison", world["comparisons"])
         _insert(cur, "insights.forecasts", world["forecasts"])
         _insert(cur, "insights.anomalies", world["anomalies"])
+        _insert(cur, "marts.fct_engagement_events", world.get("engagement", []))
         cur.execute(ATTRIBUTION_FROM_ROWS_SQL)

@@ -16,6 +16,8 @@ from accounts.engagement import add_engagement_routes
 from accounts.governance import GovernanceBackends
 from accounts.governance_routes import add_governance_routes
 from accounts.lockout import LockoutPolicy
+from accounts.oidc import OidcProvider
+from accounts.oidc_routes import add_oidc_routes
 from accounts.sessions import ACCESS_TTL_S, Sessions
 from outcomelens.core.external_tokens import SupabaseProject
 from outcomelens.core.tokens import ADMIN_AUDIENCE, API_AUDIENCE, TokenRefused, TokenState, TokenVerifier
@@ -34,6 +36,7 @@ class AccountsSettings:
     fernet_key: bytes | None = None  # encrypts stored secrets; None: the keyring's master key
     governance: GovernanceBackends | None = None  # None: the governance routes that need them answer 503
     external: list[SupabaseProject] = field(default_factory=list)  # identity providers whose tokens count
+    oidc: OidcProvider | None = None  # sign-in through an OpenID Connect provider
 
 
 def _needed_token(path: str) -> tuple[str, str | None, str] | None:
@@ -71,6 +74,7 @@ def create_app(settings: AccountsSettings) -> FastAPI:
     app = FastAPI(title="OutcomeLens accounts", version="1", docs_url=None, redoc_url=None)
     app.middleware("http")(_guard(verifier))
     add_auth_routes(app, settings, verifier, sessions)
+    add_oidc_routes(app, settings, sessions, settings.oidc)
     add_admin_routes(app, settings, verifier)
     add_governance_routes(app, settings, settings.governance)
     add_engagement_routes(app, settings)

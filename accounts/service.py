@@ -11,6 +11,7 @@ import uvicorn
 
 from accounts.app import AccountsSettings, create_app
 from accounts.manage import ensure_first_admin
+from accounts.oidc import provider_from_env
 from outcomelens.core.external_tokens import external_issuers_from_env
 from outcomelens.core.keyring import cube_api_secret
 from outcomelens.core.warehouse import ensure_warehouse
@@ -24,7 +25,7 @@ def settings_from_env(**extra) -> AccountsSettings:
     warehouse = ensure_warehouse()
     ensure_first_admin(warehouse.connect)
     return AccountsSettings(connect=warehouse.connect, secret=cube_api_secret(), external=external_issuers_from_env(),
-                            **extra)
+                            oidc=provider_from_env(), **extra)
 
 
 def create_app_from_env():

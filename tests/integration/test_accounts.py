@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet
 from accounts.app import AccountsSettings, create_app
 from accounts.lockout import LockoutPolicy
 from accounts.manage import add_user
+from accounts.oidc import OidcProvider
 from ingestion.collector.app import CollectorSettings
 from ingestion.collector.app import create_app as create_collector
 from ingestion.sources.hubspot.pipeline import run_hubspot
@@ -30,6 +31,7 @@ from outcomelens.core.provider_keys import ProviderKeyStore
 from outcomelens.core.tokens import ADMIN_AUDIENCE, API_AUDIENCE, mint_token
 from outcomelens.core.warehouse import ensure_warehouse
 from tests.mocks.hubspot import MockHubSpot
+from tests.mocks.oidc import MockOidc, OidcUser
 from tests.mocks.supabase import MockSupabase, SupabaseUser
 
 from .cube_fixtures import create_contract_tables, load_world, synthetic_world
@@ -44,6 +46,8 @@ HEALTH = {"measures": ["model_health.llm_calls"]}
 OUTCOMELENS = str(paths.PROJECT_ROOT / ".venv" / "bin" / "outcomelens")
 HUBSPOT_TOKEN = "pat-na1-governance-token"
 SUPABASE_SECRET = "supabase-project-jwt-secret-" + "s" * 20
+OIDC_SECRET = "oidc-client-secret-" + "o" * 20
+OIDC_ROLE_MAP = {"outcomelens-engineers": "engineer", "outcomelens-pms": "product_manager"}
 SUPABASE_USERS = [SupabaseUser("sb-eng@example.com", "sb-password-1", "engineer"),
                   SupabaseUser("sb-none@example.com", "sb-password-2", None),
                   SupabaseUser("sb-admin@example.com", "sb-password-3", "admin")]
@@ -54,7 +58,7 @@ def stack(tmp_path_factory):
     cube_server.install()
     tmp = tmp_path_factory.mktemp("accounts")
     with throwaway_database("accounts") as database, MockHubSpot(HUBSPOT_TOKEN, {}) as hub, \
-            MockSupabase(SUPABASE_USERS, SUPABASE_SECRET) as supabase, \
+            MockSupabase(SUPABASE_USERS, SUPABASE_SECRET) as supabase, MockOidc("outcomelens", OIDC_SECRET) as oidc, \
             environment(OUTCOMELENS_MASTER_KEY=Fernet.generate_key().decode(), OUTCOMELENS_HUBSPOT_BASE_URL=hub.url):
         world = create_contract_tables(database)
         load_world(world, synthetic_world(n_conversations=60))
@@ -62,7 +66,9 @@ def stack(tmp_path_factory):
         add_user(wh.connect, "test", "setup", email=ADMIN_EMAIL, name="Root", role="admin", password=ADMIN_PASSWORD)
         settings = AccountsSettings(connect=wh.connect, secret=SECRET, lockout=LockoutPolicy(max_failures=3),
                                     governance=governance_backends(),
-                                    external=[SupabaseProject(supabase.url, SUPABASE_SECRET)])
+                                    external=[SupabaseProject(supabase.url, SUPABASE_SECRET)],
+                                    oidc=OidcProvider(oidc.url, "outcomelens", OIDC_SECRET, role_claim="groups",
+                                                      role_map=OIDC_ROLE_MAP))
         collector = CollectorSettings(spool_dir=str(tmp / "spool"), connect=wh.connect, admin_secret=SECRET,
                                       provider_keys=ProviderKeyStore(wh.connect, Fernet.generate_key()))
         with serve_in_thread(create_app(settings)) as accounts_url, \
@@ -73,7 +79,7 @@ def stack(tmp_path_factory):
             assert cube.env()["OUTCOMELENS_AUTH_URL"] == accounts_url
             with cube:
                 yield {"accounts": accounts_url, "collector": collector_url, "cube": cube, "wh": wh, "tmp": tmp,
-                       "hub": hub, "supabase": supabase}
+                       "hub": hub, "supabase": supabase, "oidc": oidc}
 
 
 def bearer(token: str) -> dict:
@@ -431,3 +437,42 @@ def test_revoking_a_supabase_user_shuts_their_tokens_out(stack, admin):
     assert audit_actions(stack, admin, sub) == ["subject.revoke"]
     both = requests.post(f"{stack['accounts']}/v1/tokens/revoke", json={"sub": sub, "jti": "x"}, headers=admin, timeout=10)
     assert both.status_code == 422 and "exactly one of jti and sub" in both.text
+
+
+def oidc_sign_in(stack, user: OidcUser | None) -> requests.Response:
+    """The browser's way: our login redirects to the provider, which redirects back to our callback."""
+    stack["oidc"].next_user = user
+    to_provider = requests.get(f"{stack['accounts']}/v1/auth/oidc/login", allow_redirects=False, timeout=10)
+    assert to_provider.status_code == 302 and to_provider.headers["location"].startswith(stack["oidc"].url)
+    back = requests.get(to_provider.headers["location"], allow_redirects=False, timeout=10)
+    assert back.status_code == 302, back.text
+    return requests.get(back.headers["location"], allow_redirects=False, timeout=30)
+
+
+def test_an_oidc_sign_in_with_pkce_reaches_cube_with_the_role_of_its_group(stack, admin):
+    user = OidcUser("idp-7", "idp-eng@example.com", "Eve Engineer", groups=["staff", "outcomelens-engineers"])
+    signed_in = oidc_sign_in(stack, user)
+    assert signed_in.status_code == 200, signed_in.text
+    authorize = next(r for r in stack["oidc"].requests if r.path == "/authorize")
+    assert authorize.query["code_challenge_method"] == "S256" and authorize.query["nonce"]
+    token = signed_in.json()["access_token"]
+    assert cube_status(stack, token, HEALTH) == 200  # engineer: model_health
+    assert cube_status(stack, token, {"measures": ["outcomes_overview.conversations"]}) == 403
+    listed = {u["email"]: u for u in requests.get(f"{stack['accounts']}/v1/users", headers=admin, timeout=10).json()}
+    assert listed["idp-eng@example.com"]["role"] == "engineer"
+    user.groups = ["outcomelens-pms"]  # the provider moved them: the next sign-in carries the new role
+    again = oidc_sign_in(stack, user).json()["access_token"]
+    assert cube_status(stack, again, {"measures": ["outcomes_overview.conversations"]}) == 200
+    nobody = oidc_sign_in(stack, OidcUser("idp-8", "idp-none@example.com", "No Role", groups=["staff"]))
+    assert nobody.status_code == 403 and "no OutcomeLens role" in nobody.text
+
+
+def test_an_oidc_callback_with_a_replayed_code_or_a_foreign_state_is_refused(stack, admin):
+    stack["oidc"].next_user = OidcUser("idp-9", "idp-replay@example.com", "R", groups=["outcomelens-engineers"])
+    to_provider = requests.get(f"{stack['accounts']}/v1/auth/oidc/login", allow_redirects=False, timeout=10)
+    callback = requests.get(to_provider.headers["location"], allow_redirects=False, timeout=10).headers["location"]
+    forged = requests.get(callback.replace("state=", "state=forged"), timeout=10)
+    assert forged.status_code == 400 and "state" in forged.text
+    assert requests.get(callback, timeout=10).status_code == 200
+    replayed = requests.get(callback, timeout=10)  # the state is spent, and the provider would refuse the code
+    assert replayed.status_code == 400

@@ -18,7 +18,9 @@ from cryptography.fernet import Fernet
 
 from accounts.app import AccountsSettings, create_app
 from accounts.lockout import LockoutPolicy
-from accounts.manage import add_user
+from accounts.manage import add_user, first_admin_at_setup
+from accounts.passwords import verify_password
+from accounts.users import credentials
 from accounts.oidc import OidcProvider
 from ingestion.collector.app import CollectorSettings
 from ingestion.collector.app import create_app as create_collector
@@ -214,6 +216,16 @@ def test_logout_revokes_the_access_token(stack, admin):
                         headers=bearer(tokens["access_token"]), timeout=10)
     assert out.status_code == 204
     assert cube_status(stack, tokens["access_token"], STANDARD) == 401
+
+
+def test_setup_makes_the_first_admin_with_a_one_time_password_once():
+    with throwaway_database("first_admin") as wh:
+        user, password = first_admin_at_setup(wh.connect, env={})
+        assert (user.email, user.role) == ("admin@localhost", "admin") and len(password) >= 16
+        assert first_admin_at_setup(wh.connect, env={}) is None  # an admin exists: nothing made, nothing shown
+        with wh.connection() as conn, conn.cursor() as cur:
+            _, stored = credentials(cur, "admin@localhost")
+        assert stored.startswith("$argon2") and verify_password(stored, password)
 
 
 def test_cli_adds_an_admin_with_a_one_time_password(stack):

@@ -19,9 +19,9 @@ from cryptography.fernet import Fernet
 from accounts.app import AccountsSettings, create_app
 from accounts.lockout import LockoutPolicy
 from accounts.manage import add_user, first_admin_at_setup
+from accounts.oidc import OidcProvider
 from accounts.passwords import verify_password
 from accounts.users import credentials
-from accounts.oidc import OidcProvider
 from ingestion.collector.app import CollectorSettings
 from ingestion.collector.app import create_app as create_collector
 from ingestion.sources.hubspot.pipeline import run_hubspot

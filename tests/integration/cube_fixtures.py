@@ -1,7 +1,7 @@
 """Hand-made mart tables with the exact columns of docs/contracts.md, for the Cube tests.
 
 The marts that other issues build (fct_llm_calls, fct_outcome_metrics, fct_experiment_comparison,
-insights.forecasts, insights.anomalies, the histogram columns of fct_attribution_daily) are created
+insights.forecasts, insights.anomalies, the histogram columns of fct_attribution_daily, fct_engagement_events) are created
 here to the contract, so the semantic layer is tested without waiting for them. Each test module
 works in its own throwaway database on the local Postgres (the `warehouse_db` fixture).
 """
@@ -74,6 +74,10 @@ create table marts.fct_experiment_comparison (
   n_variant bigint, control_value double precision, variant_value double precision,
   difference double precision, ci_low double precision, ci_high double precision, method text,
   significant boolean, underpowered boolean
+);
+create table marts.fct_engagement_events (
+  event_id bigint primary key, occurred_at timestamptz, kind text, user_id text, role text, page text,
+  view_name text, response_ms double precision
 );
 """
 
@@ -253,8 +257,15 @@ def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -
                           '"expected": 0.3, "contribution": -0.12, "share": 0.7}]',
              top_contributor_dimension="intent", top_contributor_value="buy"),
     ]
+    engagement = [
+        dict(event_id=k, occurred_at=start + dt.timedelta(days=k % days, minutes=k), kind=kind,
+             user_id=f"user-{k % 4}", role=("admin", "enablement", "engineer")[k % 3],
+             page="/reports" if kind == "page_view" else None, view_name="standard_reports",
+             response_ms=float(50 + k))
+        for k, kind in enumerate(["page_view", "api_query"] * 10)
+    ]
     return dict(conversations=conversations, calls=calls, outcome_metrics=outcome_metrics,
-                comparisons=comparisons, forecasts=forecasts, anomalies=anomalies)
+                comparisons=comparisons, forecasts=forecasts, anomalies=anomalies, engagement=engagement)
 
 
 def _insert(cur, table: str, rows: list[dict]) -> None:
@@ -274,4 +285,5 @@ def load_world(warehouse: Warehouse, world: dict) -> None:
         _insert(cur, "marts.fct_experiment_comparison", world["comparisons"])
         _insert(cur, "insights.forecasts", world["forecasts"])
         _insert(cur, "insights.anomalies", world["anomalies"])
+        _insert(cur, "marts.fct_engagement_events", world.get("engagement", []))
         cur.execute(ATTRIBUTION_FROM_ROWS_SQL)

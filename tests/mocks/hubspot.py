@@ -24,6 +24,10 @@ RATE_LIMITED = {"status": "error", "errorType": "RATE_LIMIT", "message": "You ha
 SEARCH_CAP = 10_000
 MAX_PAGE = {"list": 100, "search": 200, "batch": 1_000}
 MODIFIED = {"contacts": "lastmodifieddate", "deals": "hs_lastmodifieddate"}
+# GET /account-info/v3/details as HubSpot documents it (what "test connection" calls).
+ACCOUNT_INFO = {"portalId": 62515, "accountType": "STANDARD", "timeZone": "US/Eastern", "companyCurrency": "USD",
+                "additionalCurrencies": [], "utcOffset": "-05:00", "utcOffsetMilliseconds": -18000000,
+                "uiDomain": "app.hubspot.com", "dataHostingLocation": "na1"}
 
 
 def _load(name: str) -> list[dict]:
@@ -155,6 +159,8 @@ class MockHubSpot(MockServer):
             return 429, RATE_LIMITED, {"Retry-After": "1"}
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return 401, UNAUTHORISED
+        if request.method == "GET" and request.path == "/account-info/v3/details":
+            return 200, ACCOUNT_INFO
         pieces = request.path.strip("/").split("/")
         if request.method == "GET" and pieces[:3] == ["crm", "v3", "objects"] and len(pieces) == 4 and pieces[3] in self.stores:
             return self._list(self.stores[pieces[3]], request.query)

@@ -19,6 +19,7 @@ from accounts.lockout import LockoutPolicy
 from accounts.oidc import OidcProvider
 from accounts.oidc_routes import add_oidc_routes
 from accounts.sessions import ACCESS_TTL_S, Sessions
+from outcomelens.core.api_docs import create_app_with_local_docs
 from outcomelens.core.external_tokens import SupabaseProject
 from outcomelens.core.tokens import ADMIN_AUDIENCE, API_AUDIENCE, TokenRefused, TokenState, TokenVerifier
 
@@ -71,7 +72,7 @@ def _guard(verifier: TokenVerifier):
 def create_app(settings: AccountsSettings) -> FastAPI:
     verifier = TokenVerifier(settings.secret, TokenState(settings.connect), external=settings.external)
     sessions = Sessions(settings.secret, access_ttl_s=settings.access_ttl_s)
-    app = FastAPI(title="OutcomeLens accounts", version="1", docs_url=None, redoc_url=None)
+    app = create_app_with_local_docs(title="OutcomeLens accounts", version="1")
     app.middleware("http")(_guard(verifier))
     add_auth_routes(app, settings, verifier, sessions)
     add_oidc_routes(app, settings, sessions, settings.oidc)

@@ -37,7 +37,7 @@ from tests.mocks.oidc import MockOidc, OidcUser
 from tests.mocks.supabase import MockSupabase, SupabaseUser
 
 from .cube_fixtures import create_contract_tables, load_world, synthetic_world
-from .support import Dbt, environment, query_value, serve_in_thread, throwaway_database
+from .support import Dbt, assert_docs_served_locally, environment, query_value, serve_in_thread, throwaway_database
 from .test_collector import llm_call
 
 SECRET = "accounts-secret-" + "a" * 32
@@ -218,6 +218,10 @@ def test_logout_revokes_the_access_token(stack, admin):
     assert cube_status(stack, tokens["access_token"], STANDARD) == 401
 
 
+def test_api_docs_load_their_assets_from_the_accounts_service(stack):
+    assert_docs_served_locally(stack["accounts"])
+
+
 def test_setup_makes_the_first_admin_with_a_one_time_password_once():
     with throwaway_database("first_admin") as wh:
         user, password = first_admin_at_setup(wh.connect, env={})
@@ -330,7 +334,7 @@ def test_hubspot_token_is_tested_against_hubspot_and_the_last_sync_counted(stack
     status = governance(stack, "GET", "hubspot", admin).json()
     assert status["last_test"]["ok"] is True and status["last_test"]["portal_id"] == "62515"
     rows = status["last_sync"]["rows"]
-    assert rows["hubspot_contacts"] == len(stack["hub"].contacts) and rows["hubspot_deals"] == len(stack["hub"].deals)
+    assert rows["hubspot_contacts"] == len(stack["hub"].stores["contacts"].records) and rows["hubspot_deals"] == len(stack["hub"].stores["deals"].records)
     assert status["last_sync"]["status"] == "loaded"
     assert audit_actions(stack, admin, "hubspot") == ["hubspot.set_token"] * 2 + ["hubspot.test"] * 2
     stored = query_value(stack["wh"], "select token_encrypted from ops.hubspot_connection")

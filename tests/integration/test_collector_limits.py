@@ -21,7 +21,7 @@ from ingestion.collector.csv_upload import MAX_CSV_ROWS
 from ingestion.collector.keys import create_key
 from ingestion.sources.spool import Spool
 from outcomelens.core.tokens import ADMIN_AUDIENCE, mint_token
-from tests.integration.support import serve_in_thread, throwaway_database
+from tests.integration.support import assert_docs_served_locally, serve_in_thread, throwaway_database
 
 ADMIN_SECRET = "limits-admin-secret-" + "a" * 24
 CALL = {"event_id": "e1", "occurred_at": "2026-03-01T12:00:00Z", "conversation_id": "c1", "llm_model": "m",
@@ -203,12 +203,4 @@ def test_ndjson_and_an_absent_content_type_are_accepted(env):
 
 
 def test_api_docs_load_their_assets_from_the_collector(env):
-    page = requests.get(f"{env['url']}/docs", timeout=10)
-    assert page.status_code == 200
-    assets = [part.split('"')[0] for part in page.text.split('src="')[1:] + page.text.split('href="')[1:]]
-    local = [a for a in assets if a.endswith((".js", ".css"))]
-    assert local and all(a.startswith("/docs/assets/") for a in local), assets
-    for asset in local:
-        served = requests.get(f"{env['url']}{asset}", timeout=10)
-        assert served.status_code == 200 and len(served.content) > 10_000
-    assert "cdn" not in page.text.lower()
+    assert_docs_served_locally(env["url"])

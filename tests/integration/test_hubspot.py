@@ -12,10 +12,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import requests
+from cryptography.fernet import Fernet
 
+from accounts.governance import store_hubspot_token
 from ingestion.collector.webhooks import signature_v3
 from ingestion.demo.schemas import SCHEMAS
 from ingestion.sources.hubspot.pipeline import run_hubspot
+from outcomelens.core import keyring
 from tests.integration.support import NEEDS_DBT, dlt_load, query, query_value, running_collector, throwaway_database
 from tests.mocks.hubspot import MockHubSpot
 
@@ -149,7 +152,11 @@ def test_webhook_requests_one_dagster_sync_at_a_time(env, monkeypatch):
     assert query(wh, "select events, subscriptions from ops.hubspot_sync_requests") == [
         (1, "deal.propertyChange"), (1, "deal.propertyChange")]
 
-    monkeypatch.setenv("SOURCES__HUBSPOT__API_KEY", TOKEN)
+    # No SOURCES__HUBSPOT__API_KEY: the token an admin saved through the governance API is the one used.
+    monkeypatch.delenv("SOURCES__HUBSPOT__API_KEY", raising=False)
+    monkeypatch.setenv(keyring.MASTER_KEY_ENV, Fernet.generate_key().decode())
+    with wh.connection() as conn, conn.cursor() as cur:
+        store_hubspot_token(cur, keyring.fernet(), TOKEN, "admin@example.com")
     monkeypatch.setenv("SOURCES__HUBSPOT__BASE_URL", env["hub"].url)
     monkeypatch.setenv("OUTCOMELENS_WAREHOUSE_URL", wh.url(hide_password=False))
     monkeypatch.setenv("OUTCOMELENS_DATA_DIR", str(env["tmp"] / "dagster_data"))

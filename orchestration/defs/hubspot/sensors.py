@@ -6,7 +6,6 @@ cursor, so every request that arrives meanwhile is served by a single run after 
 """
 
 import dagster as dg
-import dlt
 
 from ingestion.collector.webhooks import SYNC_REQUESTS_TABLE
 from orchestration.defs.hubspot import jobs
@@ -40,8 +39,8 @@ def hubspot_sync_on_webhook(context: dg.SensorEvaluationContext, warehouse: Ware
     newest = newest_request(warehouse)
     if newest <= seen:
         return dg.SkipReason("no HubSpot webhook asked for a sync")
-    if not dlt.secrets.get(jobs.API_KEY_SECRET):
-        return dg.SkipReason("webhooks asked for a sync, but no HubSpot token is set (SOURCES__HUBSPOT__API_KEY)")
+    if not jobs.hubspot_api_key(warehouse):
+        return dg.SkipReason(f"webhooks asked for a sync, but {jobs.NO_TOKEN}")
     if jobs.sync_in_progress(context.instance):
         return dg.SkipReason("a HubSpot sync is running; the new requests wait for it to end")
     context.update_cursor(str(newest))

@@ -69,7 +69,7 @@ def pdf_response(page: str):
         return flask.jsonify({"error": "no chromium to render the report with (set --chromium)"}), 503
     query = flask.request.query_string.decode()
     target = f"{flask.request.host_url.rstrip('/')}/{page}?{query}"
-    pdf = render_pdf(target, flask.request.cookies.get(session.COOKIE, ""), executable)
+    pdf = render_pdf(target, session.current_session_id() or "", executable)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
     return flask.Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="outcomelens-{page}-{stamp}.pdf"'})

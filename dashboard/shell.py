@@ -27,7 +27,8 @@ def segment_options() -> dict[str, list[dict]]:
     for key, dimension in filters.SEGMENTS.items():
         view = next((v for v in _OPTION_VIEWS if caps.has(v, dimension)), None)
         if view:
-            count = "count" if view == "operations_drilldown" else "conversations"
+            count = "outcome_events" if key == "mtype" else (
+                "count" if view == "operations_drilldown" else "conversations")
             queries[key] = {"dimensions": [f"{view}.{dimension}"], "measures": [f"{view}.{count}"],
                             "order": {f"{view}.{count}": "desc"}, "limit": 500}
     cube.cache_ttl_s = OPTIONS_TTL_S

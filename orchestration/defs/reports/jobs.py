@@ -1,8 +1,6 @@
 """Scheduled reports (analytics/config/reports.yaml): each run prints a saved dashboard view as PDF
 through the running dashboard and sends it, signed, to the report's webhook."""
 
-from __future__ import annotations
-
 import os
 
 import dagster as dg

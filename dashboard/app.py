@@ -68,6 +68,7 @@ def _register_shell(app: dash.Dash) -> None:
     @app.callback(Output("nav", "children"), Output("who", "children"),
                   Output("filters-summary", "children"), Output("pdf-link", "href"),
                   Output("copy-link", "content"), Output("generated", "children"),
+                  Output("conversations-link", "href"), Output("conversations-link", "hidden"),
                   Input("filters", "data"), State("url", "pathname"), State("url", "href"))
     def frame(state, pathname, href):
         if state is None:
@@ -80,7 +81,10 @@ def _register_shell(app: dash.Dash) -> None:
         who = f"Role: {built.caps.role} · data to {built.anchor.isoformat()}"
         summary = filters.describe(state, built.start, built.end)
         generated = f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%S} UTC · {summary}"
-        return links, who, summary, f"/export/pdf/{current}{query}", href, generated
+        to_conversations = {k: v for k, v in state.items() if k != "conv"}
+        hide_conversations = current == "drilldown" or not access.can_open(built.caps, "drilldown")
+        return (links, who, summary, f"/export/pdf/{current}{query}", href, generated,
+                f"/drilldown{filters.to_query(to_conversations)}", hide_conversations)
 
     @app.callback(Output({"type": "csv", "widget": ALL}, "href"), Input("filters", "data"),
                   State({"type": "csv", "widget": ALL}, "id"))

@@ -67,6 +67,9 @@ def export_bar() -> html.Div:
         html.P(id="filters-summary", className="filters-summary"),
         html.Div(className="export-actions", children=[
             html.A("Export PDF report", id="pdf-link", className="button", href="/export/pdf"),
+            # After a cross-filter click: the conversations behind the figures (drill-down roles only).
+            html.A("Open the conversations", id="conversations-link", className="button", href="/drilldown",
+                   hidden=True),
             dcc.Clipboard(id="copy-link", title="Copy the shareable link", className="button clip"),
             html.Span("Copy link", className="clip-label"),
             dcc.Input(id="view-name", placeholder="Name this view", className="view-name"),

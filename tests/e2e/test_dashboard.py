@@ -101,11 +101,15 @@ def test_clicking_a_bar_cross_filters_the_page(dashboard, cube, world, new_page,
     page.wait_for_function(f"() => document.querySelector('#kpi-conversion_rate').dataset.value === '{expected}'")
     assert float(expected) == pytest.approx(truth_conversion(world, *LAST_30, prompt_version=version), abs=1e-9)
     assert f"Prompt version: {version}" in page.inner_text("#filters-summary")
+    assert page.is_hidden("#conversations-link")  # a product manager has no drill-down
 
 
 def test_drill_down_to_one_conversations_llm_calls(dashboard, world, new_page, tokens, artifacts_dir):
     page = new_page()
-    sign_in(page, dashboard.url, tokens("admin"), "/drilldown")
+    sign_in(page, dashboard.url, tokens("admin"), "/overview?range=1M")
+    wait_kpi(page)
+    page.click("#conversations-link")  # the conversations behind the overview's figures
+    page.wait_for_function("() => location.pathname === '/drilldown' && location.search.includes('range=1M')")
     graph = """[id='{"key":"%s","n":"drilldown.level","type":"xfilter"}']"""
     for level in ("experiment", "capability", "action", "intent"):
         click_bar(page, graph % level)

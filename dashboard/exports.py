@@ -12,12 +12,15 @@ import flask
 from dashboard import context, filters, session, widgets
 from dashboard.cube import CubeError
 
-# What the PDF renderer waits for: every widget on the page has drawn its content.
+# What the PDF renderer waits for: every widget on the page has drawn its content, charts included.
 _ALL_WIDGETS_READY = """() => {
   const cards = document.querySelectorAll('.card-body');
   if (!cards.length) return !!document.querySelector('#forbidden-reason');
   const ready = [...cards].every(c => c.querySelector('.widget-ready'));
-  return ready && !document.querySelector('[data-dash-is-loading="true"]');
+  // dcc.Graph loads plotly lazily: a graph is drawn only once it has its SVG.
+  const drawn = [...document.querySelectorAll('.dash-graph')].every(g => g.querySelector('.main-svg'))
+    && !document.querySelector('.dash-graph--pending');
+  return ready && drawn && !document.querySelector('[data-dash-is-loading="true"]');
 }"""
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]

@@ -100,7 +100,7 @@ def _section(section: Section, controls=None) -> html.Section:
         children=[
             html.Header(className="card-head", children=[html.H2(section.title)]),
             html.Div(controls, className="admin-controls") if controls else None,
-            html.Div(id=f"admin-{section.key}", className="card-body"),
+            html.Div(id=f"admin-{section.key}", className="admin-body"),
         ],
     )
 

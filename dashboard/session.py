@@ -47,14 +47,6 @@ def _expiry(token: str) -> float | None:
         return None
 
 
-def claims_of(token: str | None) -> dict:
-    """The token's claims, unverified: what the pages label (the APIs decide what it may do)."""
-    try:
-        return jwt.decode(token or "", options={"verify_signature": False})
-    except jwt.PyJWTError:
-        return {}
-
-
 def new_session(token: str, refresh_token: str | None = None) -> str:
     session_id = secrets.token_urlsafe(32)
     with _LOCK:
@@ -81,12 +73,6 @@ def token_for(session_id: str | None) -> str | None:
         if session.refresh_token and session.expires_at and session.expires_at - time.time() < REFRESH_MARGIN_S:
             session = _SESSIONS[session_id] = _refreshed(session)
         return session.token
-
-
-def refresh_token_for(session_id: str | None) -> str | None:
-    with _LOCK:
-        session = _SESSIONS.get(session_id or "")
-        return session.refresh_token if session else None
 
 
 def current_session_id() -> str | None:

@@ -240,7 +240,7 @@ def test_outcome_metric_type_filter(dashboard, cube, world, new_page, tokens):
     wait_kpi(page)
     select_option(page, "mtype", "nps")
     page.wait_for_function("() => location.search.includes('mtype=nps')")
-    assert "Outcome metric type: nps" in page.inner_text("#filters-summary")
+    page.wait_for_function("() => document.querySelector('#filters-summary').innerText.includes('Outcome metric type: nps')")
     # The outcome-record widget follows it, checked against Cube and the world's rows ...
     exported = list(csv.DictReader(io.StringIO(page.request.get(
         f"{dashboard.url}/export/csv/overview.outcome_metrics?{urlparse(page.url).query}").text())))

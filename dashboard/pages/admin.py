@@ -91,7 +91,7 @@ def _options(answer, value_key: str, label) -> list[dict]:
 
 
 def _input(id_: str, placeholder: str, kind: str = "text"):
-    return dcc.Input(id=id_, placeholder=placeholder, type=kind, className="view-name", debounce=False)
+    return dcc.Input(id=id_, placeholder=placeholder, type=kind, className="view-name admin-input", debounce=False)
 
 
 def _section(section: Section, controls=None) -> html.Section:

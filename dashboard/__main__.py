@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from dashboard.accounts import DEFAULT_URL as ACCOUNTS_URL
+from dashboard.accounts_api import DEFAULT_URL as ACCOUNTS_URL
 from dashboard.app import create_app
 
 

@@ -14,7 +14,7 @@ import dash
 from dash import ALL, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard import access, accounts, context, engagement, exports, filters, session, shell, sync
+from dashboard import access, accounts_api, context, engagement, exports, filters, session, shell, sync
 from dashboard.cube import CubeError
 from dashboard.pages import admin, anomalies, drilldown, experiments, overview, prompts
 
@@ -27,7 +27,7 @@ def page_of(pathname: str | None) -> str:
     return name if name in PAGE_MODULES else "overview"
 
 
-def create_app(cube_api_url: str, *, accounts_url: str = accounts.DEFAULT_URL, cache_ttl_s: float = 15.0,
+def create_app(cube_api_url: str, *, accounts_url: str = accounts_api.DEFAULT_URL, cache_ttl_s: float = 15.0,
                chromium: str | None = None) -> dash.Dash:
     app = dash.Dash(__name__, title="OutcomeLens", suppress_callback_exceptions=True,
                     assets_folder=str(Path(__file__).parent / "assets"), serve_locally=True,

@@ -15,7 +15,7 @@ import flask
 
 from dashboard import filters, session
 from dashboard.access import Capabilities
-from dashboard.accounts import AccountsClient
+from dashboard.accounts_api import AccountsClient
 from dashboard.cube import CubeClient, CubeError
 
 CONFIG_KEY = "OUTCOMELENS_DASHBOARD"

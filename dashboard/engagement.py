@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import flask
 
 from dashboard import session
-from dashboard.accounts import AccountsClient
+from dashboard.accounts_api import AccountsClient
 
 log = logging.getLogger(__name__)
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="engagement")

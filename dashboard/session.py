@@ -20,7 +20,7 @@ from urllib.parse import quote, urlparse
 import flask
 import jwt
 
-from dashboard.accounts import AccountsClient, AccountsError
+from dashboard.accounts_api import AccountsClient, AccountsError
 from dashboard.cube import CubeClient, CubeError
 
 COOKIE = "outcomelens_session"

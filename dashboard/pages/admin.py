@@ -18,7 +18,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import components, context
-from dashboard.accounts import AccountsError, NotAvailable
+from dashboard.accounts_api import AccountsError, NotAvailable
 
 ROLES = ("admin", "product_manager", "prompt_engineer", "operations", "engineer", "enablement")
 

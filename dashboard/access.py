@@ -20,6 +20,8 @@ _ROLE_BY_VIEWS = {
     frozenset({"standard_reports"}): "enablement",
 }
 
+_ROLE_VIEWS = frozenset().union(*_ROLE_BY_VIEWS)
+
 
 @dataclass(frozen=True)
 class Capabilities:
@@ -46,7 +48,8 @@ class Capabilities:
 
     @property
     def role(self) -> str:
-        return _ROLE_BY_VIEWS.get(self.views, "custom")
+        # Views beyond the six (e.g. engagement) do not change which role a set names.
+        return _ROLE_BY_VIEWS.get(self.views & _ROLE_VIEWS, "custom")
 
     def has(self, view: str, *names: str) -> bool:
         return view in self.members and all(n in self.members[view] for n in names)

@@ -17,8 +17,10 @@ from urllib.parse import quote
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import components, context
+from dashboard import components, context, widgets
 from dashboard.accounts_api import AccountsError, NotAvailable
+from dashboard.context import Ctx
+from dashboard.pages.common import connect, time_dimension
 
 ROLES = ("admin", "product_manager", "prompt_engineer", "operations", "engineer", "enablement")
 
@@ -169,6 +171,34 @@ def _channel_controls():
     ]
 
 
+ENGAGEMENT = "engagement"
+ENGAGEMENT_MEASURES = ("active_users", "page_views", "api_queries", "response_ms_mean")
+
+
+@widgets.widget("admin.engagement")
+def engagement_query(ctx: Ctx):
+    """Engagement by role: read from the semantic layer like any metric (the accounts service
+    records the page views, Cube the queries it answers)."""
+    if not ctx.caps.has(ENGAGEMENT, "role", "engaged_at", *ENGAGEMENT_MEASURES):
+        return widgets.Unavailable("Not available: the semantic layer has no engagement view yet.")
+    return {
+        "rows": {
+            "measures": [f"{ENGAGEMENT}.{m}" for m in ENGAGEMENT_MEASURES],
+            "dimensions": [f"{ENGAGEMENT}.role"],
+            "timeDimensions": [time_dimension(ENGAGEMENT, ctx.date_range, member="engaged_at")],
+            "order": {f"{ENGAGEMENT}.page_views": "desc"},
+        }
+    }
+
+
+def render_engagement(result: dict, ctx: Ctx):
+    rows = [{k.split(".", 1)[1]: v for k, v in r.items()} for r in result["rows"]]
+    if not rows:
+        return components.notice("No page views or queries in this range.")
+    columns = [{"field": c, "headerName": c.replace("_", " ")} for c in ("role", *ENGAGEMENT_MEASURES)]
+    return components.ready(components.grid(rows, columns, "admin-engagement-grid", height=260))
+
+
 def layout(state: dict, caps) -> html.Div:
     controls = {
         "users": _user_controls(),
@@ -186,6 +216,12 @@ def layout(state: dict, caps) -> html.Div:
                 className="notice wide-span",
                 role="status",
                 children="Changes here are made with your own token and recorded in the audit log.",
+            ),
+            components.card(
+                "admin.engagement",
+                "Engagement by role",
+                wide=True,
+                note="Active users, page views and semantic-layer queries in the time range.",
             ),
             *[_section(s, controls.get(s.key)) for s in SECTIONS],
         ],
@@ -306,6 +342,8 @@ _BUTTONS = (
 
 
 def register(app) -> None:
+    connect(app, "admin.engagement", render_engagement)
+
     @app.callback(
         *[Output(f"admin-{s.key}", "children") for s in SECTIONS],
         Output("admin-target", "options"),

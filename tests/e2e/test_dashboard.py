@@ -262,7 +262,8 @@ GOVERNANCE = {"ingestion-keys": "/v1/governance/ingestion-keys", "provider-keys"
               "rules": "/v1/governance/rules"}
 
 
-def test_admin_manages_users_and_reads_the_audit_log(dashboard, accounts, warehouse, new_page, artifacts_dir):
+def test_admin_manages_users_and_reads_the_audit_log(dashboard, accounts, cube, warehouse, new_page, tokens,
+                                                    artifacts_dir):
     api = accounts["url"]
     admin = {"Authorization": "Bearer " + requests.post(f"{api}/v1/auth/login", timeout=10, json={
         "email": accounts["email"], "password": accounts["password"]}).json()["access_token"]}
@@ -305,6 +306,15 @@ def test_admin_manages_users_and_reads_the_audit_log(dashboard, accounts, wareho
             assert f"Not available: this accounts service has no {path}" in text
         else:
             assert text.strip()
+    # Engagement by role is read from the semantic layer's engagement view, where there is one.
+    views = {c["name"] for c in requests.get(f"{cube.api_url}/v1/meta", timeout=30, headers={
+        "Authorization": f"Bearer {tokens('admin')}"}).json()["cubes"]}
+    page.wait_for_selector("#w-admin-engagement .widget-ready", state="attached")
+    engagement = page.inner_text("#w-admin-engagement")
+    if "engagement" in views:
+        assert "refused" not in engagement, engagement  # answered: a grid by role, or no events yet
+    else:
+        assert "Not available: the semantic layer has no engagement view yet." in engagement
     for width, height in ((1440, 1000), (820, 1180)):
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_timeout(300)

@@ -349,6 +349,13 @@ const DIMENSIONS = {
     title: 'Converted',
     description: 'Whether a closed-won deal was credited to this conversation.',
   },
+  attribution_reason: {
+    title: 'Attribution reason',
+    description: 'Why a deal is credited to the conversation, or why none is (last touch): credited, '
+      + 'no_contact (no HubSpot contact matched), credited_to_later_conversation (the deal went to a '
+      + 'later conversation of the contact), outside_window (no closed-won deal of the contact closed '
+      + 'within the attribution window) or no_deal (the contact has no closed-won deal).',
+  },
   escalated: {
     title: 'Escalated',
     description: 'Whether the conversation was handed to a human.',

@@ -54,7 +54,7 @@ create table marts.fct_conversations (
   output_tokens bigint, cost_usd double precision, resolved boolean, escalated boolean,
   abandoned boolean, deflected boolean, resolution_time_s double precision, converted boolean,
   deal_id text, order_value_usd double precision, thumbs_up int, thumbs_down int,
-  rating_mean double precision, csat double precision
+  rating_mean double precision, csat double precision, attribution_reason text
 );
 create table marts.fct_llm_calls (
   event_id text primary key, occurred_at timestamptz, date_day date, conversation_id text,
@@ -162,6 +162,17 @@ INTENTS = (("buy", "sales", "recommend"), ("browse", "sales", "search"),
 CUSTOMERS = ("alice@example.com", " Bob@Example.com ", "1001", "1002", "carol@example.org")
 
 
+def _attribution_reason(converted: bool, customer: str, i: int) -> str:
+    # The dbt rule's outcome, without the CRM rows behind it: converted, no contact for an e-mail
+    # (the world links ids only), else one of the three other reasons in turn (no random draw, so
+    # the world's other columns stay as they were).
+    if converted:
+        return "credited"
+    if "@" in customer:
+        return "no_contact"
+    return ("credited_to_later_conversation", "outside_window", "no_deal")[i % 3]
+
+
 def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -> dict:
     """Row-level marts (conversations, calls, outcome metrics) plus the insight tables' rows."""
     rng = random.Random(seed)
@@ -221,6 +232,7 @@ def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -
             resolution_time_s=round(resolution, 3) if resolved else None, converted=converted,
             deal_id=f"deal_{i:05d}" if converted else None, order_value_usd=order_value,
             thumbs_up=thumbs_up, thumbs_down=thumbs_down, rating_mean=rating, csat=csat,
+            attribution_reason=_attribution_reason(converted, customer, i),
         ))
     outcome_metrics = [
         dict(event_id=f"om_{k}", occurred_at=start + dt.timedelta(days=k % days),

@@ -29,6 +29,7 @@ if (access.canSeeView(role, `operations_drilldown`)) {
           `capability`,
           `action`,
           `converted`,
+          `attribution_reason`,
           `resolved`,
           `escalated`,
           `deflected`,

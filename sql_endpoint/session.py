@@ -65,7 +65,9 @@ def _text(value, pg_type: str) -> str | None:
     if pg_type == "bigint":
         return str(int(float(value))) if not isinstance(value, int) else str(value)
     if pg_type == "double precision":
-        return repr(float(value))
+        number = float(value)
+        # Postgres writes a whole float8 without a fraction ("125", not Python's "125.0").
+        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
     if pg_type == "boolean":
         return "t" if value in (True, "true", "t", 1, "1") else "f"
     if pg_type == "timestamp without time zone":

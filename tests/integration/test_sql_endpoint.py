@@ -10,6 +10,8 @@ synthetic world's conversation count.
 from __future__ import annotations
 
 import os
+import socket
+import struct
 import subprocess
 
 import psycopg
@@ -34,6 +36,8 @@ SECRET = "sql-endpoint-secret-" + "s" * 32
 PASSWORD = "a long sql endpoint password"
 N_CONVERSATIONS = 150
 PSQL = "/usr/bin/psql"
+# The measure counting conversations in each view.
+COUNTS = {view: "count" if view == "operations_drilldown" else "conversations" for view in VIEW_ACCESS}
 
 
 def email(role: str) -> str:
@@ -128,14 +132,14 @@ def test_a_measure_by_a_dimension_equals_cube_rest(stack):
 
 
 def test_a_filtered_measure_equals_cube_rest_and_the_worlds_count(stack):
-    got = sql(stack, "enablement", "select intent, count(conversations) from standard_reports "
+    got = sql(stack, "enablement", "select intent, sum(conversations) from standard_reports "
                                    "where variant = 'treatment' and intent in ('buy', 'support') group by 1 order by 1")
     want = rest(stack, "enablement", {
         "measures": ["standard_reports.conversations"], "dimensions": ["standard_reports.intent"],
         "filters": [{"member": "standard_reports.variant", "operator": "equals", "values": ["treatment"]},
                     {"member": "standard_reports.intent", "operator": "equals", "values": ["buy", "support"]}],
         "order": [["standard_reports.intent", "asc"]]})
-    assert got == [(r["standard_reports.intent"], int(r["standard_reports.conversations"])) for r in want]
+    assert got == [(r["standard_reports.intent"], float(r["standard_reports.conversations"])) for r in want]
     assert [row[0] for row in got] == ["buy", "support"]
     (total,), = sql(stack, "enablement", "select measure(conversations) from standard_reports")
     assert total == N_CONVERSATIONS
@@ -182,18 +186,18 @@ def test_each_role_lists_and_queries_exactly_its_views(stack, role):
             customer = {m.split(".", 1)[1] for m in CUSTOMER_MEMBERS if m.startswith(view + ".")}
             if role not in VIEW_ACCESS[view]:
                 assert columns == []
-                state, message = sqlstate_of(stack, role, f"select measure(conversations) from {view}")
-                assert state == "42501" and f"{view}.conversations" in message, (role, view, message)
+                state, message = sqlstate_of(stack, role, f"select measure({COUNTS[view]}) from {view}")
+                assert state == "42501" and f"{view}.{COUNTS[view]}" in message, (role, view, message)
                 continue
             if role in CUSTOMER_ROLES:
                 assert customer <= set(columns)
             else:
                 assert not customer & set(columns), (role, view)
                 for field in customer:
-                    state, message = sqlstate_of(stack, role, f"select {field}, measure(conversations) "
+                    state, message = sqlstate_of(stack, role, f"select {field}, measure({COUNTS[view]}) "
                                                               f"from {view} group by 1")
                     assert state == "42501" and f"{view}.{field}" in message, (role, field, message)
-            (count,), = conn.execute(f"select measure(conversations) from {view}").fetchall()
+            (count,), = conn.execute(f"select measure({COUNTS[view]}) from {view}").fetchall()
             assert count == N_CONVERSATIONS, (role, view)
 
 
@@ -203,7 +207,8 @@ def test_describe_shows_a_views_columns_with_types(stack):
     lines = {line.split("|")[0].strip(): line.split("|")[1].strip()
              for line in described.stdout.splitlines() if line.count("|") >= 2}
     assert lines["customer_ref"] == "text"
-    assert lines["conversations"] == "bigint"
+    assert lines["count"] == "bigint"  # a count measure
+    assert lines["revenue"] == "double precision"
     assert lines["started_at"] == "timestamp without time zone"
 
 
@@ -218,7 +223,7 @@ def test_sqlalchemy_inspector_lists_the_views_and_columns(stack):
                                                     "standard_reports"}
         columns = {c["name"]: c["type"] for c in inspector.get_columns("experiments")}
         assert isinstance(columns["variant"], sqlalchemy.String)
-        assert isinstance(columns["conversations"], sqlalchemy.BigInteger)
+        assert isinstance(columns["conversations"], sqlalchemy.Float)  # a sum of the daily counts
         assert isinstance(columns["conversion_rate"], sqlalchemy.Float)
         with engine.connect() as conn:  # a chart's query, as a BI tool's SQLAlchemy layer sends it
             rows = conn.execute(sqlalchemy.text(
@@ -235,11 +240,31 @@ def test_sqlalchemy_inspector_lists_the_views_and_columns(stack):
 
 # --- refusals ----------------------------------------------------------------------------------
 
+def startup_error(stack, user: str, password: str) -> dict[str, str]:
+    """The fields of the ErrorResponse answering a sign-in (libpq shows its text only, not its SQLSTATE)."""
+    endpoint = stack["endpoint"]
+    with socket.create_connection((endpoint.host, endpoint.port), timeout=30) as sock:
+        body = struct.pack("!i", 196608) + b"user\0" + user.encode() + b"\0database\0outcomelens\0\0"
+        sock.sendall(struct.pack("!i", len(body) + 4) + body)
+        kind, length = struct.unpack("!ci", sock.recv(5))
+        assert (kind, struct.unpack("!i", sock.recv(length - 4))[0]) == (b"R", 3)  # cleartext password, please
+        sock.sendall(b"p" + struct.pack("!i", len(password) + 5) + password.encode() + b"\0")
+        reply = b""
+        while chunk := sock.recv(4096):
+            reply += chunk
+    assert reply[:1] == b"E", reply[:50]
+    fields = reply[5:].rstrip(b"\0").split(b"\0")
+    return {f[:1].decode(): f[1:].decode() for f in fields if f}
+
+
 def test_bad_password_unknown_and_disabled_users_are_refused(stack):
     for user, password in [(email("admin"), "not the password"), ("nobody@sql.example.com", PASSWORD),
                            ("gone@sql.example.com", PASSWORD)]:
-        state, message = sqlstate_of(stack, "admin", "select 1", password=password, user=user)
-        assert state == "28P01" and "password authentication failed" in message, (user, message)
+        fields = startup_error(stack, user, password)
+        assert (fields["S"], fields["C"]) == ("FATAL", "28P01"), (user, fields)
+        assert "password authentication failed" in fields["M"]
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            psycopg.connect(dsn(stack, "admin", password, user)).close()
     refused = psql(stack, "admin", "-c", "select 1", password="wrong again")
     assert refused.returncode != 0 and "password authentication failed" in refused.stderr
 
@@ -248,8 +273,8 @@ def test_an_access_token_works_as_a_personal_sql_password(stack):
     token = token_of(stack, "engineer")
     rows = sql_with(stack, "anyone", token, "select measure(llm_calls) from model_health")
     assert rows == [(int(rest(stack, "engineer", {"measures": ["model_health.llm_calls"]})[0]["model_health.llm_calls"]),)]
-    state, _ = sqlstate_of(stack, "engineer", "select 1", password=token[:-4] + "AAAA", user="anyone")
-    assert state == "28P01"
+    fields = startup_error(stack, "anyone", token[:-4] + "AAAA")
+    assert fields["C"] == "28P01" and "token" in fields["M"]
 
 
 def sql_with(stack, user: str, password: str, text: str) -> list[tuple]:

@@ -134,7 +134,9 @@ def translate(statement: exp.Expression, views: dict[str, View]) -> Translation:
         _add(query, item)
     where = select.args.get("where")
     if where is not None:
-        query["filters"].append(_filter(where.this, scope))
+        conditions = _date_ranges(where.this, scope, query)
+        if conditions:
+            query["filters"].append(_filter(exp.and_(*conditions) if len(conditions) > 1 else conditions[0], scope))
     having = select.args.get("having")
     if having is not None:
         query["filters"].extend(_having(having.this, scope))
@@ -492,6 +494,59 @@ def _filter(node: exp.Expression, scope: _Scope, negated: bool = False) -> dict:
         return _comparison(node, scope)
     raise unsupported(f"the condition {node.sql(dialect='postgres')[:80]}",
                       "filters are comparisons, IN, IS [NOT] NULL, ILIKE and BETWEEN joined by AND/OR")
+
+
+def _inclusive_bounds(node: exp.Expression, scope: _Scope) -> tuple[str, str | None, str | None] | None:
+    """(member, lower, upper) when `node` bounds a time dimension inclusively (>=, <=, =, BETWEEN)."""
+    if isinstance(node, exp.Between):
+        column, low, high = node.this, node.args["low"], node.args["high"]
+    elif type(node) in (exp.GTE, exp.LTE, exp.EQ) and isinstance(node.this, exp.Column):
+        column = node.this
+        low = node.expression if type(node) in (exp.GTE, exp.EQ) else None
+        high = node.expression if type(node) in (exp.LTE, exp.EQ) else None
+    else:
+        return None
+    if not isinstance(column, exp.Column) or (not column.table and column.name in scope.aliases):
+        return None
+    member, known = _column(column, scope)
+    if not _is_time(known):
+        return None
+    try:
+        low_value = None if low is None else _literal(low)
+        high_value = None if high is None else _literal(high)
+    except SqlError:
+        return None
+    if (low is not None and low_value is None) or (high is not None and high_value is None):
+        return None
+    return (member, None if low_value is None else _timestamp(low_value),
+            None if high_value is None else _timestamp(high_value))
+
+
+def _date_ranges(condition: exp.Expression, scope: _Scope, query: dict) -> list[exp.Expression]:
+    """Inclusive bounds on time dimensions among the top-level AND-ed conditions become the time
+    dimension's dateRange (as a dashboard's REST query has it, which Cube matches to its rollups);
+    the other conditions are returned, to become filters. Strict < and > stay filters: a dateRange
+    is inclusive and Cube's timestamps stop at milliseconds."""
+    ranges: dict[str, list[str | None]] = {}
+    rest = []
+    for part in (condition.unnest().flatten() if isinstance(condition.unnest(), exp.And) else [condition]):
+        bounds = _inclusive_bounds(part.unnest(), scope)
+        if bounds is None:
+            rest.append(part)
+            continue
+        member, low, high = bounds
+        current = ranges.setdefault(member, [None, None])
+        if low is not None:
+            current[0] = low if current[0] is None else max(current[0], low)
+        if high is not None:
+            current[1] = high if current[1] is None else min(current[1], high)
+    for member, (low, high) in ranges.items():
+        entry = next((t for t in query["timeDimensions"] if t["dimension"] == member), None)
+        if entry is None:
+            entry = {"dimension": member}
+            query["timeDimensions"].append(entry)
+        entry["dateRange"] = [low or EARLIEST, high or LATEST]
+    return rest
 
 
 def _having(node: exp.Expression, scope: _Scope) -> list[dict]:

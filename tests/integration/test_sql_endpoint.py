@@ -9,6 +9,7 @@ synthetic world's conversation count.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import struct
@@ -158,6 +159,12 @@ def test_by_week_with_a_date_range_equals_cube_rest(stack):
         (r["standard_reports.date_day.week"].replace(".000", ""), int(r["standard_reports.conversations"]))
         for r in want]
     assert [w.weekday() for w, _ in got] == [0, 0]  # weeks start on Monday: Feb 24 (for Mar 2) and Mar 3
+    world = synthetic_world(n_conversations=N_CONVERSATIONS)["conversations"]
+    in_range = sum(dt.date(2025, 3, 2) <= c["date_day"] <= dt.date(2025, 3, 9) for c in world)
+    assert sum(n for _, n in got) == in_range
+    (between,), = sql(stack, "enablement", "select measure(conversations) from standard_reports "
+                                           "where date_day between '2025-03-02' and '2025-03-09'")
+    assert between == in_range
 
 
 def test_ordered_and_limited_equals_cube_rest_over_psql(stack):

@@ -47,19 +47,29 @@ SECRET = "sql-bench-secret-" + "b" * 32
 EMAIL, PASSWORD = "bench@example.com", "a long benchmark password"
 START = dt.date(2025, 3, 1)
 
-SQL = ("select variant, date_trunc('week', date_day) as week, measure(conversations), "
-       "measure(conversion_rate), measure(revenue) from experiments "
-       "where experiment_id = 'exp_sales_prompt' and date_day >= %s and date_day <= %s "
-       "group by 1, 2 order by 2, 1")
+SQL = (
+    "select variant, date_trunc('week', date_day) as week, measure(conversations), "
+    "measure(conversion_rate), measure(revenue) from experiments "
+    "where experiment_id = 'exp_sales_prompt' and date_day >= %s and date_day <= %s "
+    "group by 1, 2 order by 2, 1"
+)
 
 
 def rest_query(first: dt.date, last: dt.date) -> dict:
-    return {"measures": ["experiments.conversations", "experiments.conversion_rate", "experiments.revenue"],
-            "dimensions": ["experiments.variant"],
-            "timeDimensions": [{"dimension": "experiments.date_day", "granularity": "week",
-                                "dateRange": [first.isoformat(), last.isoformat()]}],
-            "filters": [{"member": "experiments.experiment_id", "operator": "equals", "values": ["exp_sales_prompt"]}],
-            "order": [["experiments.date_day", "asc"], ["experiments.variant", "asc"]], "limit": 50000}
+    return {
+        "measures": ["experiments.conversations", "experiments.conversion_rate", "experiments.revenue"],
+        "dimensions": ["experiments.variant"],
+        "timeDimensions": [
+            {
+                "dimension": "experiments.date_day",
+                "granularity": "week",
+                "dateRange": [first.isoformat(), last.isoformat()],
+            }
+        ],
+        "filters": [{"member": "experiments.experiment_id", "operator": "equals", "values": ["exp_sales_prompt"]}],
+        "order": [["experiments.date_day", "asc"], ["experiments.variant", "asc"]],
+        "limit": 50000,
+    }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -71,14 +81,19 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summary(samples: list[float]) -> dict:
-    return {"n": len(samples), "p50_ms": round(percentile(samples, 0.5), 2),
-            "p95_ms": round(percentile(samples, 0.95), 2), "mean_ms": round(statistics.fmean(samples), 2)}
+    return {
+        "n": len(samples),
+        "p50_ms": round(percentile(samples, 0.5), 2),
+        "p95_ms": round(percentile(samples, 0.95), 2),
+        "mean_ms": round(statistics.fmean(samples), 2),
+    }
 
 
 def rest_load(http: requests.Session, api_url: str, token: str, query: dict) -> list[dict]:
     while True:
-        body = http.post(f"{api_url}/v1/load", json={"query": query},
-                         headers={"Authorization": f"Bearer {token}"}, timeout=60).json()
+        body = http.post(
+            f"{api_url}/v1/load", json={"query": query}, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        ).json()
         if body.get("error") != "Continue wait":
             return body["data"]
         time.sleep(0.1)
@@ -91,9 +106,16 @@ def run(repeat: int, conversations: int) -> dict:
         load_world(create_contract_tables(database), synthetic_world(n_conversations=conversations))
         wh = ensure_warehouse(database.url(hide_password=False))
         add_user(wh.connect, "bench", "setup", email=EMAIL, name="bench", role="product_manager", password=PASSWORD)
-        with serve_in_thread(create_app(AccountsSettings(connect=wh.connect, secret=SECRET))) as accounts, \
-                CubeServer(wh, SECRET, log_path=tmp / "cube.log", port=cube_server.free_port(),
-                           extra_env={"OUTCOMELENS_AUTH_URL": accounts}) as cube:
+        with (
+            serve_in_thread(create_app(AccountsSettings(connect=wh.connect, secret=SECRET))) as accounts,
+            CubeServer(
+                wh,
+                SECRET,
+                log_path=tmp / "cube.log",
+                port=cube_server.free_port(),
+                extra_env={"OUTCOMELENS_AUTH_URL": accounts},
+            ) as cube,
+        ):
             endpoint = SqlEndpoint(cube.api_url, accounts, wh, port=cube_server.free_port()).start()
             try:
                 return measure(cube, endpoint, accounts, repeat)
@@ -104,8 +126,9 @@ def run(repeat: int, conversations: int) -> dict:
 
 def measure(cube: CubeServer, endpoint: SqlEndpoint, accounts: str, repeat: int) -> dict:
     http = requests.Session()
-    token = http.post(f"{accounts}/v1/auth/login", json={"email": EMAIL, "password": PASSWORD},
-                      timeout=10).json()["access_token"]
+    token = http.post(f"{accounts}/v1/auth/login", json={"email": EMAIL, "password": PASSWORD}, timeout=10).json()[
+        "access_token"
+    ]
     dsn = f"host={endpoint.host} port={endpoint.port} dbname=outcomelens user={EMAIL} password='{PASSWORD}'"
     timings: dict[str, list[float]] = {"rest": [], "sql": []}
     with psycopg.connect(dsn) as conn:
@@ -134,8 +157,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     result = run(args.repeat, args.conversations)
-    result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
-                         "load_average_1m": round(os.getloadavg()[0], 2), "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    result["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
     result["query"] = SQL
     print(json.dumps(result, indent=2))
     if args.out:

@@ -32,8 +32,10 @@ def database_name(warehouse: Warehouse, role: str) -> str:
 
 
 def _signature(views: dict[str, View]) -> str:
-    shape = {name: [(c.name, c.pg_type, c.is_measure, c.aggregation, c.description)
-                    for c in view.columns.values()] for name, view in sorted(views.items())}
+    shape = {
+        name: [(c.name, c.pg_type, c.is_measure, c.aggregation, c.description) for c in view.columns.values()]
+        for name, view in sorted(views.items())
+    }
     return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()
 
 
@@ -94,13 +96,18 @@ class Catalogs:
     def _create_table(cur, view: View) -> None:
         table = sql.Identifier("public", view.name)
         columns = sql.SQL(", ").join(
-            sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type)) for c in view.columns.values())
+            sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type)) for c in view.columns.values()
+        )
         cur.execute(sql.SQL("create table {} ({})").format(table, columns))
-        cur.execute(sql.SQL("comment on table {} is %s").format(table),
-                    (view.description or f"semantic-layer view {view.name}",))
+        cur.execute(
+            sql.SQL("comment on table {} is %s").format(table),
+            (view.description or f"semantic-layer view {view.name}",),
+        )
         for column in view.columns.values():
-            cur.execute(sql.SQL("comment on column {}.{} is %s").format(table, sql.Identifier(column.name)),
-                        (_column_comment(column),))
+            cur.execute(
+                sql.SQL("comment on column {}.{} is %s").format(table, sql.Identifier(column.name)),
+                (_column_comment(column),),
+            )
 
     def connect(self, name: str, application_name: str = "outcomelens-sql"):
         """A read-only, autocommit connection to a catalog database whose values all come back as
@@ -125,8 +132,11 @@ class Catalogs:
             admin.autocommit = True
             with admin.cursor() as cur:
                 for role in ROLES:
-                    cur.execute(sql.SQL("drop database if exists {} with (force)").format(
-                        sql.Identifier(database_name(self.warehouse, role))))
+                    cur.execute(
+                        sql.SQL("drop database if exists {} with (force)").format(
+                            sql.Identifier(database_name(self.warehouse, role))
+                        )
+                    )
         finally:
             admin.close()
         self._signatures.clear()

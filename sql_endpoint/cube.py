@@ -43,10 +43,13 @@ class CubeClient:
 
     def _call(self, method: str, path: str, token: str, **kwargs) -> requests.Response:
         try:
-            return self.http.request(method, self.api_url + path, headers={"Authorization": f"Bearer {token}"},
-                                     **kwargs)
+            return self.http.request(
+                method, self.api_url + path, headers={"Authorization": f"Bearer {token}"}, **kwargs
+            )
         except requests.RequestException as exc:
-            raise SqlError(CONNECTION_FAILURE, f"the semantic layer does not answer ({exc.__class__.__name__})") from None
+            raise SqlError(
+                CONNECTION_FAILURE, f"the semantic layer does not answer ({exc.__class__.__name__})"
+            ) from None
 
     def meta(self, token: str) -> dict:
         response = self._call("GET", "/v1/meta", token, timeout=60)
@@ -58,8 +61,9 @@ class CubeClient:
         """Cube's answer (`data`, `annotation`); "Continue wait" (a query still computing) is asked again."""
         deadline = time.monotonic() + LOAD_TIMEOUT_S
         while True:
-            response = self._call("POST", "/v1/load", token, json={"query": query},
-                                  timeout=max(1.0, deadline - time.monotonic()))
+            response = self._call(
+                "POST", "/v1/load", token, json={"query": query}, timeout=max(1.0, deadline - time.monotonic())
+            )
             if response.status_code != 200:
                 _raise_for(response)
             body = response.json()

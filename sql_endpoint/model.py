@@ -6,8 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # Cube's dimension types and the Postgres type a column of that type gets.
-DIMENSION_TYPES = {"string": "text", "number": "double precision", "boolean": "boolean",
-                   "time": "timestamp without time zone"}
+DIMENSION_TYPES = {
+    "string": "text",
+    "number": "double precision",
+    "boolean": "boolean",
+    "time": "timestamp without time zone",
+}
 # Measures that count rows come back as integers; every other measure is a double.
 COUNTING_AGGREGATIONS = {"count", "countDistinct", "countDistinctApprox"}
 
@@ -32,13 +36,20 @@ class View:
 def _measure(item: dict) -> Column:
     aggregation = item.get("aggType") or item.get("type")
     pg_type = "bigint" if aggregation in COUNTING_AGGREGATIONS else "double precision"
-    return Column(item["name"].split(".", 1)[1], item["name"], True, pg_type, aggregation,
-                  item.get("description") or "")
+    return Column(
+        item["name"].split(".", 1)[1], item["name"], True, pg_type, aggregation, item.get("description") or ""
+    )
 
 
 def _dimension(item: dict) -> Column:
-    return Column(item["name"].split(".", 1)[1], item["name"], False,
-                  DIMENSION_TYPES.get(item.get("type"), "text"), None, item.get("description") or "")
+    return Column(
+        item["name"].split(".", 1)[1],
+        item["name"],
+        False,
+        DIMENSION_TYPES.get(item.get("type"), "text"),
+        None,
+        item.get("description") or "",
+    )
 
 
 def views_from_meta(meta: dict) -> dict[str, View]:

@@ -49,8 +49,9 @@ class Accounts:
         try:
             return self.http.post(self.url + path, timeout=HTTP_TIMEOUT_S, **kwargs)
         except requests.RequestException as exc:
-            raise SqlError(CONNECTION_FAILURE, f"the accounts service does not answer ({exc.__class__.__name__})",
-                           fatal=True) from None
+            raise SqlError(
+                CONNECTION_FAILURE, f"the accounts service does not answer ({exc.__class__.__name__})", fatal=True
+            ) from None
 
     def sign_in(self, user: str, password: str) -> Principal:
         if not password:
@@ -94,7 +95,11 @@ class Accounts:
         if principal.refresh_token is None:
             return
         try:
-            self.http.post(self.url + "/v1/auth/logout", json={"refresh_token": principal.refresh_token},
-                           headers={"Authorization": f"Bearer {principal.token}"}, timeout=HTTP_TIMEOUT_S)
+            self.http.post(
+                self.url + "/v1/auth/logout",
+                json={"refresh_token": principal.refresh_token},
+                headers={"Authorization": f"Bearer {principal.token}"},
+                timeout=HTTP_TIMEOUT_S,
+            )
         except requests.RequestException:
             pass  # the refresh token expires by itself

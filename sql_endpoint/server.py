@@ -69,8 +69,12 @@ class SqlHandler(BuenaVistaHandler):
         ctx.session.authenticate(ctx.params.get("user", ""), password)  # SqlError(fatal) ends the connection
         ctx.params["user"] = ctx.session.principal.user
         self.send_authentication_ok()
-        self.send_parameter_status({"session_authorization": ctx.session.principal.user,
-                                    "application_name": ctx.params.get("application_name", "")})
+        self.send_parameter_status(
+            {
+                "session_authorization": ctx.session.principal.user,
+                "application_name": ctx.params.get("application_name", ""),
+            }
+        )
         self.handle_post_auth(ctx)
 
     def handle_query(self, ctx, payload: bytes) -> None:
@@ -85,8 +89,8 @@ class SqlHandler(BuenaVistaHandler):
         portal_end = data.index(NULL_BYTE)
         statement_end = data.index(NULL_BYTE, portal_end + 1)
         portal = data[:portal_end].decode()
-        statement = data[portal_end + 1:statement_end].decode()
-        buf = BVBuffer(io.BytesIO(bytes(data[statement_end + 1:])))
+        statement = data[portal_end + 1 : statement_end].decode()
+        buf = BVBuffer(io.BytesIO(bytes(data[statement_end + 1 :])))
         formats = [buf.read_int16() for _ in range(buf.read_int16())]
         count = buf.read_int16()
         formats = formats * count if len(formats) == 1 else (formats or [0] * count)
@@ -177,8 +181,9 @@ class SqlEndpoint:
     """The endpoint: a server on host:port answering from Cube (`cube_api_url`, …/cubejs-api) for the
     users of the accounts service (`accounts_url`), its catalogs on `warehouse`'s Postgres server."""
 
-    def __init__(self, cube_api_url: str, accounts_url: str, warehouse, *, host: str = DEFAULT_HOST,
-                 port: int = DEFAULT_PORT):
+    def __init__(
+        self, cube_api_url: str, accounts_url: str, warehouse, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
+    ):
         self.catalogs = Catalogs(warehouse)
         self.server = SqlServer((host, port), _Endpoint(cube_api_url, accounts_url, self.catalogs))
         self.host, self.port = self.server.server_address[:2]

@@ -24,10 +24,19 @@ from sql_endpoint.errors import PROGRAM_LIMIT_EXCEEDED, SqlError, unsupported
 from sql_endpoint.model import View, views_from_meta
 from sql_endpoint.principal import Accounts, Principal
 
-PG_OIDS = {"text": 25, "bigint": 20, "double precision": 701, "boolean": 16,
-           "timestamp without time zone": 1114}
-_WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter,
-           exp.TruncateTable, exp.Copy, exp.Grant)
+PG_OIDS = {"text": 25, "bigint": 20, "double precision": 701, "boolean": 16, "timestamp without time zone": 1114}
+_WRITES = (
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Merge,
+    exp.Create,
+    exp.Drop,
+    exp.Alter,
+    exp.TruncateTable,
+    exp.Copy,
+    exp.Grant,
+)
 _PARAMETER = re.compile(r"'(?:[^']|'')*'|\$(\d+)")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 _NUMERIC_OIDS = {20, 21, 23, 700, 701, 1700}
@@ -126,8 +135,10 @@ class CubeSession(Session):
     def in_transaction(self) -> bool:
         if self.catalog is None:
             return False
-        return self.catalog.get_transaction_status() in (psycopg2.extensions.TRANSACTION_STATUS_INTRANS,
-                                                         psycopg2.extensions.TRANSACTION_STATUS_INERROR)
+        return self.catalog.get_transaction_status() in (
+            psycopg2.extensions.TRANSACTION_STATUS_INTRANS,
+            psycopg2.extensions.TRANSACTION_STATUS_INERROR,
+        )
 
     def close(self) -> None:
         if self.principal is not None:
@@ -164,8 +175,10 @@ class CubeSession(Session):
         # Postgres, unless they name a view (which only Cube answers).
         for name in self.views:
             if re.search(rf"\b{re.escape(name)}\b", sql, re.IGNORECASE):
-                raise unsupported("a statement over a view that the endpoint cannot read",
-                                  "see the supported SQL in sql_endpoint/README.md")
+                raise unsupported(
+                    "a statement over a view that the endpoint cannot read",
+                    "see the supported SQL in sql_endpoint/README.md",
+                )
         return self._catalog(sql)
 
     def _catalog(self, sql: str) -> QueryResult:

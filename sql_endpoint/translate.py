@@ -73,12 +73,17 @@ class _Scope:
 
 # --- the statement as a whole ------------------------------------------------------------------
 
+
 def semantic_tables(statement: exp.Expression) -> list[exp.Table]:
     """The tables a statement reads that are not Postgres's own catalog (nor a CTE of the statement)."""
     ctes = {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
-    return [table for table in statement.find_all(exp.Table)
-            if isinstance(table.this, exp.Identifier) and not is_catalog_table(table)
-            and not (not table.db and table.name in ctes)]
+    return [
+        table
+        for table in statement.find_all(exp.Table)
+        if isinstance(table.this, exp.Identifier)
+        and not is_catalog_table(table)
+        and not (not table.db and table.name in ctes)
+    ]
 
 
 def is_catalog_table(table: exp.Table) -> bool:
@@ -89,8 +94,10 @@ def is_catalog_table(table: exp.Table) -> bool:
 
 
 def _refuse_shape(statement: exp.Expression) -> exp.Select:
-    if isinstance(statement, (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop,
-                              exp.Alter, exp.TruncateTable, exp.Copy)):
+    if isinstance(
+        statement,
+        (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter, exp.TruncateTable, exp.Copy),
+    ):
         raise unsupported(f"{statement.key.upper()} (a write)", "views of the semantic layer are read-only")
     if isinstance(statement, exp.SetOperation):
         raise unsupported(statement.key.upper(), "send one SELECT per view")
@@ -146,8 +153,10 @@ def translate(statement: exp.Expression, views: dict[str, View]) -> Translation:
     offset = _integer(select.args.get("offset"), "OFFSET")
     if offset:
         query["offset"] = offset
-    columns = [OutputColumn(_output_name(node), item.key, item.pg_type)
-               for node, item in zip(select.expressions, scope.selected)]
+    columns = [
+        OutputColumn(_output_name(node), item.key, item.pg_type)
+        for node, item in zip(select.expressions, scope.selected)
+    ]
     return Translation(view.name, {k: v for k, v in query.items() if v or k == "limit"}, columns, limit_given)
 
 
@@ -177,6 +186,7 @@ def _output_name(node: exp.Expression) -> str:
 
 # --- expressions → members ---------------------------------------------------------------------
 
+
 def _column(node: exp.Column, scope: _Scope) -> tuple[str, Column | None]:
     if node.table and node.table not in scope.qualifiers:
         raise unsupported(f"the column {node.sql(dialect='postgres')} of another table", "query one view at a time")
@@ -190,8 +200,11 @@ def _resolve(node: exp.Expression, scope: _Scope, *, where: str) -> Item:
     if isinstance(node, exp.Column):
         member, known = _column(node, scope)
         if known is not None and known.is_measure:
-            raise SqlError(GROUPING_ERROR, f'measure "{node.name}" must be read through MEASURE({node.name}) '
-                                           f"(or its own aggregate, {_aggregate_hint(known)})")
+            raise SqlError(
+                GROUPING_ERROR,
+                f'measure "{node.name}" must be read through MEASURE({node.name}) '
+                f"(or its own aggregate, {_aggregate_hint(known)})",
+            )
         return Item("dimension", member, known)
     if isinstance(node, exp.Anonymous) and node.name.lower() == "measure":
         return _measure_argument(node.expressions, scope, "MEASURE")
@@ -200,14 +213,18 @@ def _resolve(node: exp.Expression, scope: _Scope, *, where: str) -> Item:
             return _aggregate(node, aggregation, scope)
     if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc)):
         return _truncation(node, scope)
-    raise unsupported(f"the expression {node.sql(dialect='postgres')[:80]} in {where}",
-                      "select dimensions, MEASURE(…) or date_trunc('unit', time dimension)")
+    raise unsupported(
+        f"the expression {node.sql(dialect='postgres')[:80]} in {where}",
+        "select dimensions, MEASURE(…) or date_trunc('unit', time dimension)",
+    )
 
 
 def _aggregate_hint(column: Column) -> str:
-    fitting = [name.upper() for name, agg in
-               (("sum", "sum"), ("count", "count"), ("avg", "avg"), ("min", "min"), ("max", "max"))
-               if agg == column.aggregation]
+    fitting = [
+        name.upper()
+        for name, agg in (("sum", "sum"), ("count", "count"), ("avg", "avg"), ("min", "min"), ("max", "max"))
+        if agg == column.aggregation
+    ]
     return f"{fitting[0]}({column.name})" if fitting else "none: it is a computed measure"
 
 
@@ -216,8 +233,9 @@ def _measure_argument(arguments: list, scope: _Scope, function: str) -> Item:
         raise unsupported(f"{function}() over anything but one measure column")
     member, known = _column(arguments[0], scope)
     if known is not None and not known.is_measure:
-        raise unsupported(f'{function}() over the dimension "{known.name}"',
-                          "only measures are aggregated by the semantic layer")
+        raise unsupported(
+            f'{function}() over the dimension "{known.name}"', "only measures are aggregated by the semantic layer"
+        )
     return Item("measure", member, known)
 
 
@@ -230,8 +248,9 @@ def _aggregate(node: exp.Expression, aggregation: str, scope: _Scope) -> Item:
     item = _measure_argument([argument], scope, aggregation.upper())
     if item.column is not None and item.column.aggregation != aggregation:
         raise unsupported(
-            f'{aggregation.upper()}({item.column.name}) over a measure of type {item.column.aggregation}',
-            f"read it as MEASURE({item.column.name})")
+            f"{aggregation.upper()}({item.column.name}) over a measure of type {item.column.aggregation}",
+            f"read it as MEASURE({item.column.name})",
+        )
     return item
 
 
@@ -278,13 +297,16 @@ def _grouping(select: exp.Select, scope: _Scope) -> list[Item]:
     if not group and not measures:
         if select.args.get("distinct") and plain:
             return plain  # SELECT DISTINCT dims: exactly Cube's grouping
-        raise unsupported("a row-level read (no measure, no GROUP BY)",
-                          "group by the dimensions, or select MEASURE(…) columns")
+        raise unsupported(
+            "a row-level read (no measure, no GROUP BY)", "group by the dimensions, or select MEASURE(…) columns"
+        )
     for item in plain:
         if (item.member, item.granularity) not in grouped:
             name = item.column.name if item.column else item.member.split(".", 1)[1]
-            raise SqlError(GROUPING_ERROR, f'column "{name}" must appear in the GROUP BY clause '
-                                           "or be used in an aggregate function")
+            raise SqlError(
+                GROUPING_ERROR,
+                f'column "{name}" must appear in the GROUP BY clause or be used in an aggregate function',
+            )
     hidden = [i for i in items if (i.member, i.granularity) not in {(p.member, p.granularity) for p in plain}]
     if hidden and select.args.get("distinct"):
         raise unsupported("SELECT DISTINCT with GROUP BY columns that are not selected")
@@ -300,8 +322,10 @@ def _order(select: exp.Select, scope: _Scope, groups: list[Item]) -> list[list[s
     for ordered in order.expressions:
         item = _by_reference(ordered.this, scope, "ORDER BY")
         if (item.member, item.granularity) not in in_query:
-            raise unsupported(f"ORDER BY {ordered.this.sql(dialect='postgres')}, which is not in the query",
-                              "select it (or group by it) too")
+            raise unsupported(
+                f"ORDER BY {ordered.this.sql(dialect='postgres')}, which is not in the query",
+                "select it (or group by it) too",
+            )
         descending = bool(ordered.args.get("desc"))
         nulls_first = ordered.args.get("nulls_first")
         if nulls_first is not None and bool(nulls_first) != descending:
@@ -333,6 +357,7 @@ def _limit(select: exp.Select) -> tuple[int, bool]:
 
 
 # --- WHERE and HAVING → filters ----------------------------------------------------------------
+
 
 def _literal(node: exp.Expression) -> str | None:
     """A literal's value as Cube's filters take it (a string); None for NULL."""
@@ -392,16 +417,20 @@ def _comparison(node: exp.Expression, scope: _Scope) -> dict:
     member, known = _dimension_operand(left, scope)
     value = _literal(right)
     if value is None:
-        raise unsupported(f"{node.sql(dialect='postgres')} (a comparison with NULL is never true)",
-                          "use IS NULL / IS NOT NULL")
+        raise unsupported(
+            f"{node.sql(dialect='postgres')} (a comparison with NULL is never true)", "use IS NULL / IS NOT NULL"
+        )
     if _is_time(known):
         stamp = _timestamp(value)
         if kind is exp.NEQ:
             return _set_and(member, {"member": member, "operator": "notInDateRange", "values": [stamp, stamp]})
         operator, values = {
-            exp.EQ: ("inDateRange", [stamp, stamp]), exp.GT: ("afterDate", [stamp]),
-            exp.LT: ("beforeDate", [stamp]), exp.GTE: ("inDateRange", [stamp, LATEST]),
-            exp.LTE: ("inDateRange", [EARLIEST, stamp])}[kind]
+            exp.EQ: ("inDateRange", [stamp, stamp]),
+            exp.GT: ("afterDate", [stamp]),
+            exp.LT: ("beforeDate", [stamp]),
+            exp.GTE: ("inDateRange", [stamp, LATEST]),
+            exp.LTE: ("inDateRange", [EARLIEST, stamp]),
+        }[kind]
         return {"member": member, "operator": operator, "values": values}
     if kind is exp.EQ:
         return {"member": member, "operator": "equals", "values": [value]}
@@ -426,8 +455,9 @@ def _like(node: exp.Expression, scope: _Scope, negated: bool) -> dict:
             return _set_and(member, condition) if negated else condition
         raise unsupported(f"ILIKE {pattern!r} without a wildcard")
     if not case_insensitive:
-        raise unsupported("LIKE with a wildcard (case-sensitive)",
-                          "the semantic layer matches patterns case-insensitively: use ILIKE")
+        raise unsupported(
+            "LIKE with a wildcard (case-sensitive)", "the semantic layer matches patterns case-insensitively: use ILIKE"
+        )
     if negated:
         if pattern.startswith("%") and pattern.endswith("%"):
             return _set_and(member, {"member": member, "operator": "notContains", "values": [inner]})
@@ -489,11 +519,19 @@ def _filter(node: exp.Expression, scope: _Scope, negated: bool = False) -> dict:
         return {"and": [_comparison(low, scope), _comparison(high, scope)]}
     if type(node) in FLIPPED:
         if negated:
-            node = {exp.EQ: exp.NEQ, exp.NEQ: exp.EQ, exp.GT: exp.LTE, exp.GTE: exp.LT, exp.LT: exp.GTE,
-                    exp.LTE: exp.GT}[type(node)](this=node.this, expression=node.expression)
+            node = {
+                exp.EQ: exp.NEQ,
+                exp.NEQ: exp.EQ,
+                exp.GT: exp.LTE,
+                exp.GTE: exp.LT,
+                exp.LT: exp.GTE,
+                exp.LTE: exp.GT,
+            }[type(node)](this=node.this, expression=node.expression)
         return _comparison(node, scope)
-    raise unsupported(f"the condition {node.sql(dialect='postgres')[:80]}",
-                      "filters are comparisons, IN, IS [NOT] NULL, ILIKE and BETWEEN joined by AND/OR")
+    raise unsupported(
+        f"the condition {node.sql(dialect='postgres')[:80]}",
+        "filters are comparisons, IN, IS [NOT] NULL, ILIKE and BETWEEN joined by AND/OR",
+    )
 
 
 def _inclusive_bounds(node: exp.Expression, scope: _Scope) -> tuple[str, str | None, str | None] | None:
@@ -518,8 +556,11 @@ def _inclusive_bounds(node: exp.Expression, scope: _Scope) -> tuple[str, str | N
         return None
     if (low is not None and low_value is None) or (high is not None and high_value is None):
         return None
-    return (member, None if low_value is None else _timestamp(low_value),
-            None if high_value is None else _timestamp(high_value))
+    return (
+        member,
+        None if low_value is None else _timestamp(low_value),
+        None if high_value is None else _timestamp(high_value),
+    )
 
 
 def _date_ranges(condition: exp.Expression, scope: _Scope, query: dict) -> list[exp.Expression]:
@@ -529,7 +570,7 @@ def _date_ranges(condition: exp.Expression, scope: _Scope, query: dict) -> list[
     is inclusive and Cube's timestamps stop at milliseconds."""
     ranges: dict[str, list[str | None]] = {}
     rest = []
-    for part in (condition.unnest().flatten() if isinstance(condition.unnest(), exp.And) else [condition]):
+    for part in condition.unnest().flatten() if isinstance(condition.unnest(), exp.And) else [condition]:
         bounds = _inclusive_bounds(part.unnest(), scope)
         if bounds is None:
             rest.append(part)
@@ -555,12 +596,18 @@ def _having(node: exp.Expression, scope: _Scope) -> list[dict]:
     if isinstance(node, exp.And):
         return [f for part in node.flatten() for f in _having(part, scope)]
     if type(node) not in NUMBER_OPERATORS and not isinstance(node, exp.EQ):
-        raise unsupported(f"the HAVING condition {node.sql(dialect='postgres')[:80]}",
-                          "compare measures with constants, joined by AND")
+        raise unsupported(
+            f"the HAVING condition {node.sql(dialect='postgres')[:80]}",
+            "compare measures with constants, joined by AND",
+        )
     left, right, kind = node.this, node.expression, type(node)
-    if isinstance(right, (exp.Anonymous, exp.Column, *AGGREGATES)) and not isinstance(left, (exp.Anonymous, exp.Column, *AGGREGATES)):
+    if isinstance(right, (exp.Anonymous, exp.Column, *AGGREGATES)) and not isinstance(
+        left, (exp.Anonymous, exp.Column, *AGGREGATES)
+    ):
         left, right, kind = right, left, FLIPPED[kind]
-    item = _by_reference(left, scope, "HAVING") if isinstance(left, exp.Column) else _resolve(left, scope, where="HAVING")
+    item = (
+        _by_reference(left, scope, "HAVING") if isinstance(left, exp.Column) else _resolve(left, scope, where="HAVING")
+    )
     if item.kind != "measure":
         raise unsupported(f"HAVING on the dimension {item.member}", "filter dimensions in WHERE")
     value = _literal(right)

@@ -53,12 +53,18 @@ def stack(cube_packages, tmp_path_factory):
         wh = ensure_warehouse(database.url(hide_password=False))
         for role in ROLES:
             add_user(wh.connect, "test", "setup", email=email(role), name=role, role=role, password=PASSWORD)
-        gone, _ = add_user(wh.connect, "test", "setup", email="gone@sql.example.com", name="gone",
-                           role="admin", password=PASSWORD)
+        gone, _ = add_user(
+            wh.connect, "test", "setup", email="gone@sql.example.com", name="gone", role="admin", password=PASSWORD
+        )
         disable(wh.connect, "test", "setup", gone.user_id)
         with serve_in_thread(create_app(AccountsSettings(connect=wh.connect, secret=SECRET))) as accounts_url:
-            cube = CubeServer(wh, SECRET, log_path=tmp / "cube.log", port=cube_server.free_port(),
-                              extra_env={"OUTCOMELENS_AUTH_URL": accounts_url})
+            cube = CubeServer(
+                wh,
+                SECRET,
+                log_path=tmp / "cube.log",
+                port=cube_server.free_port(),
+                extra_env={"OUTCOMELENS_AUTH_URL": accounts_url},
+            )
             with cube:
                 endpoint = SqlEndpoint(cube.api_url, accounts_url, wh, port=cube_server.free_port())
                 with endpoint:
@@ -68,13 +74,16 @@ def stack(cube_packages, tmp_path_factory):
 
 def dsn(stack, role: str, password: str = PASSWORD, user: str | None = None) -> str:
     endpoint = stack["endpoint"]
-    return (f"host={endpoint.host} port={endpoint.port} dbname=outcomelens user={user or email(role)} "
-            f"password='{password}' sslmode=disable")
+    return (
+        f"host={endpoint.host} port={endpoint.port} dbname=outcomelens user={user or email(role)} "
+        f"password='{password}' sslmode=disable"
+    )
 
 
 def token_of(stack, role: str) -> str:
-    answer = requests.post(f"{stack['accounts']}/v1/auth/login", json={"email": email(role), "password": PASSWORD},
-                           timeout=10)
+    answer = requests.post(
+        f"{stack['accounts']}/v1/auth/login", json={"email": email(role), "password": PASSWORD}, timeout=10
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()["access_token"]
 
@@ -92,8 +101,27 @@ def sql(stack, role: str, text: str, params=None) -> list[tuple]:
 def psql(stack, role: str, *args: str, password: str = PASSWORD) -> subprocess.CompletedProcess:
     endpoint = stack["endpoint"]
     env = {**os.environ, "PGPASSWORD": password, "PGSSLMODE": "disable"}
-    return subprocess.run([PSQL, "-h", endpoint.host, "-p", str(endpoint.port), "-U", email(role), "-d", "outcomelens",
-                           "-X", "-v", "ON_ERROR_STOP=1", *args], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [
+            PSQL,
+            "-h",
+            endpoint.host,
+            "-p",
+            str(endpoint.port),
+            "-U",
+            email(role),
+            "-d",
+            "outcomelens",
+            "-X",
+            "-v",
+            "ON_ERROR_STOP=1",
+            *args,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def sqlstate_of(stack, role: str, text: str, password: str = PASSWORD, user: str | None = None) -> tuple[str, str]:
@@ -107,8 +135,7 @@ def sqlstate_of(stack, role: str, text: str, password: str = PASSWORD, user: str
 
 
 def as_floats(rows) -> list[tuple]:
-    return [tuple(float(v) if isinstance(v, (int, float, str)) and _is_number(v) else v for v in row)
-            for row in rows]
+    return [tuple(float(v) if isinstance(v, (int, float, str)) and _is_number(v) else v for v in row) for row in rows]
 
 
 def _is_number(value) -> bool:
@@ -121,64 +148,125 @@ def _is_number(value) -> bool:
 
 # --- answers equal Cube's ------------------------------------------------------------------------
 
+
 def test_a_measure_by_a_dimension_equals_cube_rest(stack):
-    got = sql(stack, "product_manager", "select variant, measure(conversion_rate), sum(revenue) "
-                                        "from experiments group by variant order by variant")
-    want = rest(stack, "product_manager", {"measures": ["experiments.conversion_rate", "experiments.revenue"],
-                                           "dimensions": ["experiments.variant"],
-                                           "order": [["experiments.variant", "asc"]]})
-    assert got == [(r["experiments.variant"], float(r["experiments.conversion_rate"]),
-                    float(r["experiments.revenue"])) for r in want]
+    got = sql(
+        stack,
+        "product_manager",
+        "select variant, measure(conversion_rate), sum(revenue) from experiments group by variant order by variant",
+    )
+    want = rest(
+        stack,
+        "product_manager",
+        {
+            "measures": ["experiments.conversion_rate", "experiments.revenue"],
+            "dimensions": ["experiments.variant"],
+            "order": [["experiments.variant", "asc"]],
+        },
+    )
+    assert got == [
+        (r["experiments.variant"], float(r["experiments.conversion_rate"]), float(r["experiments.revenue"]))
+        for r in want
+    ]
     assert {row[0] for row in got} == {"control", "treatment"}
 
 
 def test_a_filtered_measure_equals_cube_rest_and_the_worlds_count(stack):
-    got = sql(stack, "enablement", "select intent, sum(conversations) from standard_reports "
-                                   "where variant = 'treatment' and intent in ('buy', 'support') group by 1 order by 1")
-    want = rest(stack, "enablement", {
-        "measures": ["standard_reports.conversations"], "dimensions": ["standard_reports.intent"],
-        "filters": [{"member": "standard_reports.variant", "operator": "equals", "values": ["treatment"]},
-                    {"member": "standard_reports.intent", "operator": "equals", "values": ["buy", "support"]}],
-        "order": [["standard_reports.intent", "asc"]]})
+    got = sql(
+        stack,
+        "enablement",
+        "select intent, sum(conversations) from standard_reports "
+        "where variant = 'treatment' and intent in ('buy', 'support') group by 1 order by 1",
+    )
+    want = rest(
+        stack,
+        "enablement",
+        {
+            "measures": ["standard_reports.conversations"],
+            "dimensions": ["standard_reports.intent"],
+            "filters": [
+                {"member": "standard_reports.variant", "operator": "equals", "values": ["treatment"]},
+                {"member": "standard_reports.intent", "operator": "equals", "values": ["buy", "support"]},
+            ],
+            "order": [["standard_reports.intent", "asc"]],
+        },
+    )
     assert got == [(r["standard_reports.intent"], float(r["standard_reports.conversations"])) for r in want]
     assert [row[0] for row in got] == ["buy", "support"]
-    (total,), = sql(stack, "enablement", "select measure(conversations) from standard_reports")
+    ((total,),) = sql(stack, "enablement", "select measure(conversations) from standard_reports")
     assert total == N_CONVERSATIONS
 
 
 def test_by_week_with_a_date_range_equals_cube_rest(stack):
-    got = sql(stack, "enablement", "select date_trunc('week', date_day) as week, measure(conversations) "
-                                   "from standard_reports where date_day >= %s and date_day < '2025-03-10' "
-                                   "group by week order by week", ("2025-03-02",))
-    want = rest(stack, "enablement", {
-        "measures": ["standard_reports.conversations"],
-        "timeDimensions": [{"dimension": "standard_reports.date_day", "granularity": "week",
-                            "dateRange": ["2025-03-02T00:00:00.000", "2025-03-09T23:59:59.999"]}],
-        "order": [["standard_reports.date_day", "asc"]]})
+    got = sql(
+        stack,
+        "enablement",
+        "select date_trunc('week', date_day) as week, measure(conversations) "
+        "from standard_reports where date_day >= %s and date_day < '2025-03-10' "
+        "group by week order by week",
+        ("2025-03-02",),
+    )
+    want = rest(
+        stack,
+        "enablement",
+        {
+            "measures": ["standard_reports.conversations"],
+            "timeDimensions": [
+                {
+                    "dimension": "standard_reports.date_day",
+                    "granularity": "week",
+                    "dateRange": ["2025-03-02T00:00:00.000", "2025-03-09T23:59:59.999"],
+                }
+            ],
+            "order": [["standard_reports.date_day", "asc"]],
+        },
+    )
     assert [(w.isoformat(), n) for w, n in got] == [
         (r["standard_reports.date_day.week"].replace(".000", ""), int(r["standard_reports.conversations"]))
-        for r in want]
+        for r in want
+    ]
     assert [w.weekday() for w, _ in got] == [0, 0]  # weeks start on Monday: Feb 24 (for Mar 2) and Mar 3
     world = synthetic_world(n_conversations=N_CONVERSATIONS)["conversations"]
     in_range = sum(dt.date(2025, 3, 2) <= c["date_day"] <= dt.date(2025, 3, 9) for c in world)
     assert sum(n for _, n in got) == in_range
-    (between,), = sql(stack, "enablement", "select measure(conversations) from standard_reports "
-                                           "where date_day between '2025-03-02' and '2025-03-09'")
+    ((between,),) = sql(
+        stack,
+        "enablement",
+        "select measure(conversations) from standard_reports where date_day between '2025-03-02' and '2025-03-09'",
+    )
     assert between == in_range
 
 
 def test_ordered_and_limited_equals_cube_rest_over_psql(stack):
-    answer = psql(stack, "engineer", "-A", "-t", "-F", "|", "-c",
-                  "select llm_model, measure(llm_calls) as calls from model_health "
-                  "group by 1 order by calls desc limit 2 offset 1")
+    answer = psql(
+        stack,
+        "engineer",
+        "-A",
+        "-t",
+        "-F",
+        "|",
+        "-c",
+        "select llm_model, measure(llm_calls) as calls from model_health "
+        "group by 1 order by calls desc limit 2 offset 1",
+    )
     assert answer.returncode == 0, answer.stderr
-    want = rest(stack, "engineer", {"measures": ["model_health.llm_calls"], "dimensions": ["model_health.llm_model"],
-                                    "order": [["model_health.llm_calls", "desc"]], "limit": 2, "offset": 1})
+    want = rest(
+        stack,
+        "engineer",
+        {
+            "measures": ["model_health.llm_calls"],
+            "dimensions": ["model_health.llm_model"],
+            "order": [["model_health.llm_calls", "desc"]],
+            "limit": 2,
+            "offset": 1,
+        },
+    )
     assert answer.stdout.split() == [f"{r['model_health.llm_model']}|{r['model_health.llm_calls']}" for r in want]
     assert len(want) == 2
 
 
 # --- the role matrix ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_lists_and_queries_exactly_its_views(stack, role):
@@ -188,8 +276,12 @@ def test_each_role_lists_and_queries_exactly_its_views(stack, role):
     assert tables == {view for view, roles in VIEW_ACCESS.items() if role in roles}
     with psycopg.connect(dsn(stack, role)) as conn:
         for view in VIEW_ACCESS:
-            columns = [c for (c,) in conn.execute(
-                "select column_name from information_schema.columns where table_name = %s", (view,))]
+            columns = [
+                c
+                for (c,) in conn.execute(
+                    "select column_name from information_schema.columns where table_name = %s", (view,)
+                )
+            ]
             customer = {m.split(".", 1)[1] for m in CUSTOMER_MEMBERS if m.startswith(view + ".")}
             if role not in VIEW_ACCESS[view]:
                 assert columns == []
@@ -201,18 +293,22 @@ def test_each_role_lists_and_queries_exactly_its_views(stack, role):
             else:
                 assert not customer & set(columns), (role, view)
                 for field in customer:
-                    state, message = sqlstate_of(stack, role, f"select {field}, measure({COUNTS[view]}) "
-                                                              f"from {view} group by 1")
+                    state, message = sqlstate_of(
+                        stack, role, f"select {field}, measure({COUNTS[view]}) from {view} group by 1"
+                    )
                     assert state == "42501" and f"{view}.{field}" in message, (role, field, message)
-            (count,), = conn.execute(f"select measure({COUNTS[view]}) from {view}").fetchall()
+            ((count,),) = conn.execute(f"select measure({COUNTS[view]}) from {view}").fetchall()
             assert count == N_CONVERSATIONS, (role, view)
 
 
 def test_describe_shows_a_views_columns_with_types(stack):
     described = psql(stack, "operations", "-c", r"\d operations_drilldown")
     assert described.returncode == 0, described.stderr
-    lines = {line.split("|")[0].strip(): line.split("|")[1].strip()
-             for line in described.stdout.splitlines() if line.count("|") >= 2}
+    lines = {
+        line.split("|")[0].strip(): line.split("|")[1].strip()
+        for line in described.stdout.splitlines()
+        if line.count("|") >= 2
+    }
     assert lines["customer_ref"] == "text"
     assert lines["count"] == "bigint"  # a count measure
     assert lines["revenue"] == "double precision"
@@ -221,31 +317,50 @@ def test_describe_shows_a_views_columns_with_types(stack):
 
 def test_sqlalchemy_inspector_lists_the_views_and_columns(stack):
     endpoint = stack["endpoint"]
-    url = sqlalchemy.engine.URL.create("postgresql+psycopg2", username=email("prompt_engineer"), password=PASSWORD,
-                                       host=endpoint.host, port=endpoint.port, database="outcomelens")
+    url = sqlalchemy.engine.URL.create(
+        "postgresql+psycopg2",
+        username=email("prompt_engineer"),
+        password=PASSWORD,
+        host=endpoint.host,
+        port=endpoint.port,
+        database="outcomelens",
+    )
     engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
     try:
         inspector = sqlalchemy.inspect(engine)
-        assert set(inspector.get_table_names()) == {"experiments", "prompt_variants", "model_health",
-                                                    "standard_reports"}
+        assert set(inspector.get_table_names()) == {
+            "experiments",
+            "prompt_variants",
+            "model_health",
+            "standard_reports",
+        }
         columns = {c["name"]: c["type"] for c in inspector.get_columns("experiments")}
         assert isinstance(columns["variant"], sqlalchemy.String)
         assert isinstance(columns["conversations"], sqlalchemy.Float)  # a sum of the daily counts
         assert isinstance(columns["conversion_rate"], sqlalchemy.Float)
         with engine.connect() as conn:  # a chart's query, as a BI tool's SQLAlchemy layer sends it
-            rows = conn.execute(sqlalchemy.text(
-                "select variant, measure(conversations) as n from experiments where variant = :v group by variant"),
-                {"v": "control"}).all()
-        want = rest(stack, "prompt_engineer", {"measures": ["experiments.conversations"],
-                                               "dimensions": ["experiments.variant"],
-                                               "filters": [{"member": "experiments.variant", "operator": "equals",
-                                                            "values": ["control"]}]})
+            rows = conn.execute(
+                sqlalchemy.text(
+                    "select variant, measure(conversations) as n from experiments where variant = :v group by variant"
+                ),
+                {"v": "control"},
+            ).all()
+        want = rest(
+            stack,
+            "prompt_engineer",
+            {
+                "measures": ["experiments.conversations"],
+                "dimensions": ["experiments.variant"],
+                "filters": [{"member": "experiments.variant", "operator": "equals", "values": ["control"]}],
+            },
+        )
         assert [tuple(r) for r in rows] == [("control", int(want[0]["experiments.conversations"]))]
     finally:
         engine.dispose()
 
 
 # --- refusals ----------------------------------------------------------------------------------
+
 
 def startup_error(stack, user: str, password: str) -> dict[str, str]:
     """The fields of the ErrorResponse answering a sign-in (libpq shows its text only, not its SQLSTATE)."""
@@ -265,8 +380,11 @@ def startup_error(stack, user: str, password: str) -> dict[str, str]:
 
 
 def test_bad_password_unknown_and_disabled_users_are_refused(stack):
-    for user, password in [(email("admin"), "not the password"), ("nobody@sql.example.com", PASSWORD),
-                           ("gone@sql.example.com", PASSWORD)]:
+    for user, password in [
+        (email("admin"), "not the password"),
+        ("nobody@sql.example.com", PASSWORD),
+        ("gone@sql.example.com", PASSWORD),
+    ]:
         fields = startup_error(stack, user, password)
         assert (fields["S"], fields["C"]) == ("FATAL", "28P01"), (user, fields)
         assert "password authentication failed" in fields["M"]
@@ -279,7 +397,9 @@ def test_bad_password_unknown_and_disabled_users_are_refused(stack):
 def test_an_access_token_works_as_a_personal_sql_password(stack):
     token = token_of(stack, "engineer")
     rows = sql_with(stack, "anyone", token, "select measure(llm_calls) from model_health")
-    assert rows == [(int(rest(stack, "engineer", {"measures": ["model_health.llm_calls"]})[0]["model_health.llm_calls"]),)]
+    assert rows == [
+        (int(rest(stack, "engineer", {"measures": ["model_health.llm_calls"]})[0]["model_health.llm_calls"]),)
+    ]
     fields = startup_error(stack, "anyone", token[:-4] + "AAAA")
     assert fields["C"] == "28P01" and "token" in fields["M"]
 
@@ -289,20 +409,31 @@ def sql_with(stack, user: str, password: str, text: str) -> list[tuple]:
         return conn.execute(text).fetchall()
 
 
-@pytest.mark.parametrize("text, construct", [
-    ("select e.variant, measure(s.conversations) from experiments e join standard_reports s "
-     "on e.variant = s.variant group by 1", "JOIN"),
-    ("select measure(conversations) from (select * from experiments) t", "subquery"),
-    ("select measure(conversations) from experiments where variant in (select variant from standard_reports)",
-     "subquery"),
-    ("insert into experiments (variant) values ('x')", "INSERT"),
-    ("delete from experiments", "DELETE"),
-    ("select variant from experiments", "row-level read"),
-    ("select measure(conversions) / measure(conversations) from experiments", "expression"),
-    ("select sum(conversion_rate) from experiments", "SUM(conversion_rate)"),
-    ("select variant, measure(conversations) from experiments group by 1 union "
-     "select variant, measure(conversations) from standard_reports group by 1", "UNION"),
-])
+@pytest.mark.parametrize(
+    "text, construct",
+    [
+        (
+            "select e.variant, measure(s.conversations) from experiments e join standard_reports s "
+            "on e.variant = s.variant group by 1",
+            "JOIN",
+        ),
+        ("select measure(conversations) from (select * from experiments) t", "subquery"),
+        (
+            "select measure(conversations) from experiments where variant in (select variant from standard_reports)",
+            "subquery",
+        ),
+        ("insert into experiments (variant) values ('x')", "INSERT"),
+        ("delete from experiments", "DELETE"),
+        ("select variant from experiments", "row-level read"),
+        ("select measure(conversions) / measure(conversations) from experiments", "expression"),
+        ("select sum(conversion_rate) from experiments", "SUM(conversion_rate)"),
+        (
+            "select variant, measure(conversations) from experiments group by 1 union "
+            "select variant, measure(conversations) from standard_reports group by 1",
+            "UNION",
+        ),
+    ],
+)
 def test_what_cannot_be_translated_is_refused_naming_the_construct(stack, text, construct):
     state, message = sqlstate_of(stack, "admin", text)
     assert state == "0A000" and construct in message, message
@@ -315,7 +446,9 @@ def test_catalog_writes_are_refused_too(stack):
 
 def test_psycopg2_simple_protocol_and_transactions(stack):
     with psycopg2.connect(dsn(stack, "admin")) as conn, conn.cursor() as cur:  # BEGIN … implicitly
-        cur.execute("select intent, measure(conversations) from outcomes_overview where intent is not null "
-                    "group by 1 order by 2 desc, 1")
+        cur.execute(
+            "select intent, measure(conversations) from outcomes_overview where intent is not null "
+            "group by 1 order by 2 desc, 1"
+        )
         rows = cur.fetchall()
     assert sum(n for _, n in rows) == N_CONVERSATIONS and len(rows) == 3

@@ -20,6 +20,7 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import errors, sql
 
+from outcomelens.core.tokens import ROLES
 from outcomelens.core.warehouse import Warehouse
 from sql_endpoint.model import View
 
@@ -125,8 +126,6 @@ class Catalogs:
 
     def drop_all(self) -> None:
         """Drop every role's catalog database of this warehouse (tests; `outcomelens` never needs it)."""
-        from outcomelens.core.tokens import ROLES
-
         admin = self.warehouse.connect()
         try:
             admin.autocommit = True

@@ -452,3 +452,10 @@ def test_psycopg2_simple_protocol_and_transactions(stack):
         )
         rows = cur.fetchall()
     assert sum(n for _, n in rows) == N_CONVERSATIONS and len(rows) == 3
+
+
+def test_session_statements_over_the_extended_protocol(stack):
+    with psycopg.connect(dsn(stack, "admin"), autocommit=True) as conn:
+        conn.execute("set application_name = 'notebook'")
+        assert conn.execute("show application_name").fetchone() == ("notebook",)
+        assert conn.execute("select current_schema()").fetchone() == ("public",)

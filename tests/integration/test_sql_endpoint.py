@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -36,13 +37,16 @@ from .test_cube_roles import CUSTOMER_MEMBERS, CUSTOMER_ROLES, VIEW_ACCESS
 SECRET = "sql-endpoint-secret-" + "s" * 32
 PASSWORD = "a long sql endpoint password"
 N_CONVERSATIONS = 150
-PSQL = "/usr/bin/psql"
+PSQL = shutil.which("psql")
 # The measure counting conversations in each view.
 COUNTS = {view: "count" if view == "operations_drilldown" else "conversations" for view in VIEW_ACCESS}
 
 
 def email(role: str) -> str:
     return f"{role}@sql.example.com"
+
+
+pytestmark = pytest.mark.skipif(PSQL is None, reason="psql (the Postgres client) is not installed")
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,8 @@ COLLECTOR = "collector"
 LOADER = "loader"
 DASHBOARD = "dashboard"
 ACCOUNTS = "accounts"
-SERVICES = (ACCOUNTS, CUBE, DAGSTER_WEBSERVER, DAGSTER_DAEMON, COLLECTOR, LOADER, DASHBOARD)
+SQL = "sql"
+SERVICES = (ACCOUNTS, CUBE, DAGSTER_WEBSERVER, DAGSTER_DAEMON, COLLECTOR, LOADER, DASHBOARD, SQL)
 # 4318 is the OTLP/HTTP default, so OpenTelemetry exporters reach the collector without settings.
 COLLECTOR_PORT_ENV = "OUTCOMELENS_COLLECTOR_PORT"
 DEFAULT_COLLECTOR_PORT = 4318
@@ -35,7 +36,9 @@ DASHBOARD_PORT_ENV = "OUTCOMELENS_DASHBOARD_PORT"
 DEFAULT_DASHBOARD_PORT = 8050
 ACCOUNTS_PORT_ENV = "OUTCOMELENS_ACCOUNTS_PORT"
 DEFAULT_ACCOUNTS_PORT = 4100
-ACCOUNTS_URL_ENV = "OUTCOMELENS_ACCOUNTS_URL"  # where the dashboard signs users in
+ACCOUNTS_URL_ENV = "OUTCOMELENS_ACCOUNTS_URL"  # where the dashboard and the SQL endpoint sign users in
+SQL_PORT_ENV = "OUTCOMELENS_SQL_PORT"
+DEFAULT_SQL_PORT = 15432
 READY_TIMEOUT_S = 300.0
 VENV_BIN = paths.PROJECT_ROOT / ".venv" / "bin"
 # Cube takes these from its own environment; supervisord's (every child's) must not carry the shell's.
@@ -119,6 +122,13 @@ def _dashboard_program(port: int, cube_port: int, auth_port: int) -> Program:
                    env={ACCOUNTS_URL_ENV: accounts_url(auth_port)})
 
 
+def _sql_program(port: int, cube_port: int, auth_port: int) -> Program:
+    # The Postgres wire-protocol endpoint (sql_endpoint/README.md); no HTTP, so RUNNING is its health.
+    command = [sys.executable, "-m", "sql_endpoint", "--port", str(port), "--cube-url",
+               cube_url(cube_port) + cube_server.API_PATH]
+    return Program(SQL, command, paths.PROJECT_ROOT, priority=50, env={ACCOUNTS_URL_ENV: accounts_url(auth_port)})
+
+
 def stack_programs(wh: warehouse.Warehouse, ports: dict[str, int], *, with_accounts: bool = True) -> list[Program]:
     """Every service `up` supervises. A new service is one more Program here (with its health URL).
     Without the accounts service (`up --only cube`), Cube checks tokens locally (docs/accounts.md)."""
@@ -128,6 +138,7 @@ def stack_programs(wh: warehouse.Warehouse, ports: dict[str, int], *, with_accou
         *_dagster_programs(ports[DAGSTER_WEBSERVER]),
         *_ingestion_programs(ports[COLLECTOR]),
         _dashboard_program(ports[DASHBOARD], ports[CUBE], ports[ACCOUNTS]),
+        _sql_program(ports[SQL], ports[CUBE], ports[ACCOUNTS]),
     ]
 
 
@@ -140,6 +151,7 @@ def _addresses(ports: dict[str, int]) -> dict[str, str]:
         COLLECTOR: f"http://127.0.0.1:{ports[COLLECTOR]}",
         LOADER: f"{paths.spool_dir()} → raw.*",
         DASHBOARD: f"http://127.0.0.1:{ports[DASHBOARD]}",
+        SQL: f"postgresql://127.0.0.1:{ports[SQL]}",
     }
 
 
@@ -156,7 +168,7 @@ def supervisor_env(wh: warehouse.Warehouse) -> dict[str, str]:
 def _check_ports_free(ports: dict[str, int]) -> None:
     hints = {CUBE: "pass --cube-port", DAGSTER_WEBSERVER: "pass --dagster-port",
              COLLECTOR: f"set {COLLECTOR_PORT_ENV}", DASHBOARD: f"set {DASHBOARD_PORT_ENV}",
-             ACCOUNTS: f"set {ACCOUNTS_PORT_ENV}"}
+             ACCOUNTS: f"set {ACCOUNTS_PORT_ENV}", SQL: f"set {SQL_PORT_ENV}"}
     for name, port in ports.items():
         if not cube_server.port_is_free(port):
             raise StackError(f"port 127.0.0.1:{port} for {name} is taken: {hints[name]}")
@@ -172,6 +184,7 @@ def start_stack(console: Console, *, cube_port: int, dagster_port: int, only: li
         COLLECTOR: int(os.environ.get(COLLECTOR_PORT_ENV, DEFAULT_COLLECTOR_PORT)),
         DASHBOARD: int(os.environ.get(DASHBOARD_PORT_ENV, DEFAULT_DASHBOARD_PORT)),
         ACCOUNTS: int(os.environ.get(ACCOUNTS_PORT_ENV, DEFAULT_ACCOUNTS_PORT)),
+        SQL: int(os.environ.get(SQL_PORT_ENV, DEFAULT_SQL_PORT)),
     }
     with_accounts = not only or ACCOUNTS in only
     programs = [p for p in stack_programs(wh, ports, with_accounts=with_accounts) if not only or p.name in only]
@@ -212,6 +225,7 @@ def _print_addresses(console: Console, programs: list[Program], addresses: dict[
         CUBE: lambda url: f"(REST {url}/cubejs-api/v1, GraphQL {url}/cubejs-api/graphql)",
         COLLECTOR: lambda url: f"(OpenAPI {url}/openapi.json, OTLP {url}/v1/traces)",
         ACCOUNTS: lambda url: f"(sign-in {url}/v1/auth/login, admin {url}/v1/users, {url}/v1/governance)",
+        SQL: lambda url: f"(Postgres protocol over the semantic layer: psql '{url}/outcomelens?user=EMAIL')",
     }
     for program in programs:
         url = addresses[program.name]

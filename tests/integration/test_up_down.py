@@ -4,7 +4,9 @@ Dagster webserver listing the dlt, dbt and downstream assets, its daemon and run
 no secret on any command line or in any log; owner-only files; `down` stops everything."""
 
 import os
+import socket
 import stat
+import struct
 import subprocess
 import time
 
@@ -23,7 +25,7 @@ SECRET = "up-down-test-secret-0123456789abcdef0123"
 MASTER_KEY = Fernet.generate_key().decode()
 ASSET_QUERY = "{ assetNodes { assetKey { path } } }"
 FIRST_ADMIN_EMAIL, FIRST_ADMIN_PASSWORD = "first-admin@example.com", "up-down first admin passphrase"
-SERVICES = ("accounts", "cube", "dagster-webserver", "dagster-daemon", "collector", "loader", "dashboard")
+SERVICES = ("accounts", "cube", "dagster-webserver", "dagster-daemon", "collector", "loader", "dashboard", "sql")
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +35,10 @@ def stack(tmp_path_factory):
            "OUTCOMELENS_MASTER_KEY": MASTER_KEY, "COLUMNS": "200",
            "OUTCOMELENS_FIRST_ADMIN_EMAIL": FIRST_ADMIN_EMAIL, "OUTCOMELENS_FIRST_ADMIN_PASSWORD": FIRST_ADMIN_PASSWORD}
     env.pop("OUTCOMELENS_WAREHOUSE_URL", None)
-    ports = {name: cube_server.free_port() for name in ("cube", "dagster", "collector", "dashboard", "accounts")}
+    ports = {name: cube_server.free_port() for name in ("cube", "dagster", "collector", "dashboard", "accounts", "sql")}
     env["OUTCOMELENS_ACCOUNTS_PORT"] = str(ports["accounts"])
     env["OUTCOMELENS_COLLECTOR_PORT"] = str(ports["collector"])
+    env["OUTCOMELENS_SQL_PORT"] = str(ports["sql"])
     env["OUTCOMELENS_DASHBOARD_PORT"] = str(ports["dashboard"])
     up = subprocess.run(
         [OUTCOMELENS, "up", "--cube-port", str(ports["cube"]), "--dagster-port", str(ports["dagster"])],
@@ -51,13 +54,23 @@ def stack(tmp_path_factory):
 def test_up_returns_with_every_service_answering_and_prints_urls(stack):
     _, _, ports, out = stack
     for name in ports:
-        assert f"http://127.0.0.1:{ports[name]}" in out, name
+        scheme = "postgresql" if name == "sql" else "http"
+        assert f"{scheme}://127.0.0.1:{ports[name]}" in out, name
     # `up` returned: each answers at once, no retry needed.
     assert requests.get(f"http://127.0.0.1:{ports['collector']}/healthz", timeout=5).ok
     assert requests.get(f"http://127.0.0.1:{ports['cube']}/readyz", timeout=5).ok
     assert requests.get(f"http://127.0.0.1:{ports['dagster']}/server_info", timeout=5).ok
     assert requests.get(f"http://127.0.0.1:{ports['dashboard']}/", timeout=5).ok
     assert requests.get(f"http://127.0.0.1:{ports['accounts']}/healthz", timeout=5).ok
+    assert _sql_endpoint_asks_for_a_password(ports["sql"])
+
+
+def _sql_endpoint_asks_for_a_password(port: int) -> bool:
+    """The SQL endpoint speaks the Postgres protocol: a startup message gets AuthenticationCleartextPassword."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        body = struct.pack("!i", 196608) + b"user\0someone@example.com\0\0"
+        sock.sendall(struct.pack("!i", len(body) + 4) + body)
+        return sock.recv(9) == b"R" + struct.pack("!ii", 8, 3)
 
 
 def test_first_admin_from_the_environment_signs_in_and_cube_asks_the_accounts_service(stack):
@@ -181,7 +194,7 @@ def test_status_then_down_stops_everything(stack):
     for name in SERVICES:
         cells = [c.strip() for c in rows[name].split("│")[1:-1]]
         assert cells[1] == "running" and cells[2].isdigit() and cells[4] == "0", cells
-        assert cells[5] == ("—" if name in ("loader", "dagster-daemon") else "ok"), cells
+        assert cells[5] == ("—" if name in ("loader", "dagster-daemon", "sql") else "ok"), cells
     procs = _our_processes(data_dir)
     down = subprocess.run([OUTCOMELENS, "down"], env=env, capture_output=True, text=True, timeout=180)
     assert down.returncode == 0, down.stderr

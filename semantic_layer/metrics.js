@@ -437,6 +437,19 @@ const DIMENSIONS = {
     title: 'Underpowered',
     description: 'Power below 0.8 to detect the observed difference, or fewer than 100 units per arm.',
   },
+  srm_chi_square: {
+    title: 'SRM chi-square',
+    description: "Pearson's chi-square of the experiment's conversations per arm against an equal split.",
+  },
+  srm_critical_value: {
+    title: 'SRM critical value',
+    description: 'The chi-square above which p < 0.001 (arms - 1 degrees of freedom).',
+  },
+  smallest_share: { title: 'Smallest arm share', description: "The smallest arm's share of the experiment's conversations." },
+  sample_ratio_mismatch: {
+    title: 'Sample ratio mismatch',
+    description: 'The observed split differs from the expected one at p < 0.001 (chi-square): the comparison is not to be trusted.',
+  },
   segment_dimension: {
     title: 'Segment dimension',
     description: 'The dimension a forecast or anomaly series is cut by, or "all".',

@@ -53,6 +53,10 @@ if (access.canSeeView(role, `experiments`)) {
           `significant`, `underpowered`, `comparisons`, `significant_comparisons`,
         ],
       },
+      {
+        join_path: experiment_comparison.experiment_srm,
+        includes: [`srm_chi_square`, `srm_critical_value`, `smallest_share`, `sample_ratio_mismatch`],
+      },
     ],
   });
 }

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from accounts.admin_routes import add_admin_routes
 from accounts.auth_routes import add_auth_routes
+from accounts.experiments_routes import add_experiment_routes
 from accounts.callers import bearer
 from accounts.lockout import LockoutPolicy
 from accounts.sessions import ACCESS_TTL_S, Sessions
@@ -53,6 +54,7 @@ def create_app(settings: AccountsSettings) -> FastAPI:
     app.middleware("http")(_guard(verifier))
     add_auth_routes(app, settings, verifier, sessions)
     add_admin_routes(app, settings, verifier)
+    add_experiment_routes(app, settings, verifier)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

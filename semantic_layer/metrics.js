@@ -437,6 +437,23 @@ const DIMENSIONS = {
     title: 'Underpowered',
     description: 'Power below 0.8 to detect the observed difference, or fewer than 100 units per arm.',
   },
+  registration_status: {
+    title: 'Registration',
+    description: 'registered (in the experiment registry) or unregistered (seen in the data only).',
+  },
+  experiment_name: { title: 'Experiment name', description: 'The registered display name of the experiment.' },
+  registered_variants: {
+    title: 'Registered arms',
+    description: 'The registered arms, control first, each with its expected share and prompt version.',
+  },
+  primary_metric: { title: 'Primary metric', description: 'The registered primary metric (a measure of this view).' },
+  guardrail_metrics: { title: 'Guardrail metrics', description: 'The registered guardrail metrics, comma-separated.' },
+  starts_on: { title: 'Starts on', description: 'The registered first day of the experiment.' },
+  ends_on: { title: 'Ends on', description: 'The registered last day of the experiment (empty while open).' },
+  expected_split: {
+    title: 'Expected split',
+    description: 'What the SRM test expects: registered (the registry\'s shares) or equal (1 / arms seen).',
+  },
   srm_chi_square: {
     title: 'SRM chi-square',
     description: "Pearson's chi-square of the experiment's conversations per arm against an equal split.",

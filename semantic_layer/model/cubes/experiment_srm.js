@@ -16,6 +16,7 @@ cube(`experiment_srm`, {
     srm_chi_square: number(`srm_chi_square`),
     srm_critical_value: number(`srm_critical_value`),
     smallest_share: number(`smallest_share`),
+    expected_split: { sql: `expected_split`, type: `string`, ...dimension(`expected_split`) },
     sample_ratio_mismatch: { sql: `sample_ratio_mismatch`, type: `boolean`, ...dimension(`sample_ratio_mismatch`) },
   },
 });

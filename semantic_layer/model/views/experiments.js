@@ -54,8 +54,17 @@ if (access.canSeeView(role, `experiments`)) {
         ],
       },
       {
+        join_path: experiment_comparison.experiment_registry,
+        prefix: true,
+        alias: `registry`,
+        includes: [
+          `experiment_id`, `registration_status`, `experiment_name`, `registered_variants`, `primary_metric`,
+          `guardrail_metrics`, `starts_on`, `ends_on`,
+        ],
+      },
+      {
         join_path: experiment_comparison.experiment_srm,
-        includes: [`srm_chi_square`, `srm_critical_value`, `smallest_share`, `sample_ratio_mismatch`],
+        includes: [`srm_chi_square`, `srm_critical_value`, `smallest_share`, `expected_split`, `sample_ratio_mismatch`],
       },
     ],
   });

@@ -75,6 +75,17 @@ create table marts.fct_experiment_comparison (
   difference double precision, ci_low double precision, ci_high double precision, method text,
   significant boolean, underpowered boolean
 );
+create table marts.fct_experiment_srm (
+  experiment_id text, arm_count bigint, conversations bigint, expected_split text,
+  smallest_share double precision, largest_share double precision, srm_chi_square double precision,
+  srm_degrees_of_freedom bigint, srm_critical_value double precision, sample_ratio_mismatch boolean
+);
+create table marts.dim_experiments (
+  experiment_id text, variants text, control_variant text, conversations bigint,
+  first_seen_at timestamptz, last_seen_at timestamptz, is_registered boolean, registration_status text,
+  experiment_name text, hypothesis text, registered_variants text, primary_metric text,
+  guardrail_metrics text, starts_on date, ends_on date
+);
 """
 
 # fct_attribution_daily rebuilt from the two row-level marts, as dbt would: the additive parts and
@@ -237,6 +248,22 @@ def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -
              control_value=210.0, variant_value=205.0, difference=-5.0, ci_low=-40.0,
              ci_high=30.0, method="welch", significant=False, underpowered=True),
     ]
+    # exp_sales_prompt: registered, with a planted sample ratio mismatch (5,000 vs 4,500: chi-square 26.3);
+    # exp_support_tone: seen in the data only
+    srm = [
+        dict(experiment_id="exp_sales_prompt", arm_count=2, conversations=9500, expected_split="registered",
+             smallest_share=4500 / 9500, largest_share=5000 / 9500, srm_chi_square=26.31578947368421,
+             srm_degrees_of_freedom=1, srm_critical_value=10.8275661707, sample_ratio_mismatch=True),
+    ]
+    experiments = [
+        dict(experiment_id="exp_sales_prompt", variants="control, treatment", control_variant="control",
+             conversations=9500, is_registered=True, registration_status="registered",
+             experiment_name="Sales prompt v2", registered_variants="control 0.5 (sales_agent.v1), treatment 0.5 (sales_agent.v2)",
+             primary_metric="conversion_rate", guardrail_metrics="escalation_rate", starts_on=start.date()),
+        dict(experiment_id="exp_support_tone", variants="control", control_variant="control", conversations=40,
+             is_registered=False, registration_status="unregistered", experiment_name=None,
+             registered_variants=None, primary_metric=None, guardrail_metrics=None, starts_on=None),
+    ]
     forecasts = [
         dict(metric_name="conversion_rate", segment_dimension="all", segment_value="all",
              date_day=(start + dt.timedelta(days=days + d)).date(), model="auto_arima",
@@ -254,7 +281,7 @@ def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -
              top_contributor_dimension="intent", top_contributor_value="buy"),
     ]
     return dict(conversations=conversations, calls=calls, outcome_metrics=outcome_metrics,
-                comparisons=comparisons, forecasts=forecasts, anomalies=anomalies)
+                comparisons=comparisons, srm=srm, experiments=experiments, forecasts=forecasts, anomalies=anomalies)
 
 
 def _insert(cur, table: str, rows: list[dict]) -> None:
@@ -272,6 +299,8 @@ def load_world(warehouse: Warehouse, world: dict) -> None:
         _insert(cur, "marts.fct_llm_calls", world["calls"])
         _insert(cur, "marts.fct_outcome_metrics", world["outcome_metrics"])
         _insert(cur, "marts.fct_experiment_comparison", world["comparisons"])
+        _insert(cur, "marts.fct_experiment_srm", world["srm"])
+        _insert(cur, "marts.dim_experiments", world["experiments"])
         _insert(cur, "insights.forecasts", world["forecasts"])
         _insert(cur, "insights.anomalies", world["anomalies"])
         cur.execute(ATTRIBUTION_FROM_ROWS_SQL)

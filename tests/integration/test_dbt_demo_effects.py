@@ -215,7 +215,7 @@ def test_sample_ratio_mismatch_beside_each_experiment(demo):
     """The demo splits every experiment 50/50: no SRM, and the mart's chi-square is scipy's on the same
     counts. The planted mismatch (5,000 vs 4,500) is the dbt unit test of fct_experiment_srm, run by the build."""
     wh, _, build, _ = demo
-    assert "fct_experiment_srm_flags_a_planted_mismatch_and_not_a_clean_split" in build.stdout
+    assert "srm_planted_mismatch_flagged_clean_split_not" in build.stdout
     arms: dict[str, list[int]] = {}
     for experiment, n in query(wh, """
         select experiment_id, sum(conversations) from marts.fct_attribution_daily

@@ -14,10 +14,6 @@ cube(`experiment_comparison`, {
   description: `Each variant against control per experiment and metric, with a 95% confidence interval.`,
 
   joins: {
-    experiment_registry: {
-      relationship: `many_to_one`,
-      sql: `${CUBE}.experiment_id = ${experiment_registry}.experiment_id`,
-    },
     experiment_srm: {
       relationship: `many_to_one`,
       sql: `${CUBE}.experiment_id = ${experiment_srm}.experiment_id`,

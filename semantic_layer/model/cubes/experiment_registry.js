@@ -1,6 +1,6 @@
 // marts.dim_experiments: one row per experiment seen in the data or registered (ops.experiments), with
 // its registration (expected split, prompt versions, primary and guardrail metrics, period) or the mark
-// "unregistered". Joined to each comparison, and readable alone (every experiment, compared or not).
+// "unregistered". Its own root in the experiments view, so every experiment is listed, compared or not.
 const { dimension } = require('../metrics');
 
 const text = (name) => ({ sql: () => name, type: `string`, ...dimension(name) });

@@ -54,7 +54,7 @@ if (access.canSeeView(role, `experiments`)) {
         ],
       },
       {
-        join_path: experiment_comparison.experiment_registry,
+        join_path: experiment_registry,
         prefix: true,
         alias: `registry`,
         includes: [

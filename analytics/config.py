@@ -187,6 +187,30 @@ def load_anomaly_config(path: Path | None = None) -> AnomalyConfig:
     )
 
 
+@dataclass(frozen=True)
+class ExperimentConfig:
+    mixing_effect: float = 0.1
+    target_relative_effect: float = 0.05
+    lower_is_better: tuple[str, ...] = ()
+
+
+def load_experiment_config(path: Path | None = None) -> ExperimentConfig:
+    path = Path(path or CONFIG_DIR / "experiments.yaml")
+    data = _load(path)
+    unknown = set(data) - {"mixing_effect", "target_relative_effect", "lower_is_better"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown field(s) {', '.join(sorted(unknown))}")
+    for key in ("mixing_effect", "target_relative_effect"):
+        value = data.get(key, getattr(ExperimentConfig, key))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ConfigError(f"{path}: {key} must be a positive number, got {value!r}")
+    lower = data.get("lower_is_better") or []
+    if not isinstance(lower, list) or not all(isinstance(m, str) for m in lower):
+        raise ConfigError(f"{path}: lower_is_better must be a list of metric names")
+    return ExperimentConfig(float(data.get("mixing_effect", 0.1)), float(data.get("target_relative_effect", 0.05)),
+                            tuple(lower))
+
+
 def load_alert_channels(path: Path | None = None) -> dict:
     path = Path(path or CONFIG_DIR / "alert_channels.yaml")
     data = _load(path)

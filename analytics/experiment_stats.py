@@ -146,3 +146,67 @@ def cuped(y: np.ndarray, x: np.ndarray, is_variant: np.ndarray) -> Cuped:
     _, se0 = diff_se(y)
     within = lambda z: np.concatenate([z[v] - z[v].mean(), z[~v] - z[~v].mean()]).var()  # noqa: E731
     return Cuped(d, se, se0, theta, float(1 - within(adjusted) / within(y)))
+
+
+STATISTICS_COLUMNS = (
+    "experiment_id", "metric_name", "variant", "p_value", "p_value_holm", "p_value_bh",
+    "chance_to_beat_control", "expected_loss", "always_valid_ci_low", "always_valid_ci_high",
+    "always_valid_significant", "minimum_detectable_effect", "is_running", "days_run", "days_to_detect",
+    "computed_at",
+)
+
+
+def _finite(x) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def comparison_statistics(comparisons, experiments, config, computed_at) -> list[dict]:
+    """Rows of insights.experiment_statistics, one per row of marts.fct_experiment_comparison.
+
+    comparisons: its columns (standard_error included); experiments: marts.dim_experiments
+    (first_seen_at, last_seen_at, ends_on). An experiment is running when it has no registered end
+    before the last day of data; only running ones get days_to_detect.
+    """
+    if not len(comparisons):
+        return []
+    data_end = experiments["last_seen_at"].max()
+    periods = experiments.set_index("experiment_id")
+    rows = []
+    for experiment_id, group in comparisons.groupby("experiment_id", sort=True):
+        p_values = [two_sided_p(d, se) if se == se else math.nan
+                    for d, se in zip(group["difference"], group["standard_error"], strict=True)]
+        holm, bh = adjusted_p_values(p_values)
+        period = periods.loc[experiment_id] if experiment_id in periods.index else None
+        days_run = ((period["last_seen_at"] - period["first_seen_at"]).total_seconds() / 86400 + 1
+                    if period is not None and period["first_seen_at"] == period["first_seen_at"] else math.nan)
+        ends_on = None if period is None else period.get("ends_on")
+        running = ends_on is None or ends_on != ends_on or str(ends_on) >= str(data_end.date())
+        for (_, c), p, ph, pb in zip(group.iterrows(), p_values, holm, bh, strict=True):
+            rows.append(_one(c, p, ph, pb, config, running, days_run, computed_at))
+    return rows
+
+
+def _one(c, p, p_holm, p_bh, config, running: bool, days_run: float, computed_at) -> dict:
+    se, n_c, n_v = float(c["standard_error"] or math.nan), int(c["n_control"]), int(c["n_variant"])
+    higher = c["metric_name"] not in config.lower_is_better
+    if c["method"] == "newcombe_wilson" and n_c and n_v:
+        bayes = bayesian_proportions(round(c["control_value"] * n_c), n_c, round(c["variant_value"] * n_v), n_v,
+                                     higher_is_better=higher)
+    else:
+        bayes = bayesian_normal(float(c["difference"]), se, higher_is_better=higher)
+    unit_sd = math.sqrt(se**2 / (1 / n_c + 1 / n_v)) if n_c and n_v and se == se else math.nan
+    half = float(always_valid_half_width(se**2, unit_sd, mixing_effect=config.mixing_effect))
+    d = float(c["difference"]) if c["difference"] == c["difference"] else math.nan
+    target = config.target_relative_effect * abs(float(c["control_value"] or 0))
+    return {
+        "experiment_id": c["experiment_id"], "metric_name": c["metric_name"], "variant": c["variant"],
+        "p_value": _finite(p), "p_value_holm": _finite(p_holm), "p_value_bh": _finite(p_bh),
+        "chance_to_beat_control": _finite(bayes.chance_to_beat_control), "expected_loss": _finite(bayes.expected_loss),
+        "always_valid_ci_low": _finite(d - half), "always_valid_ci_high": _finite(d + half),
+        "always_valid_significant": bool(math.isfinite(half) and abs(d) > half),
+        "minimum_detectable_effect": _finite(minimum_detectable_effect(se)) if se == se else None,
+        "is_running": bool(running), "days_run": _finite(days_run),
+        "days_to_detect": _finite(days_to_detect(se, days_run, target)) if running and se == se else None,
+        "computed_at": computed_at,
+    }

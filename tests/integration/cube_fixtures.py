@@ -255,6 +255,13 @@ def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -
              smallest_share=4500 / 9500, largest_share=5000 / 9500, srm_chi_square=26.31578947368421,
              srm_degrees_of_freedom=1, srm_critical_value=10.8275661707, sample_ratio_mismatch=True),
     ]
+    statistics = [
+        dict(experiment_id="exp_sales_prompt", metric_name="conversion_rate", variant="treatment", p_value=0.02,
+             p_value_holm=0.04, p_value_bh=0.04, chance_to_beat_control=0.99, expected_loss=0.0001,
+             always_valid_ci_low=-0.01, always_valid_ci_high=0.17, always_valid_significant=False,
+             minimum_detectable_effect=0.1, is_running=True, days_run=12.0, days_to_detect=30.0,
+             computed_at=start + dt.timedelta(days=days)),
+    ]
     experiments = [
         dict(experiment_id="exp_sales_prompt", variants="control, treatment", control_variant="control",
              conversations=9500, is_registered=True, registration_status="registered",
@@ -281,7 +288,7 @@ def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -
              top_contributor_dimension="intent", top_contributor_value="buy"),
     ]
     return dict(conversations=conversations, calls=calls, outcome_metrics=outcome_metrics,
-                comparisons=comparisons, srm=srm, experiments=experiments, forecasts=forecasts, anomalies=anomalies)
+                comparisons=comparisons, statistics=statistics, srm=srm, experiments=experiments, forecasts=forecasts, anomalies=anomalies)
 
 
 def _insert(cur, table: str, rows: list[dict]) -> None:
@@ -300,6 +307,7 @@ def load_world(warehouse: Warehouse, world: dict) -> None:
         _insert(cur, "marts.fct_outcome_metrics", world["outcome_metrics"])
         _insert(cur, "marts.fct_experiment_comparison", world["comparisons"])
         _insert(cur, "marts.fct_experiment_srm", world["srm"])
+        _insert(cur, "insights.experiment_statistics", world["statistics"])
         _insert(cur, "marts.dim_experiments", world["experiments"])
         _insert(cur, "insights.forecasts", world["forecasts"])
         _insert(cur, "insights.anomalies", world["anomalies"])

@@ -87,3 +87,33 @@ def test_cuped_reduces_the_variance_by_the_covariates_share():
     assert result.variance_reduction == pytest.approx(0.5, abs=0.02)
     assert result.se == pytest.approx(result.unadjusted_se * math.sqrt(0.5), rel=0.03)
     assert abs(result.difference - 0.5) < 3 * result.se
+
+
+def test_comparison_statistics_rows_by_hand():
+    import pandas as pd
+
+    from analytics.config import load_experiment_config
+    from analytics.experiment_stats import comparison_statistics
+
+    se = math.sqrt(0.2 * 0.8 / 1000 + 0.26 * 0.74 / 1000)
+    comparisons = pd.DataFrame([
+        dict(experiment_id="e", metric_name="conversion_rate", variant="t", n_control=1000, n_variant=1000,
+             control_value=0.2, variant_value=0.26, difference=0.06, standard_error=se, method="newcombe_wilson"),
+        dict(experiment_id="e", metric_name="latency_mean_ms", variant="t", n_control=900, n_variant=900,
+             control_value=800.0, variant_value=820.0, difference=20.0, standard_error=10.0, method="welch"),
+    ])
+    periods = pd.DataFrame([dict(experiment_id="e", first_seen_at=pd.Timestamp("2026-05-01", tz="UTC"),
+                                 last_seen_at=pd.Timestamp("2026-05-10", tz="UTC"), ends_on=None)])
+    rows = {r["metric_name"]: r for r in comparison_statistics(comparisons, periods, load_experiment_config(), "now")}
+    conv, lat = rows["conversion_rate"], rows["latency_mean_ms"]
+    p_conv, p_lat = 2 * stats.norm.sf(0.06 / se), 2 * stats.norm.sf(2.0)
+    assert (conv["p_value"], lat["p_value"]) == (pytest.approx(p_conv), pytest.approx(p_lat))
+    # Holm over two: the smaller × 2, the larger × 1 (kept ≥ the first)
+    assert conv["p_value_holm"] == pytest.approx(2 * p_conv) and lat["p_value_holm"] == pytest.approx(p_lat)
+    # latency is lower-is-better: 20 ms slower is a 2.3 % chance to beat control
+    assert lat["chance_to_beat_control"] == pytest.approx(stats.norm.cdf(-2.0))
+    half = float(always_valid_half_width(se**2, math.sqrt(se**2 / (2 / 1000))))
+    assert conv["always_valid_ci_low"] == pytest.approx(0.06 - half) and conv["always_valid_significant"]
+    assert conv["is_running"] and conv["days_run"] == pytest.approx(10)
+    # target: 5 % of 0.2 = 0.01 → days 10 × ((MDE / 0.01)² − 1)
+    assert conv["days_to_detect"] == pytest.approx(10 * ((minimum_detectable_effect(se) / 0.01) ** 2 - 1))

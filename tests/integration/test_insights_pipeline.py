@@ -22,8 +22,10 @@ from analytics.config import (
     Rule,
     governed_metric,
     load_anomaly_config,
+    load_experiment_config,
     load_forecast_config,
 )
+from analytics.experiment_stats import comparison_statistics
 from ingestion.demo.truth import daily_parts
 from outcomelens.core import paths
 from tests.mocks.server import MockServer, Reply, Request
@@ -111,6 +113,25 @@ def test_forecasts_table_follows_the_contract(stack):
         assert observed == pytest.approx(checkout_rate[day])
     assert rows[~rows["is_holdout"]]["observed"].isna().all()
     assert rows[~rows["is_holdout"]]["date_day"].min() > max(checkout_rate)
+
+
+def test_experiment_statistics_stored_beside_each_comparison(stack):
+    """The pipeline run wrote one row per comparison; its figures are analytics.experiment_stats' on the
+    stored comparisons (the demo's main experiment has a planted lift: it must beat control)."""
+    with stack["wh"].connect() as conn:
+        comparisons, experiments = insights_store.read_experiment_inputs(conn)
+        stored = pd.read_sql("select * from insights.experiment_statistics", conn)
+    assert len(stored) == len(comparisons) > 0
+    expected = {(r["experiment_id"], r["metric_name"], r["variant"]): r for r in
+                comparison_statistics(comparisons, experiments, load_experiment_config(), None)}
+    for row in stored.to_dict("records"):
+        want = expected[(row["experiment_id"], row["metric_name"], row["variant"])]
+        for col in ("p_value", "p_value_holm", "p_value_bh", "always_valid_ci_low", "minimum_detectable_effect"):
+            assert row[col] == pytest.approx(want[col], nan_ok=True), col
+        if row["p_value"] is not None and row["p_value_holm"] is not None:
+            assert row["p_value_holm"] >= row["p_value"] - 1e-12
+        assert row["always_valid_ci_low"] is None or row["always_valid_ci_low"] <= comparisons.set_index(
+            ["experiment_id", "metric_name", "variant"]).loc[(row["experiment_id"], row["metric_name"], row["variant"]), "ci_low"]
 
 
 def test_detection_on_the_marts_equals_detection_on_the_parquet(stack):

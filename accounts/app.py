@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 
 from accounts.admin_routes import add_admin_routes
 from accounts.auth_routes import add_auth_routes
-from accounts.experiments_routes import add_experiment_routes
 from accounts.callers import bearer
+from accounts.experiments_routes import add_experiment_routes
 from accounts.lockout import LockoutPolicy
 from accounts.sessions import ACCESS_TTL_S, Sessions
 from outcomelens.core.tokens import ADMIN_AUDIENCE, TokenRefused, TokenState, TokenVerifier

@@ -103,8 +103,16 @@ def add(connect, actor: str, source: str | None, exp: Experiment) -> Experiment:
         cur.execute(
             "insert into ops.experiments (experiment_id, name, hypothesis, primary_metric, guardrail_metrics,"
             " starts_on, ends_on, created_by) values (%s, %s, %s, %s, %s, %s, %s, %s)",
-            (exp.experiment_id, exp.name, exp.hypothesis, exp.primary_metric, list(exp.guardrail_metrics),
-             exp.starts_on, exp.ends_on, actor),
+            (
+                exp.experiment_id,
+                exp.name,
+                exp.hypothesis,
+                exp.primary_metric,
+                list(exp.guardrail_metrics),
+                exp.starts_on,
+                exp.ends_on,
+                actor,
+            ),
         )
         for v in exp.variants:
             cur.execute(
@@ -121,8 +129,10 @@ def end(connect, actor: str, source: str | None, experiment_id: str, ends_on: da
     if ends_on < current.starts_on:
         raise ExperimentError("ends_on", "must not be before starts_on")
     with transaction(connect) as conn, conn.cursor() as cur:
-        cur.execute("update ops.experiments set ends_on = %s, updated_at = now() where experiment_id = %s",
-                    (ends_on, experiment_id))
+        cur.execute(
+            "update ops.experiments set ends_on = %s, updated_at = now() where experiment_id = %s",
+            (ends_on, experiment_id),
+        )
         audit.record(cur, actor, "experiment.end", target=experiment_id, source=source, ends_on=str(ends_on))
     return get(connect, experiment_id)
 

@@ -33,8 +33,9 @@ class ExperimentIn(BaseModel):
 
     def spec(self) -> experiments.Experiment:
         variants = tuple(experiments.Variant(**v.model_dump()) for v in self.variants)
-        return experiments.Experiment(**{**self.model_dump(), "variants": variants,
-                                         "guardrail_metrics": tuple(self.guardrail_metrics)})
+        return experiments.Experiment(
+            **{**self.model_dump(), "variants": variants, "guardrail_metrics": tuple(self.guardrail_metrics)}
+        )
 
 
 class EndIn(BaseModel):
@@ -52,11 +53,13 @@ def add_experiment_routes(app: FastAPI, settings, verifier) -> None:
         try:
             principal = verifier.verify(bearer(request))
         except TokenRefused as refused:
-            raise HTTPException(refused.status, f"token refused: {refused.reason}",
-                                headers={"WWW-Authenticate": "Bearer"}) from None
+            raise HTTPException(
+                refused.status, f"token refused: {refused.reason}", headers={"WWW-Authenticate": "Bearer"}
+            ) from None
         if write and principal.role not in experiments.WRITER_ROLES:
-            raise HTTPException(403, f"role {principal.role!r} may not change experiments; "
-                                     f"{' or '.join(experiments.WRITER_ROLES)} only")
+            raise HTTPException(
+                403, f"role {principal.role!r} may not change experiments; {' or '.join(experiments.WRITER_ROLES)} only"
+            )
         return principal
 
     @app.get("/v1/experiments", summary="The registered experiments")

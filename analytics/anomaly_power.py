@@ -37,8 +37,9 @@ def _series(conversions: np.ndarray, volume: int) -> Series:
     return Series("conversion_rate", "all", "all", days, conversions.astype(float), den, conversions / den)
 
 
-def days_until_alert(rule: Rule, *, rate: float, drop: float, volume: int, lasting: int = 14,
-                     runs: int = 200, seed: int = 0) -> Detection:
+def days_until_alert(
+    rule: Rule, *, rate: float, drop: float, volume: int, lasting: int = 14, runs: int = 200, seed: int = 0
+) -> Detection:
     """A drop of `drop` (0.4 = 40 %) from `rate` lasting `lasting` days, `volume` conversations a day."""
     rng = np.random.default_rng(seed)
     p = np.r_[np.full(HISTORY_DAYS, rate), np.full(lasting, rate * (1 - drop))]
@@ -51,8 +52,9 @@ def days_until_alert(rule: Rule, *, rate: float, drop: float, volume: int, lasti
     return Detection(found)
 
 
-def false_alerts_per_90_days(rule: Rule, *, rate: float, volume: int, days: int = 180, runs: int = 50,
-                             seed: int = 0) -> float:
+def false_alerts_per_90_days(
+    rule: Rule, *, rate: float, volume: int, days: int = 180, runs: int = 50, seed: int = 0
+) -> float:
     """Alerting days on clean series, per 90 judged series-days (every firing day counts, as if no cool-down)."""
     rng = np.random.default_rng(seed)
     fired_days = 0

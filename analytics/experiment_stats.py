@@ -36,7 +36,9 @@ def always_valid_half_width(variance, unit_sd, *, alpha: float = ALPHA, mixing_e
     variance = np.asarray(variance, float)
     tau2 = (mixing_effect * np.asarray(unit_sd, float)) ** 2
     with np.errstate(invalid="ignore", divide="ignore"):
-        width = np.sqrt(variance * (variance + tau2) / tau2 * (2 * np.log(1 / alpha) + np.log((variance + tau2) / variance)))
+        width = np.sqrt(
+            variance * (variance + tau2) / tau2 * (2 * np.log(1 / alpha) + np.log((variance + tau2) / variance))
+        )
     return np.where((variance > 0) & (tau2 > 0), width, np.nan)
 
 
@@ -50,8 +52,9 @@ class PeekingRates:
     always_valid: float
 
 
-def aa_peeking_false_positive_rates(*, experiments: int, days: int, daily_per_arm: int, rate: float,
-                                    seed: int = 0) -> PeekingRates:
+def aa_peeking_false_positive_rates(
+    *, experiments: int, days: int, daily_per_arm: int, rate: float, seed: int = 0
+) -> PeekingRates:
     """A/A experiments (both arms convert at `rate`) looked at every day: how many were ever 'significant'."""
     rng = np.random.default_rng(seed)
     xa = rng.binomial(daily_per_arm, rate, (experiments, days)).cumsum(axis=1)
@@ -89,8 +92,9 @@ class Bayesian:
     expected_loss: float  # expected shortfall of the variant against control, in the metric's units
 
 
-def bayesian_proportions(x_control: int, n_control: int, x_variant: int, n_variant: int, *,
-                         higher_is_better: bool = True, seed: int = 0) -> Bayesian:
+def bayesian_proportions(
+    x_control: int, n_control: int, x_variant: int, n_variant: int, *, higher_is_better: bool = True, seed: int = 0
+) -> Bayesian:
     rng = np.random.default_rng(seed)
     pc = rng.beta(1 + x_control, 1 + n_control - x_control, BAYES_DRAWS)
     pv = rng.beta(1 + x_variant, 1 + n_variant - x_variant, BAYES_DRAWS)
@@ -111,8 +115,9 @@ def minimum_detectable_effect(se: float, alpha: float = ALPHA, power: float = PO
     return (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * se
 
 
-def days_to_detect(se: float, days_run: float, target_effect: float, alpha: float = ALPHA,
-                   power: float = POWER) -> float:
+def days_to_detect(
+    se: float, days_run: float, target_effect: float, alpha: float = ALPHA, power: float = POWER
+) -> float:
     """More days until the MDE reaches `target_effect`, traffic as so far (se ∝ 1 / √days); 0 if reached."""
     mde = minimum_detectable_effect(se, alpha, power)
     if not (mde > 0 and target_effect > 0 and days_run > 0):
@@ -149,9 +154,21 @@ def cuped(y: np.ndarray, x: np.ndarray, is_variant: np.ndarray) -> Cuped:
 
 
 STATISTICS_COLUMNS = (
-    "experiment_id", "metric_name", "variant", "p_value", "p_value_holm", "p_value_bh",
-    "chance_to_beat_control", "expected_loss", "always_valid_ci_low", "always_valid_ci_high",
-    "always_valid_significant", "minimum_detectable_effect", "is_running", "days_run", "days_to_detect",
+    "experiment_id",
+    "metric_name",
+    "variant",
+    "p_value",
+    "p_value_holm",
+    "p_value_bh",
+    "chance_to_beat_control",
+    "expected_loss",
+    "always_valid_ci_low",
+    "always_valid_ci_high",
+    "always_valid_significant",
+    "minimum_detectable_effect",
+    "is_running",
+    "days_run",
+    "days_to_detect",
     "computed_at",
 )
 
@@ -174,12 +191,17 @@ def comparison_statistics(comparisons, experiments, config, computed_at) -> list
     periods = experiments.set_index("experiment_id")
     rows = []
     for experiment_id, group in comparisons.groupby("experiment_id", sort=True):
-        p_values = [two_sided_p(d, se) if se == se else math.nan
-                    for d, se in zip(group["difference"], group["standard_error"], strict=True)]
+        p_values = [
+            two_sided_p(d, se) if se == se else math.nan
+            for d, se in zip(group["difference"], group["standard_error"], strict=True)
+        ]
         holm, bh = adjusted_p_values(p_values)
         period = periods.loc[experiment_id] if experiment_id in periods.index else None
-        days_run = ((period["last_seen_at"] - period["first_seen_at"]).total_seconds() / 86400 + 1
-                    if period is not None and period["first_seen_at"] == period["first_seen_at"] else math.nan)
+        days_run = (
+            (period["last_seen_at"] - period["first_seen_at"]).total_seconds() / 86400 + 1
+            if period is not None and period["first_seen_at"] == period["first_seen_at"]
+            else math.nan
+        )
         ends_on = None if period is None else period.get("ends_on")
         running = ends_on is None or ends_on != ends_on or str(ends_on) >= str(data_end.date())
         for (_, c), p, ph, pb in zip(group.iterrows(), p_values, holm, bh, strict=True):
@@ -191,8 +213,9 @@ def _one(c, p, p_holm, p_bh, config, running: bool, days_run: float, computed_at
     se, n_c, n_v = float(c["standard_error"] or math.nan), int(c["n_control"]), int(c["n_variant"])
     higher = c["metric_name"] not in config.lower_is_better
     if c["method"] == "newcombe_wilson" and n_c and n_v:
-        bayes = bayesian_proportions(round(c["control_value"] * n_c), n_c, round(c["variant_value"] * n_v), n_v,
-                                     higher_is_better=higher)
+        bayes = bayesian_proportions(
+            round(c["control_value"] * n_c), n_c, round(c["variant_value"] * n_v), n_v, higher_is_better=higher
+        )
     else:
         bayes = bayesian_normal(float(c["difference"]), se, higher_is_better=higher)
     unit_sd = math.sqrt(se**2 / (1 / n_c + 1 / n_v)) if n_c and n_v and se == se else math.nan
@@ -200,13 +223,20 @@ def _one(c, p, p_holm, p_bh, config, running: bool, days_run: float, computed_at
     d = float(c["difference"]) if c["difference"] == c["difference"] else math.nan
     target = config.target_relative_effect * abs(float(c["control_value"] or 0))
     return {
-        "experiment_id": c["experiment_id"], "metric_name": c["metric_name"], "variant": c["variant"],
-        "p_value": _finite(p), "p_value_holm": _finite(p_holm), "p_value_bh": _finite(p_bh),
-        "chance_to_beat_control": _finite(bayes.chance_to_beat_control), "expected_loss": _finite(bayes.expected_loss),
-        "always_valid_ci_low": _finite(d - half), "always_valid_ci_high": _finite(d + half),
+        "experiment_id": c["experiment_id"],
+        "metric_name": c["metric_name"],
+        "variant": c["variant"],
+        "p_value": _finite(p),
+        "p_value_holm": _finite(p_holm),
+        "p_value_bh": _finite(p_bh),
+        "chance_to_beat_control": _finite(bayes.chance_to_beat_control),
+        "expected_loss": _finite(bayes.expected_loss),
+        "always_valid_ci_low": _finite(d - half),
+        "always_valid_ci_high": _finite(d + half),
         "always_valid_significant": bool(math.isfinite(half) and abs(d) > half),
         "minimum_detectable_effect": _finite(minimum_detectable_effect(se)) if se == se else None,
-        "is_running": bool(running), "days_run": _finite(days_run),
+        "is_running": bool(running),
+        "days_run": _finite(days_run),
         "days_to_detect": _finite(days_to_detect(se, days_run, target)) if running and se == se else None,
         "computed_at": computed_at,
     }

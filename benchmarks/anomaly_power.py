@@ -34,11 +34,14 @@ def main() -> None:
     print("drop \\ conversations/day " + "".join(f"{v:>12}" for v in VOLUMES))
     for drop in DROPS:
         print(f"{drop:>24.0%} " + "".join(f"{_cell(rule, drop, v):>12}" for v in VOLUMES))
-    fa = "  ".join(f"{v}/day {false_alerts_per_90_days(rule, rate=RATE, volume=v, runs=100, seed=v):.2f}"
-                   for v in VOLUMES)
+    fa = "  ".join(
+        f"{v}/day {false_alerts_per_90_days(rule, rate=RATE, volume=v, runs=100, seed=v):.2f}" for v in VOLUMES
+    )
     print(f"false alerting days per 90 series-days on clean series (100 × 145 judged days each): {fa}")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
-          f"{time.time() - started:.0f} s")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
+        f"{time.time() - started:.0f} s"
+    )
 
 
 if __name__ == "__main__":

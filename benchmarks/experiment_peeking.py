@@ -24,11 +24,19 @@ SCENARIOS = (  # (experiments, days peeked, conversations per arm per day, conve
 
 def main() -> None:
     started = time.time()
-    print(f"{'experiments':>11} {'days':>5} {'per arm/day':>11} {'rate':>5}  {'fixed-horizon FPR':>17}  {'always-valid FPR':>16}")
+    print(
+        f"{'experiments':>11} {'days':>5} {'per arm/day':>11} {'rate':>5}  {'fixed-horizon FPR':>17}  {'always-valid FPR':>16}"
+    )
     for experiments, days, per_day, rate in SCENARIOS:
-        r = aa_peeking_false_positive_rates(experiments=experiments, days=days, daily_per_arm=per_day, rate=rate, seed=days)
-        print(f"{experiments:>11} {days:>5} {per_day:>11} {rate:>5.2f}  {r.fixed_horizon:>17.3f}  {r.always_valid:>16.3f}")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {time.time() - started:.1f} s")
+        r = aa_peeking_false_positive_rates(
+            experiments=experiments, days=days, daily_per_arm=per_day, rate=rate, seed=days
+        )
+        print(
+            f"{experiments:>11} {days:>5} {per_day:>11} {rate:>5.2f}  {r.fixed_horizon:>17.3f}  {r.always_valid:>16.3f}"
+        )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {time.time() - started:.1f} s"
+    )
 
 
 if __name__ == "__main__":

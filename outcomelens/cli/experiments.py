@@ -47,7 +47,9 @@ def _variant(spec: str, control: str) -> experiments.Variant:
     try:
         value = float(share)
     except ValueError:
-        raise typer.BadParameter(f"expected NAME=SHARE[:PROMPT_VERSION], got {spec!r}", param_hint="--variant") from None
+        raise typer.BadParameter(
+            f"expected NAME=SHARE[:PROMPT_VERSION], got {spec!r}", param_hint="--variant"
+        ) from None
     return experiments.Variant(name.strip(), value, name.strip() == control, version or None)
 
 
@@ -65,8 +67,14 @@ def add(
 ) -> None:
     """Register an experiment."""
     spec = experiments.Experiment(
-        experiment_id, tuple(_variant(v, control) for v in variant), primary_metric, _day(starts_on, "--starts-on"),
-        tuple(guardrail), _day(ends_on, "--ends-on") if ends_on else None, name, hypothesis,
+        experiment_id,
+        tuple(_variant(v, control) for v in variant),
+        primary_metric,
+        _day(starts_on, "--starts-on"),
+        tuple(guardrail),
+        _day(ends_on, "--ends-on") if ends_on else None,
+        name,
+        hypothesis,
     )
     try:
         experiments.add(_connect(), _actor(), SOURCE, spec)
@@ -81,8 +89,14 @@ def list_experiments() -> None:
     table = Table("id", "arms (expected share)", "primary", "guardrails", "starts", "ends")
     for e in experiments.list_all(_connect()):
         arms = ", ".join(f"{v.variant}{'*' if v.is_control else ''} {v.expected_share:g}" for v in e.variants)
-        table.add_row(e.experiment_id, arms, e.primary_metric, ", ".join(e.guardrail_metrics),
-                      str(e.starts_on), str(e.ends_on or ""))
+        table.add_row(
+            e.experiment_id,
+            arms,
+            e.primary_metric,
+            ", ".join(e.guardrail_metrics),
+            str(e.starts_on),
+            str(e.ends_on or ""),
+        )
     console.print(table)
 
 

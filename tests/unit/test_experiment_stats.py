@@ -96,14 +96,44 @@ def test_comparison_statistics_rows_by_hand():
     from analytics.experiment_stats import comparison_statistics
 
     se = math.sqrt(0.2 * 0.8 / 1000 + 0.26 * 0.74 / 1000)
-    comparisons = pd.DataFrame([
-        dict(experiment_id="e", metric_name="conversion_rate", variant="t", n_control=1000, n_variant=1000,
-             control_value=0.2, variant_value=0.26, difference=0.06, standard_error=se, method="newcombe_wilson"),
-        dict(experiment_id="e", metric_name="latency_mean_ms", variant="t", n_control=900, n_variant=900,
-             control_value=800.0, variant_value=820.0, difference=20.0, standard_error=10.0, method="welch"),
-    ])
-    periods = pd.DataFrame([dict(experiment_id="e", first_seen_at=pd.Timestamp("2026-05-01", tz="UTC"),
-                                 last_seen_at=pd.Timestamp("2026-05-10", tz="UTC"), ends_on=None)])
+    comparisons = pd.DataFrame(
+        [
+            dict(
+                experiment_id="e",
+                metric_name="conversion_rate",
+                variant="t",
+                n_control=1000,
+                n_variant=1000,
+                control_value=0.2,
+                variant_value=0.26,
+                difference=0.06,
+                standard_error=se,
+                method="newcombe_wilson",
+            ),
+            dict(
+                experiment_id="e",
+                metric_name="latency_mean_ms",
+                variant="t",
+                n_control=900,
+                n_variant=900,
+                control_value=800.0,
+                variant_value=820.0,
+                difference=20.0,
+                standard_error=10.0,
+                method="welch",
+            ),
+        ]
+    )
+    periods = pd.DataFrame(
+        [
+            dict(
+                experiment_id="e",
+                first_seen_at=pd.Timestamp("2026-05-01", tz="UTC"),
+                last_seen_at=pd.Timestamp("2026-05-10", tz="UTC"),
+                ends_on=None,
+            )
+        ]
+    )
     rows = {r["metric_name"]: r for r in comparison_statistics(comparisons, periods, load_experiment_config(), "now")}
     conv, lat = rows["conversion_rate"], rows["latency_mean_ms"]
     p_conv, p_lat = 2 * stats.norm.sf(0.06 / se), 2 * stats.norm.sf(2.0)

@@ -11,7 +11,8 @@ from outcomelens.core.warehouse import Warehouse, ensure_warehouse
 PRODUCT_TABLES = {
     "ops.ingestion_keys", "ops.provider_keys", "ops.alerts", "ops.alert_deliveries", "ops.alert_webhooks",
     "insights.forecasts", "insights.anomalies", "ops.users", "ops.refresh_tokens", "ops.revoked_tokens",
-    "ops.service_tokens", "ops.login_failures", "ops.audit_log",
+    "ops.service_tokens", "ops.login_failures", "ops.audit_log", "ops.experiments", "ops.experiment_variants",
+    "insights.experiment_statistics",
 }
 
 
@@ -50,8 +51,9 @@ def _tables(wh: Warehouse) -> set[str]:
 def test_shipped_migrations_are_numbered_in_order():
     shipped = migrations.available()
     # 0003 (readouts) was withdrawn before any release; 0005 removes what older checkouts' asset created.
-    assert [m.version for m in shipped] == ["0001", "0002", "0004", "0005"]
-    assert [m.name for m in shipped] == ["ops", "insights", "accounts", "drop_readouts"]
+    assert [m.version for m in shipped] == ["0001", "0002", "0004", "0005", "0008", "0009"]
+    assert [m.name for m in shipped] == ["ops", "insights", "accounts", "drop_readouts", "experiments",
+                                         "experiment_statistics"]
 
 
 def test_ensuring_the_warehouse_applies_every_migration_once(fresh_db):

@@ -66,7 +66,7 @@ def test_ensuring_the_warehouse_applies_every_migration_once(fresh_db):
         assert migrations.apply(conn) == []  # nothing pending: nothing runs again
     with wh.connection() as conn, conn.cursor() as cur:
         cur.execute("select version from ops.schema_migrations order by version")
-        assert [r[0] for r in cur.fetchall()] == ["0001", "0002", "0004", "0005"]
+        assert [r[0] for r in cur.fetchall()] == ["0001", "0002", "0004", "0005", "0008", "0009"]
         cur.execute("select alert_id from ops.alerts")
         assert cur.fetchall() == [("a1",)]
 
@@ -77,7 +77,7 @@ def test_tables_created_before_migrations_existed_are_adopted(fresh_db):
                     "name text not null, key_hash text not null unique, created_at timestamptz not null default now(), "
                     "revoked_at timestamptz); insert into ops.ingestion_keys values ('k1', 'shop', 'old', 'h', now(), null)")
     with fresh_db.connection() as conn:
-        assert migrations.apply(conn) == ["0001", "0002", "0004", "0005"]
+        assert migrations.apply(conn) == ["0001", "0002", "0004", "0005", "0008", "0009"]
     with fresh_db.connection() as conn, conn.cursor() as cur:
         cur.execute("select key_id from ops.ingestion_keys")
         assert cur.fetchall() == [("k1",)]

@@ -13,6 +13,7 @@ from accounts.admin_routes import add_admin_routes
 from accounts.auth_routes import add_auth_routes
 from accounts.callers import bearer
 from accounts.engagement import add_engagement_routes
+from accounts.experiments_routes import add_experiment_routes
 from accounts.governance import GovernanceBackends
 from accounts.governance_routes import add_governance_routes
 from accounts.lockout import LockoutPolicy
@@ -79,6 +80,7 @@ def create_app(settings: AccountsSettings) -> FastAPI:
     add_admin_routes(app, settings, verifier)
     add_governance_routes(app, settings, settings.governance)
     add_engagement_routes(app, settings)
+    add_experiment_routes(app, settings, verifier)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

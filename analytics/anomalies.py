@@ -18,14 +18,16 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from analytics.config import AnomalyConfig, Metric, MetricRules, Rule
 from analytics.series import ALL, Series, build_series, segments
 
 MAD_TO_SD = 1.4826
 TOP_CONTRIBUTORS = 5
-# min_volume counts a segment's conversations of the day, whatever the metric judged.
+# The volume reported with an anomaly: a segment's conversations of the day, whatever the metric judged.
 VOLUME = Metric("conversations", "conversations")
+DEFAULT_WINDOWS = (1, 3, 5, 7)  # days pooled by relative_change: one day for large drops, a week for thin segments
 
 
 def anomaly_id(metric: str, dimension: str, value: str, day, rule: str) -> str:
@@ -48,26 +50,72 @@ def _same_weekday_sums(arr: np.ndarray, baseline_days: int) -> tuple[np.ndarray,
     return total, count
 
 
-def _relative_change(s: Series, rule: Rule, ratio: bool):
-    """Expected, lower, upper, fired per day."""
+def _window_sums(arr: np.ndarray, window: int) -> np.ndarray:
+    """Sum of the `window` days ending on each day (NaN before the first full window)."""
+    c = np.concatenate([[0.0], np.cumsum(np.nan_to_num(arr, nan=0.0))])
+    out = np.full(len(arr), np.nan)
+    out[window - 1:] = c[window:] - c[:-window]
+    return out
+
+
+def _tail_p_values(x, n, bx, bn, ratio: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One-sided exact p-values (low, high) of a window's counts against its baseline's.
+
+    Ratio metric: Fisher's exact test of the 2 × 2 table (x of n against bx of bn), i.e. the
+    hypergeometric tail of x given the margins — the baseline's own noise is accounted for, so a thin
+    segment needs a proportionally larger drop. Count metric: the conditional test of two Poisson
+    counts, x | x + bx ~ Binomial(x + bx, 1 / (1 + weeks)), weeks being the baseline's exposure ratio.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if ratio:
+            total, successes = n + bn, x + bx
+            low = stats.hypergeom.cdf(x, total, successes, n)
+            high = stats.hypergeom.sf(x - 1, total, successes, n)
+        else:
+            share = n / (n + bn)  # here n, bn are the exposures (days) of window and baseline
+            low = stats.binom.cdf(x, x + bx, share)
+            high = stats.binom.sf(x - 1, x + bx, share)
+    return np.nan_to_num(low, nan=1.0), np.nan_to_num(high, nan=1.0)
+
+
+def per_test_alpha(rule: Rule) -> float:
+    """The false-alarm budget of one series (alerts per 90 days) split over its daily tests (Bonferroni)."""
+    sides = (rule.get("max_drop") is not None) + (rule.get("max_rise") is not None)
+    tests = len(rule.get("windows_days", DEFAULT_WINDOWS)) * max(sides, 1)
+    return float(rule.get("false_alarms_per_90_days", 1.0)) / 90 / tests
+
+
+def relative_change(s: Series, rule: Rule, ratio: bool):
+    """Expected, lower, upper, fired per day (rule documented in config/anomaly_rules.yaml).
+
+    For each window of the last w days (windows_days), the pooled counts are compared with the same
+    weekdays of the trailing baseline by an exact test; the day fires when some window is both
+    significant at the series' budget and beyond max_drop / max_rise, and the day itself moved that way.
+    """
     base_days = int(rule.get("baseline_days", 28))
     max_drop, max_rise = rule.get("max_drop"), rule.get("max_rise")
+    alpha = per_test_alpha(rule)
     num_sum, n = _same_weekday_sums(s.numerator, base_days)
     den_sum, _ = _same_weekday_sums(s.denominator, base_days)
     enough = n >= max(base_days // 7 - 1, 1)  # one missing week is tolerated
     with np.errstate(invalid="ignore", divide="ignore"):
         expected = num_sum / den_sum if ratio else num_sum / n
-        change = s.values / expected - 1
     lower = expected * (1 - max_drop) if max_drop is not None else np.full_like(expected, -np.inf)
     upper = expected * (1 + max_rise) if max_rise is not None else np.full_like(expected, np.inf)
-    fired = enough & np.isfinite(change) & ((s.values < lower) | (s.values > upper))
-    if ratio and rule.get("min_z") is not None:
-        # Two-proportion z-score of the day against its baseline: a thin segment's noise cannot fire.
+    drop_on, rise_on = np.zeros(len(s.days), bool), np.zeros(len(s.days), bool)
+    for w in rule.get("windows_days", DEFAULT_WINDOWS):
+        x, bx = _window_sums(s.numerator, w), _window_sums(num_sum, w)
+        n_w, bn_w = (_window_sums(s.denominator, w), _window_sums(den_sum, w)) if ratio else (
+            np.full(len(x), float(w)), _window_sums(n, w))
+        low_p, high_p = _tail_p_values(x, n_w, bx, bn_w, ratio)
         with np.errstate(invalid="ignore", divide="ignore"):
-            pooled = (s.numerator + num_sum) / (s.denominator + den_sum)
-            se = np.sqrt(pooled * (1 - pooled) * (1 / s.denominator + 1 / den_sum))
-            z = (s.values - expected) / se
-        fired &= np.abs(np.nan_to_num(z)) >= float(rule.get("min_z"))
+            change = (x / n_w) / (bx / bn_w) - 1
+        if max_drop is not None:
+            drop_on |= (low_p < alpha) & (change < -max_drop)
+        if max_rise is not None:
+            rise_on |= (high_p < alpha) & (change > max_rise)
+    with np.errstate(invalid="ignore"):
+        fired = enough & ((drop_on & (s.values < expected)) | (rise_on & (s.values > expected)))
     return expected, lower, upper, fired
 
 
@@ -78,6 +126,9 @@ def _robust_zscore(s: Series, rule: Rule):
     med = vals.shift(1).rolling(window, min_periods=window // 2).median().to_numpy()
     mad = (vals - pd.Series(med)).abs().shift(1).rolling(window, min_periods=window // 2).median().to_numpy()
     spread = MAD_TO_SD * mad
+    if rule.get("poisson_floor", False):
+        # A count's noise is at least Poisson's: a thin series whose MAD is 0 or 1 is not judged by it alone.
+        spread = np.fmax(spread, np.sqrt(np.fmax(med, 1.0)))
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (s.values - med) / spread
     fired = np.isfinite(z) & (np.abs(z) > threshold)
@@ -166,12 +217,11 @@ def detect(parts: pd.DataFrame, config: AnomalyConfig, *, forecasts: pd.DataFram
             first = 0 if last_days is None else max(len(s.days) - last_days, 0)
             for rule in mr.rules:
                 if rule.rule == "relative_change":
-                    expected, lower, upper, fired = _relative_change(s, rule, mr.metric.is_ratio)
+                    expected, lower, upper, fired = relative_change(s, rule, mr.metric.is_ratio)
                 elif rule.rule == "robust_zscore":
                     expected, lower, upper, fired = _robust_zscore(s, rule)
                 else:
                     expected, lower, upper, fired = _forecast_interval(s, forecasts)
-                fired = fired & (volume >= mr.min_volume)
                 for i in np.flatnonzero(fired[first:]) + first:
                     day = s.days[i]
                     obs, exp = float(s.values[i]), float(expected[i])

@@ -67,7 +67,6 @@ class Rule:
 @dataclass(frozen=True)
 class MetricRules:
     metric: Metric
-    min_volume: int
     rules: tuple[Rule, ...]
 
 
@@ -148,24 +147,36 @@ def load_forecast_config(path: Path | None = None) -> ForecastConfig:
     )
 
 
+def _check_rule_params(path: Path, where: str, r: dict) -> None:
+    budget = r.get("false_alarms_per_90_days", 1.0)
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 < budget <= 90:
+        raise ConfigError(f"{path}: {where}.false_alarms_per_90_days must be a number in (0, 90], got {budget!r}")
+    windows = r.get("windows_days", [1])
+    if not isinstance(windows, list) or not windows or not all(isinstance(w, int) and w >= 1 for w in windows):
+        raise ConfigError(f"{path}: {where}.windows_days must be a list of positive integers, got {windows!r}")
+
+
 def load_anomaly_config(path: Path | None = None) -> AnomalyConfig:
     path = Path(path or CONFIG_DIR / "anomaly_rules.yaml")
     data = _load(path)
     metrics = []
     for name, spec in (data.get("metrics") or {}).items():
         if not isinstance(spec, dict):
-            raise ConfigError(f"{path}: metrics.{name}: expected min_volume and rules")
-        _check_fields(path, name, spec, {"min_volume", "rules"})
+            raise ConfigError(f"{path}: metrics.{name}: expected rules")
+        if "min_volume" in spec:
+            raise ConfigError(f"{path}: metrics.{name}.min_volume: no longer used; the rules' exact tests follow the "
+                              "counts (set false_alarms_per_90_days on a rule instead)")
+        _check_fields(path, name, spec, {"rules"})
         metric = _metric(path, name)
         rules = []
         for i, r in enumerate(spec.get("rules") or []):
             if not isinstance(r, dict) or r.get("rule") not in RULES:
                 raise ConfigError(f"{path}: metrics.{name}.rules[{i}].rule must be one of {', '.join(RULES)}")
+            _check_rule_params(path, f"metrics.{name}.rules[{i}]", r)
             rules.append(Rule(r["rule"], {k: v for k, v in r.items() if k != "rule"}))
         if not rules:
             raise ConfigError(f"{path}: metrics.{name}.rules: at least one rule is required")
-        min_volume = _positive_int(path, f"metrics.{name}.min_volume", spec.get("min_volume", 0))
-        metrics.append(MetricRules(metric, min_volume, tuple(rules)))
+        metrics.append(MetricRules(metric, tuple(rules)))
     if not metrics:
         raise ConfigError(f"{path}: metrics: at least one metric is required")
     return AnomalyConfig(
@@ -174,6 +185,30 @@ def load_anomaly_config(path: Path | None = None) -> AnomalyConfig:
         contribution_dimensions=_dimensions(path, data, "contribution_dimensions"),
         check_last_days=_positive_int(path, "check_last_days", data.get("check_last_days", 7)),
     )
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    mixing_effect: float = 0.1
+    target_relative_effect: float = 0.05
+    lower_is_better: tuple[str, ...] = ()
+
+
+def load_experiment_config(path: Path | None = None) -> ExperimentConfig:
+    path = Path(path or CONFIG_DIR / "experiments.yaml")
+    data = _load(path)
+    unknown = set(data) - {"mixing_effect", "target_relative_effect", "lower_is_better"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown field(s) {', '.join(sorted(unknown))}")
+    for key in ("mixing_effect", "target_relative_effect"):
+        value = data.get(key, getattr(ExperimentConfig, key))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ConfigError(f"{path}: {key} must be a positive number, got {value!r}")
+    lower = data.get("lower_is_better") or []
+    if not isinstance(lower, list) or not all(isinstance(m, str) for m in lower):
+        raise ConfigError(f"{path}: lower_is_better must be a list of metric names")
+    return ExperimentConfig(float(data.get("mixing_effect", 0.1)), float(data.get("target_relative_effect", 0.05)),
+                            tuple(lower))
 
 
 def load_alert_channels(path: Path | None = None) -> dict:

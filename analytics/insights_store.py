@@ -11,6 +11,7 @@ from psycopg2.extras import execute_values
 from analytics import alert_log
 from analytics.anomalies import alert_title, dedup_key, jsonable
 from analytics.config import DIMENSIONS
+from analytics.experiment_stats import STATISTICS_COLUMNS
 
 SCHEMA = "insights"
 MART = "marts.fct_attribution_daily"
@@ -86,3 +87,24 @@ def record_anomaly_alerts(conn, anomalies: list[dict]) -> list[str]:
         if alert_id:
             ids.append(alert_id)
     return ids
+
+
+def read_experiment_inputs(conn) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """marts.fct_experiment_comparison and the periods of marts.dim_experiments."""
+    with conn.cursor() as cur:
+        cur.execute("select * from marts.fct_experiment_comparison")
+        comparisons = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+        cur.execute("select experiment_id, first_seen_at, last_seen_at, ends_on from marts.dim_experiments")
+        experiments = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+    return comparisons, experiments
+
+
+def write_experiment_statistics(conn, rows: list[dict]) -> None:
+    """Replace the whole table in one transaction, like the forecasts."""
+    with conn.cursor() as cur:
+        cur.execute(f"delete from {SCHEMA}.experiment_statistics")
+        if rows:
+            execute_values(
+                cur, f"insert into {SCHEMA}.experiment_statistics ({', '.join(STATISTICS_COLUMNS)}) values %s",
+                [tuple(r[c] for c in STATISTICS_COLUMNS) for r in rows],
+            )

@@ -460,6 +460,74 @@ const DIMENSIONS = {
     title: 'Underpowered',
     description: 'Power below 0.8 to detect the observed difference, or fewer than 100 units per arm.',
   },
+  p_value: { title: 'p-value', description: 'Two-sided p-value of the fixed-horizon z test of the difference.' },
+  p_value_holm: {
+    title: 'p-value (Holm)',
+    description: "The p-value adjusted by Holm's method across the experiment's variants x metrics.",
+  },
+  p_value_bh: {
+    title: 'p-value (BH)',
+    description: 'The p-value adjusted by Benjamini-Hochberg (false discovery rate) across the variants x metrics.',
+  },
+  chance_to_beat_control: {
+    title: 'Chance to beat control',
+    description: 'Posterior probability that the variant is better than control (Beta posteriors for rates, normal for means).',
+  },
+  expected_loss: {
+    title: 'Expected loss',
+    description: 'Posterior expected shortfall of the variant against control, in the metric\'s units, if it is shipped.',
+  },
+  always_valid_ci_low: {
+    title: 'Always-valid CI low (95%)',
+    description: 'Lower end of the always-valid 95% interval of the difference (mixture SPRT): valid however often it is looked at.',
+  },
+  always_valid_ci_high: {
+    title: 'Always-valid CI high (95%)',
+    description: 'Upper end of the always-valid 95% interval of the difference (mixture SPRT).',
+  },
+  always_valid_significant: {
+    title: 'Significant (always valid)',
+    description: 'Whether the always-valid interval excludes 0: safe to act on at any look.',
+  },
+  minimum_detectable_effect: {
+    title: 'Minimum detectable effect',
+    description: 'The difference detectable at the current sample sizes (alpha 0.05 two-sided, power 0.8).',
+  },
+  is_running: { title: 'Running', description: 'Whether the experiment has no registered end before the last day of data.' },
+  days_to_detect: {
+    title: 'Days to detect',
+    description: 'For running experiments: more days, at the traffic so far, until the target effect is detectable.',
+  },
+  registration_status: {
+    title: 'Registration',
+    description: 'registered (in the experiment registry) or unregistered (seen in the data only).',
+  },
+  experiment_name: { title: 'Experiment name', description: 'The registered display name of the experiment.' },
+  registered_variants: {
+    title: 'Registered arms',
+    description: 'The registered arms, control first, each with its expected share and prompt version.',
+  },
+  primary_metric: { title: 'Primary metric', description: 'The registered primary metric (a measure of this view).' },
+  guardrail_metrics: { title: 'Guardrail metrics', description: 'The registered guardrail metrics, comma-separated.' },
+  starts_on: { title: 'Starts on', description: 'The registered first day of the experiment.' },
+  ends_on: { title: 'Ends on', description: 'The registered last day of the experiment (empty while open).' },
+  expected_split: {
+    title: 'Expected split',
+    description: 'What the SRM test expects: registered (the registry\'s shares) or equal (1 / arms seen).',
+  },
+  srm_chi_square: {
+    title: 'SRM chi-square',
+    description: "Pearson's chi-square of the experiment's conversations per arm against an equal split.",
+  },
+  srm_critical_value: {
+    title: 'SRM critical value',
+    description: 'The chi-square above which p < 0.001 (arms - 1 degrees of freedom).',
+  },
+  smallest_share: { title: 'Smallest arm share', description: "The smallest arm's share of the experiment's conversations." },
+  sample_ratio_mismatch: {
+    title: 'Sample ratio mismatch',
+    description: 'The observed split differs from the expected one at p < 0.001 (chi-square): the comparison is not to be trusted.',
+  },
   segment_dimension: {
     title: 'Segment dimension',
     description: 'The dimension a forecast or anomaly series is cut by, or "all".',

@@ -171,7 +171,9 @@ PROMPT_EFFECT = {
 # 2. a slower model
 MODEL_LATENCY_EFFECT = {"llm_model": "claude-3-5-haiku", "added_latency_ms": 400.0}
 # 3. a bad release: conversion of one intent drops for a few days (all models and variants)
-BAD_RELEASE = {"intent": "checkout_help", "days": 3, "ends_days_before_end": 5, "conversion_multiplier": 0.70}
+# A week at −40 % before it is rolled back: at the default demo's ~50 checkout_help conversations a day the
+# power table (benchmarks/anomaly_power.md) gives a median of 4 days until alerted.
+BAD_RELEASE = {"intent": "checkout_help", "days": 7, "ends_days_before_end": 5, "conversion_multiplier": 0.60}
 # 4. a capability that escalates far more often
 BASELINE_ESCALATION = 0.06
 ESCALATION_EFFECT = {"capability": "order_lookup", "multiplier": 3.0}

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from outcomelens.cli import alerts, docs, ingest, keys, users
+from outcomelens.cli import alerts, docs, experiments, ingest, keys, users
 from outcomelens.cli.demo import run_demo
 from outcomelens.cli.pipeline import prepare_dbt
 from outcomelens.cli.stack import READY_TIMEOUT_S, SERVICES, StackError, show_status, start_stack, stop_stack
@@ -102,6 +102,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(docs.app, name="docs")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(users.app, name="users")
+app.add_typer(experiments.app, name="experiments")
 
 if __name__ == "__main__":
     app()

@@ -79,6 +79,17 @@ create table marts.fct_engagement_events (
   event_id bigint primary key, occurred_at timestamptz, kind text, user_id text, role text, page text,
   view_name text, response_ms double precision
 );
+create table marts.fct_experiment_srm (
+  experiment_id text, arm_count bigint, conversations bigint, expected_split text,
+  smallest_share double precision, largest_share double precision, srm_chi_square double precision,
+  srm_degrees_of_freedom bigint, srm_critical_value double precision, sample_ratio_mismatch boolean
+);
+create table marts.dim_experiments (
+  experiment_id text, variants text, control_variant text, conversations bigint,
+  first_seen_at timestamptz, last_seen_at timestamptz, is_registered boolean, registration_status text,
+  experiment_name text, hypothesis text, registered_variants text, primary_metric text,
+  guardrail_metrics text, starts_on date, ends_on date
+);
 """
 
 # fct_attribution_daily rebuilt from the two row-level marts, as dbt would: the additive parts and
@@ -253,6 +264,29 @@ def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -
              control_value=210.0, variant_value=205.0, difference=-5.0, ci_low=-40.0,
              ci_high=30.0, method="welch", significant=False, underpowered=True),
     ]
+    # exp_sales_prompt: registered, with a planted sample ratio mismatch (5,000 vs 4,500: chi-square 26.3);
+    # exp_support_tone: seen in the data only
+    srm = [
+        dict(experiment_id="exp_sales_prompt", arm_count=2, conversations=9500, expected_split="registered",
+             smallest_share=4500 / 9500, largest_share=5000 / 9500, srm_chi_square=26.31578947368421,
+             srm_degrees_of_freedom=1, srm_critical_value=10.8275661707, sample_ratio_mismatch=True),
+    ]
+    statistics = [
+        dict(experiment_id="exp_sales_prompt", metric_name="conversion_rate", variant="treatment", p_value=0.02,
+             p_value_holm=0.04, p_value_bh=0.04, chance_to_beat_control=0.99, expected_loss=0.0001,
+             always_valid_ci_low=-0.01, always_valid_ci_high=0.17, always_valid_significant=False,
+             minimum_detectable_effect=0.1, is_running=True, days_run=12.0, days_to_detect=30.0,
+             computed_at=start + dt.timedelta(days=days)),
+    ]
+    experiments = [
+        dict(experiment_id="exp_sales_prompt", variants="control, treatment", control_variant="control",
+             conversations=9500, is_registered=True, registration_status="registered",
+             experiment_name="Sales prompt v2", registered_variants="control 0.5 (sales_agent.v1), treatment 0.5 (sales_agent.v2)",
+             primary_metric="conversion_rate", guardrail_metrics="escalation_rate", starts_on=start.date()),
+        dict(experiment_id="exp_support_tone", variants="control", control_variant="control", conversations=40,
+             is_registered=False, registration_status="unregistered", experiment_name=None,
+             registered_variants=None, primary_metric=None, guardrail_metrics=None, starts_on=None),
+    ]
     forecasts = [
         dict(metric_name="conversion_rate", segment_dimension="all", segment_value="all",
              date_day=(start + dt.timedelta(days=days + d)).date(), model="auto_arima",
@@ -277,7 +311,8 @@ def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -
         for k, kind in enumerate(["page_view", "api_query"] * 10)
     ]
     return dict(conversations=conversations, calls=calls, outcome_metrics=outcome_metrics,
-                comparisons=comparisons, forecasts=forecasts, anomalies=anomalies, engagement=engagement)
+                comparisons=comparisons, statistics=statistics, srm=srm, experiments=experiments,
+                forecasts=forecasts, anomalies=anomalies, engagement=engagement)
 
 
 def _insert(cur, table: str, rows: list[dict]) -> None:
@@ -295,6 +330,9 @@ def load_world(warehouse: Warehouse, world: dict) -> None:
         _insert(cur, "marts.fct_llm_calls", world["calls"])
         _insert(cur, "marts.fct_outcome_metrics", world["outcome_metrics"])
         _insert(cur, "marts.fct_experiment_comparison", world["comparisons"])
+        _insert(cur, "marts.fct_experiment_srm", world["srm"])
+        _insert(cur, "insights.experiment_statistics", world["statistics"])
+        _insert(cur, "marts.dim_experiments", world["experiments"])
         _insert(cur, "insights.forecasts", world["forecasts"])
         _insert(cur, "insights.anomalies", world["anomalies"])
         _insert(cur, "marts.fct_engagement_events", world.get("engagement", []))

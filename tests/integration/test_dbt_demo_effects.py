@@ -209,3 +209,23 @@ def test_demo_outcome_metrics_reach_the_mart(demo):
     (bad,) = query(wh, """select count(*) from marts.fct_outcome_metrics
                             where variant is null or experiment_id is null or intent is null""")[0]
     assert bad == 0
+
+
+def test_sample_ratio_mismatch_beside_each_experiment(demo):
+    """The demo splits every experiment 50/50: no SRM, and the mart's chi-square is scipy's on the same
+    counts. The planted mismatch (5,000 vs 4,500) is the dbt unit test of fct_experiment_srm, run by the build."""
+    wh, _, build, _ = demo
+    assert "srm_planted_mismatch_flagged_clean_split_not" in build.stdout
+    arms: dict[str, list[int]] = {}
+    for experiment, n in query(wh, """
+        select experiment_id, sum(conversations) from marts.fct_attribution_daily
+        where experiment_id is not null and variant is not null group by experiment_id, variant
+    """):
+        arms.setdefault(experiment, []).append(int(n))
+    srm = {e: (chi, flag) for e, chi, flag in query(
+        wh, "select experiment_id, srm_chi_square, sample_ratio_mismatch from marts.fct_experiment_srm")}
+    assert set(srm) == set(arms)
+    for experiment, counts in arms.items():
+        expected = stats.chisquare(counts)
+        assert srm[experiment][0] == pytest.approx(expected.statistic), experiment
+        assert expected.pvalue >= 0.001 and srm[experiment][1] is False, (experiment, counts, expected.pvalue)

@@ -4,7 +4,7 @@ from ingestion.demo.generate import generate
 from ingestion.demo.truth import daily_parts
 
 # Large enough that a day of checkout_help (18 % of traffic) has ~1,000 conversations: the planted
-# ×0.70 drop is then several standard errors deep on a single day (docs in analytics/README.md).
+# ×0.60 drop is then several standard errors deep on a single day (docs in analytics/README.md).
 BIG_DEMO_SIZE = 1_000_000
 BIG_DEMO_SEED = 11
 

@@ -465,8 +465,8 @@ def test_planted_escalation_of_order_lookup(demo):
 def test_bad_release_window_in_truth(demo):
     truth, conv = demo.truth, demo.conv
     br = truth["planted_effects"]["bad_release"]
-    assert (br["intent"], br["start_date"], br["end_date"]) == ("checkout_help", "2026-10-25", "2026-10-27")
-    assert br["conversion_multiplier"] == 0.7 and br["base_conversion"] == 0.25
+    assert (br["intent"], br["start_date"], br["end_date"]) == ("checkout_help", "2026-10-21", "2026-10-27")
+    assert br["conversion_multiplier"] == 0.6 and br["base_conversion"] == 0.25
     daily = {d["date"]: d for d in br["daily"]}
     assert len(daily) == 180
     # base × calendar: Mon 1.06 … Sat 0.92, Sun 0.98, times a rise of 0.169 % a day, 1.0 mid-period
@@ -474,10 +474,10 @@ def test_bad_release_window_in_truth(demo):
     assert calendar[0] == pytest.approx(math.exp(-0.00169 * 89.5) * 1.04)  # Tuesday 2026-05-05: 0.893
     assert calendar[179] == pytest.approx(math.exp(0.00169 * 89.5) * 0.92)  # Saturday 2026-10-31: 1.069
     assert [daily[d]["calendar_factor"] for d in sorted(daily)] == pytest.approx(list(calendar))
-    assert daily["2026-10-26"]["expected_rate"] == pytest.approx(0.175 * calendar[174])
-    assert daily["2026-10-24"]["expected_rate"] == pytest.approx(0.25 * calendar[172])
+    assert daily["2026-10-26"]["expected_rate"] == pytest.approx(0.15 * calendar[174])
+    assert daily["2026-10-20"]["expected_rate"] == pytest.approx(0.25 * calendar[168])
     assert daily["2026-10-28"]["expected_rate"] == pytest.approx(0.25 * calendar[176])
-    assert br["expected_window_conversion_rate"] == pytest.approx(0.7 * br["expected_window_conversion_rate_without_release"])
+    assert br["expected_window_conversion_rate"] == pytest.approx(0.6 * br["expected_window_conversion_rate_without_release"])
     # the same series over every intent, and the same realised counts as the raw data
     series = {d["date"]: d for d in truth["daily_conversion"]}
     per_day_all = conv.groupby(conv.started_at.dt.strftime("%Y-%m-%d")).converted.agg(["size", "sum"])
@@ -492,16 +492,16 @@ def test_bad_release_window_in_truth(demo):
 def test_bad_release_visible_in_raw_data(short_demo):
     truth, conv = short_demo.truth, short_demo.conv
     br = truth["planted_effects"]["bad_release"]
-    assert (br["start_date"], br["end_date"]) == ("2026-10-25", "2026-10-27")
+    assert (br["start_date"], br["end_date"]) == ("2026-10-21", "2026-10-27")
     ch = conv[conv.intent == "checkout_help"]
     day = ch.started_at.dt.strftime("%Y-%m-%d")
     inside = day.between(br["start_date"], br["end_date"])
     w, b = ch[inside].converted, ch[~inside].converted
     se = two_prop_se(w.sum(), len(w), b.sum(), len(b))
     assert (b.mean() - w.mean()) / se > 2  # a real drop
-    # relative drop of 30 %: log(window / baseline) ≈ log(0.7)
+    # relative drop of 40 %: log(window / baseline) ≈ log(0.6)
     se_log = math.sqrt((1 - w.mean()) / w.sum() + (1 - b.mean()) / b.sum())
-    assert abs(math.log(w.mean() / b.mean()) - math.log(0.7)) < 3 * se_log
+    assert abs(math.log(w.mean() / b.mean()) - math.log(0.6)) < 3 * se_log
     assert br["realized_window"]["conversations"] == len(w) and br["realized_window"]["conversions"] == w.sum()
     # other intents are not affected in the window
     other = conv[conv.intent == "product_question"]

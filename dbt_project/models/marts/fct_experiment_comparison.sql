@@ -148,6 +148,7 @@ final as (
         {{ dbt.cast('variant_value - control_value', dbt.type_float()) }} as difference,
         {{ dbt.cast('ci_low', dbt.type_float()) }} as ci_low,
         {{ dbt.cast('ci_high', dbt.type_float()) }} as ci_high,
+        {{ dbt.cast('standard_error', dbt.type_float()) }} as standard_error,
         method,
         coalesce(ci_low > 0 or ci_high < 0, false) as significant,
         coalesce(n_control, 0) < 100

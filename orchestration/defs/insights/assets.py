@@ -1,17 +1,22 @@
 """Forecasts and anomalies computed from the attribution mart (analytics/ does the work)."""
 
+from datetime import datetime, timezone
 
 import dagster as dg
 
 from analytics import alert_delivery, insights_store
 from analytics.anomalies import detect
-from analytics.config import load_anomaly_config, load_forecast_config
+from analytics.config import load_anomaly_config, load_experiment_config, load_forecast_config
+from analytics.experiment_stats import comparison_statistics
 from analytics.forecast import run_forecasts
 from orchestration.defs.warehouse.resources import WarehouseResource
 
 MART = dg.AssetKey(["marts", "fct_attribution_daily"])
 FORECASTS = dg.AssetKey(["insights", "forecasts"])
 ANOMALIES = dg.AssetKey(["insights", "anomalies"])
+COMPARISON = dg.AssetKey(["marts", "fct_experiment_comparison"])
+EXPERIMENTS = dg.AssetKey(["marts", "dim_experiments"])
+EXPERIMENT_STATISTICS = dg.AssetKey(["insights", "experiment_statistics"])
 
 
 def _needed_columns(metrics) -> set[str]:
@@ -54,3 +59,17 @@ def anomalies(context: dg.AssetExecutionContext, config: AnomalyCheckConfig, war
         "anomalies": len(found), "new_alerts": len(new_alerts),
         **{f"deliveries_{k}": v for k, v in delivered.items()},
     })
+
+
+@dg.asset(key=EXPERIMENT_STATISTICS, deps=[COMPARISON, EXPERIMENTS], group_name="insights",
+          kinds={"python", "postgres"},
+          description="Per comparison: p-values raw, Holm and BH; chance to beat control and expected loss; the "
+                      "always-valid 95% interval; MDE and days to detect for running experiments "
+                      "(analytics/config/experiments.yaml).")
+def experiment_statistics(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    with warehouse.connection() as conn:
+        comparisons, experiments = insights_store.read_experiment_inputs(conn)
+        rows = comparison_statistics(comparisons, experiments, load_experiment_config(),
+                                     datetime.now(timezone.utc))
+        insights_store.write_experiment_statistics(conn, rows)
+    return dg.MaterializeResult(metadata={"rows": len(rows)})

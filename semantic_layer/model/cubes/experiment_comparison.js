@@ -13,6 +13,19 @@ cube(`experiment_comparison`, {
   title: `Experiment comparison`,
   description: `Each variant against control per experiment and metric, with a 95% confidence interval.`,
 
+  joins: {
+    experiment_statistics: {
+      relationship: `one_to_one`,
+      sql: `${CUBE}.experiment_id = ${experiment_statistics}.experiment_id
+        AND ${CUBE}.metric_name = ${experiment_statistics}.metric_name
+        AND ${CUBE}.variant = ${experiment_statistics}.variant`,
+    },
+    experiment_srm: {
+      relationship: `many_to_one`,
+      sql: `${CUBE}.experiment_id = ${experiment_srm}.experiment_id`,
+    },
+  },
+
   measures: {
     comparisons: { type: `count`, ...measure(`comparisons`) },
     significant_comparisons: {

@@ -53,6 +53,27 @@ if (access.canSeeView(role, `experiments`)) {
           `significant`, `underpowered`, `comparisons`, `significant_comparisons`,
         ],
       },
+      {
+        join_path: experiment_registry,
+        prefix: true,
+        alias: `registry`,
+        includes: [
+          `experiment_id`, `registration_status`, `experiment_name`, `registered_variants`, `primary_metric`,
+          `guardrail_metrics`, `starts_on`, `ends_on`,
+        ],
+      },
+      {
+        join_path: experiment_comparison.experiment_statistics,
+        includes: [
+          `p_value`, `p_value_holm`, `p_value_bh`, `chance_to_beat_control`, `expected_loss`,
+          `always_valid_ci_low`, `always_valid_ci_high`, `always_valid_significant`,
+          `minimum_detectable_effect`, `is_running`, `days_to_detect`,
+        ],
+      },
+      {
+        join_path: experiment_comparison.experiment_srm,
+        includes: [`srm_chi_square`, `srm_critical_value`, `smallest_share`, `expected_split`, `sample_ratio_mismatch`],
+      },
     ],
   });
 }

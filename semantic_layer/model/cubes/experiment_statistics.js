@@ -1,0 +1,34 @@
+// insights.experiment_statistics (analytics/experiment_stats.py): per comparison, p-values raw and
+// adjusted (Holm, Benjamini-Hochberg), the Bayesian chance to beat control and expected loss, the
+// always-valid (peeking-safe) 95% interval, and for running experiments the MDE and days to detect.
+const { dimension } = require('../metrics');
+
+const number = (name) => ({ sql: () => name, type: `number`, ...dimension(name) });
+const flag = (name) => ({ sql: () => name, type: `boolean`, ...dimension(name) });
+
+cube(`experiment_statistics`, {
+  sql_table: `insights.experiment_statistics`,
+  public: false,
+  title: `Experiment statistics`,
+  description: `Adjusted p-values, Bayesian and always-valid results beside each comparison.`,
+
+  dimensions: {
+    statistics_key: {
+      sql: `${CUBE}.experiment_id || '|' || ${CUBE}.metric_name || '|' || ${CUBE}.variant`,
+      type: `string`,
+      primary_key: true,
+      public: false,
+    },
+    p_value: number(`p_value`),
+    p_value_holm: number(`p_value_holm`),
+    p_value_bh: number(`p_value_bh`),
+    chance_to_beat_control: number(`chance_to_beat_control`),
+    expected_loss: number(`expected_loss`),
+    always_valid_ci_low: number(`always_valid_ci_low`),
+    always_valid_ci_high: number(`always_valid_ci_high`),
+    always_valid_significant: flag(`always_valid_significant`),
+    minimum_detectable_effect: number(`minimum_detectable_effect`),
+    is_running: flag(`is_running`),
+    days_to_detect: number(`days_to_detect`),
+  },
+});

@@ -218,20 +218,20 @@ def test_llm_usage_and_feedback_means(cube, world):
 
 def test_sample_ratio_mismatch_beside_each_comparison_and_every_experiment_with_its_registration(cube, world):
     rows = cube.load({
-        "dimensions": ["experiments.comparison_metric_name", "experiments.sample_ratio_mismatch",
-                       "experiments.srm_chi_square"],
+        "dimensions": ["experiments.comparison_metric_name", "experiments.comparison_sample_ratio_mismatch",
+                       "experiments.comparison_srm_chi_square"],
         "order": {"experiments.comparison_metric_name": "asc"},
     }, token("product_manager"))["data"]
-    assert [(r["experiments.comparison_metric_name"], r["experiments.sample_ratio_mismatch"],
-             round(number(r["experiments.srm_chi_square"]), 2)) for r in rows] == [
+    assert [(r["experiments.comparison_metric_name"], r["experiments.comparison_sample_ratio_mismatch"],
+             round(number(r["experiments.comparison_srm_chi_square"]), 2)) for r in rows] == [
         ("average_order_value", True, 26.32), ("conversion_rate", True, 26.32)]
     # the statistics stored by the experiment_statistics asset, beside their comparison
-    stats = cube.load({"dimensions": ["experiments.comparison_metric_name", "experiments.p_value_holm",
-                                      "experiments.always_valid_significant", "experiments.days_to_detect"],
+    stats = cube.load({"dimensions": ["experiments.comparison_metric_name", "experiments.comparison_p_value_holm",
+                                      "experiments.comparison_always_valid_significant", "experiments.comparison_days_to_detect"],
                        "filters": [{"member": "experiments.comparison_metric_name", "operator": "equals",
                                     "values": ["conversion_rate"]}]}, token("product_manager"))["data"]
-    assert [(number(r["experiments.p_value_holm"]), r["experiments.always_valid_significant"],
-             number(r["experiments.days_to_detect"])) for r in stats] == [(0.04, False, 30.0)]
+    assert [(number(r["experiments.comparison_p_value_holm"]), r["experiments.comparison_always_valid_significant"],
+             number(r["experiments.comparison_days_to_detect"])) for r in stats] == [(0.04, False, 30.0)]
     # the registry alone: every experiment, an unregistered one marked so
     registry = cube.load({"dimensions": ["experiments.registry_experiment_id", "experiments.registry_registration_status",
                                          "experiments.registry_primary_metric"],

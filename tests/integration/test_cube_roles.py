@@ -42,7 +42,7 @@ CUSTOMER_MEMBERS = {
 # Values of those fields in the fixture: none may reach a role without customer access.
 CUSTOMER_VALUES = ("@example.", "deal_0", "user_1")
 # Members from different source cubes of one view, by the prefix the view gives them.
-GROUP_PREFIXES = ("forecast_", "outcome_", "comparison_", "anomaly_", "call_", "feedback_")
+GROUP_PREFIXES = ("forecast_", "outcome_", "comparison_", "registry_", "anomaly_", "call_", "feedback_")
 
 
 def allowed(role: str, member: str) -> bool:

@@ -63,7 +63,10 @@ if (access.canSeeView(role, `experiments`)) {
         ],
       },
       {
+        // Per comparison, so named (and queried) with the comparison's own members.
         join_path: experiment_comparison.experiment_statistics,
+        prefix: true,
+        alias: `comparison`,
         includes: [
           `p_value`, `p_value_holm`, `p_value_bh`, `chance_to_beat_control`, `expected_loss`,
           `always_valid_ci_low`, `always_valid_ci_high`, `always_valid_significant`,
@@ -72,6 +75,8 @@ if (access.canSeeView(role, `experiments`)) {
       },
       {
         join_path: experiment_comparison.experiment_srm,
+        prefix: true,
+        alias: `comparison`,
         includes: [`srm_chi_square`, `srm_critical_value`, `smallest_share`, `expected_split`, `sample_ratio_mismatch`],
       },
     ],

@@ -38,16 +38,19 @@ create table raw.llm_calls (
     latency_ms double precision, time_to_first_token_ms double precision,
     input_tokens bigint, output_tokens bigint, cached_input_tokens bigint,
     cost_usd double precision, status varchar, error_type varchar,
+    project varchar not null default 'test', ingestion_key_id varchar,
     _dlt_load_id varchar not null default 'test', _dlt_id varchar not null default md5(random()::text)
 );
 create table raw.conversation_events (
     event_id varchar not null primary key, conversation_id varchar, occurred_at timestamptz,
     kind varchar, customer_ref varchar,
+    project varchar not null default 'test', ingestion_key_id varchar,
     _dlt_load_id varchar not null default 'test', _dlt_id varchar not null default md5(random()::text)
 );
 create table raw.feedback (
     event_id varchar not null primary key, occurred_at timestamptz, conversation_id varchar,
     trace_id varchar, kind varchar, value double precision, comment varchar,
+    project varchar not null default 'test', ingestion_key_id varchar,
     _dlt_load_id varchar not null default 'test', _dlt_id varchar not null default md5(random()::text)
 );
 create table raw.hubspot_contacts (

@@ -210,16 +210,18 @@ def _quarantine(spool: Spool, segment: Segment, reason: str) -> None:
     log.error("quarantined %s after %d refused loads: %s", segment.path.name, MAX_ATTEMPTS, reason)
 
 
-def _count_refusal(spool: Spool, attempts: Attempts, segment: Segment, exc: Exception, result: CycleResult) -> None:
-    """One more refused load of a segment loaded alone; at MAX_ATTEMPTS it is quarantined and the
-    table is loaded in whole batches again (the culprit is found)."""
+def _count_refusal(spool: Spool, attempts: Attempts, segment: Segment, exc: Exception, result: CycleResult) -> bool:
+    """One more refused load of a segment loaded alone; at MAX_ATTEMPTS it is quarantined (True)
+    and the table is loaded in whole batches again from the next cycle (the culprit is found)."""
     key = f"{segment.table}/{segment.path.name}"
     attempts.refused[key] = attempts.refused.get(key, 0) + 1
-    if attempts.refused[key] >= MAX_ATTEMPTS:
-        _quarantine(spool, segment, _reason(exc))
-        del attempts.refused[key]
-        attempts.narrowed.discard(segment.table)
-        result.quarantined.append(key)
+    if attempts.refused[key] < MAX_ATTEMPTS:
+        return False
+    _quarantine(spool, segment, _reason(exc))
+    del attempts.refused[key]
+    attempts.narrowed.discard(segment.table)
+    result.quarantined.append(key)
+    return True
 
 
 def _load(spool: Spool, pipeline: dlt.Pipeline, table: str, segments: list[Segment], result: CycleResult) -> None:
@@ -255,8 +257,9 @@ def _load_table(spool: Spool, pipeline: dlt.Pipeline, table: str, attempts: Atte
         except Exception as exc:
             if not warehouse_answers(pipeline):
                 raise
-            _count_refusal(spool, attempts, segment, exc, result)
-            return  # the next attempt comes with the next cycle
+            if not _count_refusal(spool, attempts, segment, exc, result):
+                return  # the segments behind it wait for its next attempt, in the next cycle
+            continue
         attempts.refused.pop(f"{table}/{segment.path.name}", None)
 
 
@@ -267,10 +270,11 @@ def load_cycle(spool: Spool, pipeline: dlt.Pipeline) -> CycleResult:
     attempts = Attempts.read(spool)
     result = CycleResult(0, {})
     try:
-        # Dead letters last: a quarantine in this cycle adds to them.
-        for table in sorted(spool.tables(), key=lambda name: name == "dead_letters"):
-            if table in CORE_SCHEMAS:
+        for table in spool.tables():
+            if table in CORE_SCHEMAS and table != "dead_letters":
                 _load_table(spool, pipeline, table, attempts, result)
+        # Dead letters last: a quarantine in this cycle adds to them.
+        _load_table(spool, pipeline, "dead_letters", attempts, result)
     finally:
         attempts.write(spool)
     return result

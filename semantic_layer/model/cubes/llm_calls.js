@@ -62,7 +62,7 @@ cube(`llm_calls`, {
 
   dimensions: {
     // A call is one (project, event_id): the same event_id sent by two projects is two calls.
-    call_key: { sql: `project || '/' || event_id`, type: `string`, primary_key: true, public: false },
+    call_key: { sql: `${CUBE}.project || '/' || ${CUBE}.event_id`, type: `string`, primary_key: true, public: false },
     event_id: text(`event_id`),
     project: text(`project`),
     ...(SEES_CUSTOMER_DATA ? { customer_ref: text(`customer_ref`) } : {}),

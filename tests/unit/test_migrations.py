@@ -49,9 +49,10 @@ def _tables(wh: Warehouse) -> set[str]:
 
 def test_shipped_migrations_are_numbered_in_order():
     shipped = migrations.available()
-    # 0003 (readouts) was withdrawn before any release; 0005 removes what older checkouts' asset created.
-    assert [m.version for m in shipped] == ["0001", "0002", "0004", "0005"]
-    assert [m.name for m in shipped] == ["ops", "insights", "accounts", "drop_readouts"]
+    # 0003 (readouts) was withdrawn before any release; 0005 removes what older checkouts' asset created;
+    # 0006 brings raw tables of older checkouts to the contract (project, _dlt_load_id).
+    assert [m.version for m in shipped] == ["0001", "0002", "0004", "0005", "0006"]
+    assert [m.name for m in shipped] == ["ops", "insights", "accounts", "drop_readouts", "raw_projects_and_load_ids"]
 
 
 def test_ensuring_the_warehouse_applies_every_migration_once(fresh_db):
@@ -64,7 +65,7 @@ def test_ensuring_the_warehouse_applies_every_migration_once(fresh_db):
         assert migrations.apply(conn) == []  # nothing pending: nothing runs again
     with wh.connection() as conn, conn.cursor() as cur:
         cur.execute("select version from ops.schema_migrations order by version")
-        assert [r[0] for r in cur.fetchall()] == ["0001", "0002", "0004", "0005"]
+        assert [r[0] for r in cur.fetchall()] == ["0001", "0002", "0004", "0005", "0006"]
         cur.execute("select alert_id from ops.alerts")
         assert cur.fetchall() == [("a1",)]
 
@@ -75,10 +76,29 @@ def test_tables_created_before_migrations_existed_are_adopted(fresh_db):
                     "name text not null, key_hash text not null unique, created_at timestamptz not null default now(), "
                     "revoked_at timestamptz); insert into ops.ingestion_keys values ('k1', 'shop', 'old', 'h', now(), null)")
     with fresh_db.connection() as conn:
-        assert migrations.apply(conn) == ["0001", "0002", "0004", "0005"]
+        assert migrations.apply(conn) == ["0001", "0002", "0004", "0005", "0006"]
     with fresh_db.connection() as conn, conn.cursor() as cur:
         cur.execute("select key_id from ops.ingestion_keys")
         assert cur.fetchall() == [("k1",)]
+
+
+def test_raw_tables_of_an_older_checkout_get_project_and_load_id(fresh_db):
+    # as older loaders left them: Arrow loads without _dlt_load_id, calls without a project
+    with fresh_db.connection() as conn, conn.cursor() as cur:
+        cur.execute("create schema raw; create table raw.llm_calls (event_id varchar not null, latency_ms double precision);"
+                    "insert into raw.llm_calls values ('e1', 1.0), ('e2', 2.0);"
+                    "create table raw.hubspot_deals (id varchar not null, _dlt_load_id varchar not null);"
+                    "insert into raw.hubspot_deals values ('d1', '1700000000.1')")
+    with fresh_db.connection() as conn:
+        migrations.apply(conn)  # ops.ingestion_keys is empty: old rows go to project `default`
+    with fresh_db.connection() as conn, conn.cursor() as cur:
+        cur.execute("select event_id, project, ingestion_key_id, _dlt_load_id from raw.llm_calls order by 1")
+        assert cur.fetchall() == [("e1", "default", None, None), ("e2", "default", None, None)]
+        cur.execute("select id, _dlt_load_id from raw.hubspot_deals")
+        assert cur.fetchall() == [("d1", "1700000000.1")]
+        cur.execute("select is_nullable from information_schema.columns where table_schema = 'raw' "
+                    "and table_name = 'llm_calls' and column_name = 'project'")
+        assert cur.fetchall() == [("NO",)]
 
 
 def test_a_failing_migration_leaves_nothing_behind(fresh_db, monkeypatch):

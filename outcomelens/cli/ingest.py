@@ -10,8 +10,8 @@ from rich.console import Console
 
 from ingestion.collector import service
 from ingestion.collector.batches import BatchError, stamp_key
-from ingestion.collector.keys import KeyHolder
 from ingestion.collector.csv_upload import parse_outcomes_csv
+from ingestion.collector.keys import KeyHolder
 from ingestion.collector.records import ndjson
 from ingestion.sources.spool import Spool
 from ingestion.sources.spool.pipeline import run_loader

@@ -18,7 +18,7 @@ import requests
 
 from ingestion.collector.keys import create_key
 from outcomelens.core.tokens import mint_token
-from tests.integration.support import NEEDS_DBT, HUBSPOT_RAW_DDL, number, query, query_value, running_cube
+from tests.integration.support import HUBSPOT_RAW_DDL, NEEDS_DBT, number, query, query_value, running_cube
 
 pytestmark = NEEDS_DBT
 
@@ -30,11 +30,24 @@ BACKFILL_AT = NOW - timedelta(days=30)
 def conversation(prefix: str, index: int, at: datetime) -> tuple[dict, list[dict]]:
     """One call and its conversation's start and end events, `index` minutes after `at`."""
     conversation_id, started = f"{prefix}-{index:02d}", at + timedelta(minutes=index)
-    call = {"event_id": f"{conversation_id}-call", "conversation_id": conversation_id, "llm_model": "gpt-4o-mini",
-            "occurred_at": started.isoformat(), "latency_ms": 100.0 + index, "input_tokens": 10, "output_tokens": 5}
-    events = [{"event_id": f"{conversation_id}-{kind}", "conversation_id": conversation_id, "kind": kind,
-               "occurred_at": (started + timedelta(seconds=seconds)).isoformat()}
-              for kind, seconds in (("started", -1), ("resolved", 60))]
+    call = {
+        "event_id": f"{conversation_id}-call",
+        "conversation_id": conversation_id,
+        "llm_model": "gpt-4o-mini",
+        "occurred_at": started.isoformat(),
+        "latency_ms": 100.0 + index,
+        "input_tokens": 10,
+        "output_tokens": 5,
+    }
+    events = [
+        {
+            "event_id": f"{conversation_id}-{kind}",
+            "conversation_id": conversation_id,
+            "kind": kind,
+            "occurred_at": (started + timedelta(seconds=seconds)).isoformat(),
+        }
+        for kind, seconds in (("started", -1), ("resolved", 60))
+    ]
     return call, events
 
 
@@ -60,10 +73,19 @@ def built(exported_warehouse, collector, dbt):
         _, shop = create_key(conn, "shop", "app")
         _, beta = create_key(conn, "beta", "app")
     send_conversations(url, shop, "recent", NOW - timedelta(hours=2))
-    thumb = {"event_id": "recent-thumb", "occurred_at": NOW.isoformat(), "conversation_id": "recent-00",
-             "kind": "thumb", "value": 1}
-    assert requests.post(url + "/v1/feedback", json=[thumb], headers={"Authorization": f"Bearer {shop}"},
-                         timeout=10).json()["accepted"] == 1
+    thumb = {
+        "event_id": "recent-thumb",
+        "occurred_at": NOW.isoformat(),
+        "conversation_id": "recent-00",
+        "kind": "thumb",
+        "value": 1,
+    }
+    assert (
+        requests.post(
+            url + "/v1/feedback", json=[thumb], headers={"Authorization": f"Bearer {shop}"}, timeout=10
+        ).json()["accepted"]
+        == 1
+    )
     collector.load()
     with wh.connection() as conn, conn.cursor() as cur:
         cur.execute(HUBSPOT_RAW_DDL)
@@ -84,11 +106,17 @@ def built(exported_warehouse, collector, dbt):
 def test_backfilled_calls_reach_the_marts_without_full_refresh(built):
     wh = built["wh"]
     assert built["first_build"] == 20
-    backfilled = query(wh, """select count(*), min(occurred_at), max(occurred_at) from marts.fct_llm_calls
-                              where conversation_id like 'backfill-%'""")[0]
+    backfilled = query(
+        wh,
+        """select count(*), min(occurred_at), max(occurred_at) from marts.fct_llm_calls
+                              where conversation_id like 'backfill-%'""",
+    )[0]
     assert backfilled == (20, BACKFILL_AT, BACKFILL_AT + timedelta(minutes=19))
-    conversations = query(wh, """select count(*), sum(llm_calls), bool_and(resolved) from marts.fct_conversations
-                                 where conversation_id like 'backfill-%'""")[0]
+    conversations = query(
+        wh,
+        """select count(*), sum(llm_calls), bool_and(resolved) from marts.fct_conversations
+                                 where conversation_id like 'backfill-%'""",
+    )[0]
     assert conversations == (20, 20, True)
     # every row once: 20 recent + 20 backfilled calls + the twin event id in two projects
     assert query_value(wh, "select count(*) from marts.fct_llm_calls") == 42
@@ -96,14 +124,23 @@ def test_backfilled_calls_reach_the_marts_without_full_refresh(built):
 
 def test_the_same_event_id_from_two_projects_is_two_rows(built):
     wh = built["wh"]
-    raw = query(wh, """select project, conversation_id, latency_ms, ingestion_key_id is not null
-                       from raw.llm_calls where event_id = 'twin-call' order by project""")
+    raw = query(
+        wh,
+        """select project, conversation_id, latency_ms, ingestion_key_id is not null
+                       from raw.llm_calls where event_id = 'twin-call' order by project""",
+    )
     assert raw == [("beta", "beta-twin", 20.0, True), ("shop", "shop-twin", 10.0, True)]
-    mart = query(wh, """select project, conversation_id, latency_ms from marts.fct_llm_calls
-                        where event_id = 'twin-call' order by project""")
+    mart = query(
+        wh,
+        """select project, conversation_id, latency_ms from marts.fct_llm_calls
+                        where event_id = 'twin-call' order by project""",
+    )
     assert mart == [("beta", "beta-twin", 20.0), ("shop", "shop-twin", 10.0)]
-    assert query(wh, """select conversation_id, project from marts.fct_conversations
-                        where conversation_id like '%-twin' order by 1""") == [("beta-twin", "beta"), ("shop-twin", "shop")]
+    assert query(
+        wh,
+        """select conversation_id, project from marts.fct_conversations
+                        where conversation_id like '%-twin' order by 1""",
+    ) == [("beta-twin", "beta"), ("shop-twin", "shop")]
     keys = dict(query(wh, "select project, key_id from ops.ingestion_keys"))
     stamped = dict(query(wh, "select project, min(ingestion_key_id) from raw.llm_calls group by project"))
     assert stamped == keys
@@ -111,9 +148,13 @@ def test_the_same_event_id_from_two_projects_is_two_rows(built):
 
 def test_cube_counts_backfilled_calls_and_filters_by_project(built, cube_packages, tmp_path_factory):
     def call_count(member: str, values: list[str], operator: str = "equals") -> float:
-        query_body = {"measures": ["operations_drilldown.call_count"],
-                      "filters": [{"member": f"operations_drilldown.{member}", "operator": operator, "values": values}]}
-        return number(cube.load(query_body, mint_token("engineer", SECRET))["data"][0]["operations_drilldown.call_count"])
+        query_body = {
+            "measures": ["operations_drilldown.call_count"],
+            "filters": [{"member": f"operations_drilldown.{member}", "operator": operator, "values": values}],
+        }
+        return number(
+            cube.load(query_body, mint_token("engineer", SECRET))["data"][0]["operations_drilldown.call_count"]
+        )
 
     with running_cube(built["wh"], SECRET, tmp_path_factory.mktemp("cube") / "cube.log") as cube:
         assert call_count("conversation_id", ["backfill-"], "startsWith") == 20

@@ -22,8 +22,16 @@ AT = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
 def calls(prefix: str, n: int, **fields) -> list[dict]:
-    return [{"event_id": f"{prefix}-{i}", "conversation_id": f"{prefix}-conv", "occurred_at": AT,
-             "llm_model": "gpt-4o-mini", **fields} for i in range(n)]
+    return [
+        {
+            "event_id": f"{prefix}-{i}",
+            "conversation_id": f"{prefix}-conv",
+            "occurred_at": AT,
+            "llm_model": "gpt-4o-mini",
+            **fields,
+        }
+        for i in range(n)
+    ]
 
 
 def post(url: str, key: str, records: list[dict]) -> None:
@@ -53,12 +61,18 @@ def test_a_refused_segment_is_quarantined_and_later_batches_still_load(exported_
     # the batch once, then the refused segment alone MAX_ATTEMPTS times; the good one loaded after it
     assert [len(c.quarantined) for c in cycles] == [0] * MAX_ATTEMPTS + [1]
     assert sorted(query(wh, "select event_id from raw.llm_calls where event_id like 'good-%'")) == [
-        (f"good-{i}",) for i in range(4)]
+        (f"good-{i}",) for i in range(4)
+    ]
     assert query_value(wh, "select count(*) from raw.llm_calls where event_id like 'refused-%'") == 0
-    dead = query(wh, """select endpoint, project, reason, raw_record::json->>'event_id' from raw.dead_letters
-                        order by record_index""")
+    dead = query(
+        wh,
+        """select endpoint, project, reason, raw_record::json->>'event_id' from raw.dead_letters
+                        order by record_index""",
+    )
     assert [(endpoint, project, event_id) for endpoint, project, _, event_id in dead] == [
-        ("loader:llm_calls", "shop", "refused-0"), ("loader:llm_calls", "shop", "refused-1")]
+        ("loader:llm_calls", "shop", "refused-0"),
+        ("loader:llm_calls", "shop", "refused-1"),
+    ]
     assert all("value too long for type character varying(3)" in reason for _, _, reason, _ in dead), dead[0][2]
 
     health = requests.get(url + "/healthz", timeout=5).json()

@@ -15,8 +15,15 @@ import pyarrow.parquet as pq
 from ingestion.sources.load_ids import stamp_load_ids
 from outcomelens.contract import RAW_TABLES
 
-LANDED = ("llm_calls", "conversation_events", "feedback", "hubspot_contacts", "hubspot_deals",
-          "hubspot_deal_contact_associations", "outcome_metrics")
+LANDED = (
+    "llm_calls",
+    "conversation_events",
+    "feedback",
+    "hubspot_contacts",
+    "hubspot_deals",
+    "hubspot_deal_contact_associations",
+    "outcome_metrics",
+)
 # table -> primary key (the contract's, docs/contracts.md)
 LANDING_TABLES: dict[str, tuple[str, ...]] = {table: RAW_TABLES[table].primary_key for table in LANDED}
 

@@ -337,12 +337,12 @@ def _mart_columns(wh, table: str) -> list[str]:
 def test_fct_conversations_column_contract(warehouse):
     wh, _, _ = warehouse
     assert _mart_columns(wh, "fct_conversations") == [
-        "conversation_id", "customer_ref", "contact_id", "started_at", "date_day", "experiment_id",
+        "conversation_id", "project", "customer_ref", "contact_id", "started_at", "date_day", "experiment_id",
         "variant", "prompt_id", "prompt_version", "config_hash", "llm_provider", "llm_model", "intent",
         "capability", "action", "llm_calls", "llm_errors", "latency_ms_sum", "input_tokens",
         "output_tokens", "cost_usd", "resolved", "escalated", "abandoned", "deflected",
         "resolution_time_s", "converted", "deal_id", "order_value_usd", "thumbs_up", "thumbs_down",
-        "rating_mean", "csat", "conversion_credit", "attributed_order_value",
+        "rating_mean", "csat", "conversion_credit", "attributed_order_value", "last_load_id",
     ]
     assert _mart_columns(wh, "fct_attribution_daily") == [
         "date_day", "experiment_id", "variant", "prompt_id", "prompt_version", "config_hash",

@@ -150,8 +150,9 @@ def _drop_package(pipeline: dlt.Pipeline, load_id: str | None) -> None:
     spool), and a package is a readable copy of them that dlt would otherwise keep forever."""
     pipeline.drop_pending_packages()
     if load_id:
-        # dlt has no public call for a completed package; its load storage does it
-        pipeline._get_load_storage().delete_loaded_package(load_id)
+        # dlt has no public call for a completed package; its load storage does it (a package that
+        # failed before the load step never got there, hence not_exists_ok)
+        pipeline._get_load_storage().loaded_packages.delete_package(load_id, not_exists_ok=True)
 
 
 def _run(pipeline: dlt.Pipeline, resources: list | None = None) -> None:

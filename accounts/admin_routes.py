@@ -7,7 +7,7 @@ body is read; the principal it names is the actor of every audit event.
 from __future__ import annotations
 
 from fastapi import FastAPI, HTTPException, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from accounts import audit, manage
 from accounts.callers import source_of
@@ -32,8 +32,15 @@ class PasswordIn(BaseModel):
 
 
 class RevokeIn(BaseModel):
-    jti: str
+    jti: str | None = Field(None, description="one token (a Supabase session: supabase-session:<session_id>)")
+    sub: str | None = Field(None, description="every token of a subject, e.g. supabase:<user id>")
     reason: str = ""
+
+    @model_validator(mode="after")
+    def one_of_jti_or_sub(self):
+        if (self.jti is None) == (self.sub is None):
+            raise ValueError("give exactly one of jti and sub")
+        return self
 
 
 def _actor(request: Request) -> tuple[str, str | None]:
@@ -88,8 +95,13 @@ def add_admin_routes(app: FastAPI, settings, verifier) -> None:
         with transaction(connect) as conn, conn.cursor() as cur:
             return audit.events(cur, limit, before)
 
-    @app.post("/v1/tokens/revoke", status_code=204, summary="Revoke a token by its jti")
+    @app.post("/v1/tokens/revoke", status_code=204, summary="Revoke a token by its jti, or every token of a subject")
     def revoke(body: RevokeIn, request: Request) -> None:
-        verifier.state.revoke(body.jti, reason=body.reason or "revoked by an admin")
+        reason = body.reason or "revoked by an admin"
+        if body.jti is not None:
+            verifier.state.revoke(body.jti, reason=reason)
+        else:
+            verifier.state.revoke_subject(body.sub, reason=reason)
         with transaction(connect) as conn, conn.cursor() as cur:
-            audit.record(cur, *_actor(request)[:1], "token.revoke", target=body.jti, source=source_of(request))
+            audit.record(cur, *_actor(request)[:1], "token.revoke" if body.jti else "subject.revoke",
+                         target=body.jti or body.sub, source=source_of(request))

@@ -1,5 +1,5 @@
 """The accounts service's FastAPI app: sign-in (/v1/auth/*), introspection for Cube, and the admin
-APIs (/v1/users, /v1/audit, /v1/tokens)."""
+APIs (/v1/users, /v1/audit, /v1/tokens, /v1/governance); page views (/v1/engagement)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,20 @@ from fastapi.responses import JSONResponse
 from accounts.admin_routes import add_admin_routes
 from accounts.auth_routes import add_auth_routes
 from accounts.callers import bearer
+from accounts.engagement import add_engagement_routes
+from accounts.governance import GovernanceBackends
+from accounts.governance_routes import add_governance_routes
 from accounts.lockout import LockoutPolicy
+from accounts.oidc import OidcProvider
+from accounts.oidc_routes import add_oidc_routes
 from accounts.sessions import ACCESS_TTL_S, Sessions
-from outcomelens.core.tokens import ADMIN_AUDIENCE, TokenRefused, TokenState, TokenVerifier
+from outcomelens.core.api_docs import create_app_with_local_docs
+from outcomelens.core.external_tokens import SupabaseProject
+from outcomelens.core.tokens import ADMIN_AUDIENCE, API_AUDIENCE, TokenRefused, TokenState, TokenVerifier
 
 MAX_BODY_BYTES = 64 * 1024  # sign-in and admin bodies are a few hundred bytes
-ADMIN_PREFIXES = ("/v1/users", "/v1/audit", "/v1/tokens")
+ADMIN_PREFIXES = ("/v1/users", "/v1/audit", "/v1/tokens", "/v1/governance")
+SIGNED_IN_PREFIXES = ("/v1/engagement",)  # any signed-in user
 
 
 @dataclass
@@ -26,6 +34,19 @@ class AccountsSettings:
     secret: str  # the keyring's API secret: signs access tokens, verifies every token
     access_ttl_s: int = ACCESS_TTL_S
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    fernet_key: bytes | None = None  # encrypts stored secrets; None: the keyring's master key
+    governance: GovernanceBackends | None = None  # None: the governance routes that need them answer 503
+    external: list[SupabaseProject] = field(default_factory=list)  # identity providers whose tokens count
+    oidc: OidcProvider | None = None  # sign-in through an OpenID Connect provider
+
+
+def _needed_token(path: str) -> tuple[str, str | None, str] | None:
+    """(audience, role, what it is called) of the token a path needs; None for sign-in and health."""
+    if path.startswith(ADMIN_PREFIXES):
+        return ADMIN_AUDIENCE, "admin", "admin token"
+    if path.startswith(SIGNED_IN_PREFIXES):
+        return API_AUDIENCE, None, "token"
+    return None
 
 
 def _guard(verifier: TokenVerifier):
@@ -35,11 +56,13 @@ def _guard(verifier: TokenVerifier):
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             return JSONResponse({"detail": f"body too large: at most {MAX_BODY_BYTES} bytes"}, status_code=413)
-        if request.url.path.startswith(ADMIN_PREFIXES):
+        needs = _needed_token(request.url.path)
+        if needs is not None:
+            audience, role, what = needs
             try:
-                request.state.principal = verifier.verify(bearer(request), audience=ADMIN_AUDIENCE, role="admin")
+                request.state.principal = verifier.verify(bearer(request), audience=audience, role=role)
             except TokenRefused as refused:
-                return JSONResponse({"detail": f"admin token refused: {refused.reason}"}, status_code=refused.status,
+                return JSONResponse({"detail": f"{what} refused: {refused.reason}"}, status_code=refused.status,
                                     headers={"WWW-Authenticate": "Bearer"})
         return await call_next(request)
 
@@ -47,12 +70,15 @@ def _guard(verifier: TokenVerifier):
 
 
 def create_app(settings: AccountsSettings) -> FastAPI:
-    verifier = TokenVerifier(settings.secret, TokenState(settings.connect))
+    verifier = TokenVerifier(settings.secret, TokenState(settings.connect), external=settings.external)
     sessions = Sessions(settings.secret, access_ttl_s=settings.access_ttl_s)
-    app = FastAPI(title="OutcomeLens accounts", version="1", docs_url=None, redoc_url=None)
+    app = create_app_with_local_docs(title="OutcomeLens accounts", version="1")
     app.middleware("http")(_guard(verifier))
     add_auth_routes(app, settings, verifier, sessions)
+    add_oidc_routes(app, settings, sessions, settings.oidc)
     add_admin_routes(app, settings, verifier)
+    add_governance_routes(app, settings, settings.governance)
+    add_engagement_routes(app, settings)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

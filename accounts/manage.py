@@ -12,8 +12,9 @@ from accounts.passwords import one_time_password
 from accounts.sessions import revoke_user_sessions
 from outcomelens.core.warehouse import transaction
 
-ADMIN_EMAIL_ENV = "OUTCOMELENS_ADMIN_EMAIL"
-ADMIN_PASSWORD_ENV = "OUTCOMELENS_ADMIN_PASSWORD"
+ADMIN_EMAIL_ENV = "OUTCOMELENS_FIRST_ADMIN_EMAIL"
+ADMIN_PASSWORD_ENV = "OUTCOMELENS_FIRST_ADMIN_PASSWORD"
+DEFAULT_ADMIN_EMAIL = "admin@localhost"
 Connect = Callable[[], object]
 
 
@@ -63,8 +64,8 @@ def reset_password(connect: Connect, actor: str, source: str, user_ref: str,
 
 
 def ensure_first_admin(connect: Connect, env: Mapping[str, str] = os.environ) -> users.User | None:
-    """The first admin from OUTCOMELENS_ADMIN_EMAIL / OUTCOMELENS_ADMIN_PASSWORD, created when that
-    email has no user yet; None when they are not set or the user exists."""
+    """The first admin from OUTCOMELENS_FIRST_ADMIN_EMAIL / OUTCOMELENS_FIRST_ADMIN_PASSWORD, created when
+    that email has no user yet; None when they are not set or the user exists."""
     email, password = env.get(ADMIN_EMAIL_ENV), env.get(ADMIN_PASSWORD_ENV)
     if not email or not password:
         return None
@@ -74,3 +75,17 @@ def ensure_first_admin(connect: Connect, env: Mapping[str, str] = os.environ) ->
     user, _ = add_user(connect, "setup", "environment", email=email, name="Administrator", role="admin",
                        password=password)
     return user
+
+
+def first_admin_at_setup(connect: Connect, env: Mapping[str, str] = os.environ) -> tuple[users.User, str | None] | None:
+    """What `outcomelens up` does before the accounts service starts: the admin of the environment
+    (no password to show), or, when no active admin exists yet, one with a one-time password (shown
+    once by the caller); None when there is an admin already."""
+    from_env = ensure_first_admin(connect, env)
+    if from_env is not None:
+        return from_env, None
+    with transaction(connect) as conn, conn.cursor() as cur:
+        if users.count_admins(cur) > 0:
+            return None
+    return add_user(connect, "setup", "setup", email=env.get(ADMIN_EMAIL_ENV) or DEFAULT_ADMIN_EMAIL,
+                    name="Administrator", role="admin")

@@ -121,3 +121,16 @@ def touch(cur, user_id: str) -> None:
 def count_admins(cur) -> int:
     cur.execute("select count(*) from ops.users where role = 'admin' and status = 'active'")
     return cur.fetchone()[0]
+
+
+def sign_in_external(cur, email: str, name: str, role: str) -> User:
+    """The user an external identity provider vouched for, created without a password on first
+    sign-in; the provider's role replaces the stored one each time (it is the source of truth)."""
+    cur.execute(
+        f"""insert into ops.users as u (user_id, email, name, role) values (%s, %s, %s, %s)
+            on conflict (lower(email)) do update set role = excluded.role,
+                name = case when excluded.name <> '' then excluded.name else u.name end
+            returning {_COLUMNS}""",
+        (uuid.uuid4().hex, email.strip(), name, check_role(role)),
+    )
+    return User(*cur.fetchone())

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -151,16 +152,25 @@ def yaml_channels(config: dict | None = None) -> list[Channel]:
 
 # ---- payloads ------------------------------------------------------------------------------------
 
+def slack_text(value) -> str:
+    """Ingested text as literal Slack text: Slack reads `<…>` as mentions and links (`<!channel>`,
+    `<https://x|click>`) and * _ ~ and backticks as formatting, so a dimension value could page a whole channel."""
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # A zero-width space after each formatting character keeps it from pairing up with another.
+    return re.sub(r"([*_~`])", "\\1\u200b", text)
+
+
 def render(channel: Channel, alert: dict) -> tuple[bytes, dict[str, str]]:
     headers = {"Content-Type": "application/json", "User-Agent": "OutcomeLens-Alerts/1"}
     if channel.format == "slack":
         emoji = {"critical": ":red_circle:", "warning": ":warning:"}.get(alert["severity"], ":information_source:")
+        title, source = slack_text(alert["title"]), slack_text(alert["source"])
         body = {
-            "text": f"{emoji} [{alert['severity']}] {alert['title']}",
+            "text": f"{emoji} [{alert['severity']}] {title}",
             "blocks": [
-                {"type": "section", "text": {"type": "mrkdwn", "text": f"{emoji} *{alert['title']}*"}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": f"{emoji} *{title}*"}},
                 {"type": "context", "elements": [{"type": "mrkdwn", "text":
-                    f"source: {alert['source']} · severity: {alert['severity']} · alert {alert['alert_id']}"}]},
+                    f"source: {source} · severity: {alert['severity']} · alert {alert['alert_id']}"}]},
             ],
         }
         return json.dumps(body).encode(), headers

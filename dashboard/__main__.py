@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from dashboard.accounts_api import DEFAULT_URL as ACCOUNTS_URL
 from dashboard.app import create_app
 
 
@@ -15,12 +16,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cube-url", default=os.environ.get("OUTCOMELENS_CUBE_URL",
                                                              "http://127.0.0.1:4000/cubejs-api"),
                         help="Cube's API root (…/cubejs-api)")
+    parser.add_argument("--accounts-url", default=os.environ.get("OUTCOMELENS_ACCOUNTS_URL", ACCOUNTS_URL),
+                        help="the accounts API (sign-in, admin pages, engagement)")
     parser.add_argument("--cache-ttl", type=float, default=15.0,
                         help="seconds a Cube answer is reused for the same token and query (0: never)")
     parser.add_argument("--chromium", default=os.environ.get("OUTCOMELENS_CHROMIUM"),
                         help="the chromium that renders PDF reports (default: /usr/bin/chromium or PATH)")
     args = parser.parse_args(argv)
-    app = create_app(args.cube_url, cache_ttl_s=args.cache_ttl, chromium=args.chromium)
+    app = create_app(args.cube_url, accounts_url=args.accounts_url, cache_ttl_s=args.cache_ttl, chromium=args.chromium)
     # Threaded: a page's widgets call back in parallel, and the PDF renderer loads the page from
     # this same server while its request waits.
     app.server.run(host=args.host, port=args.port, threaded=True, debug=False)

@@ -20,6 +20,8 @@ _ROLE_BY_VIEWS = {
     frozenset({"standard_reports"}): "enablement",
 }
 
+_ROLE_VIEWS = frozenset().union(*_ROLE_BY_VIEWS)
+
 
 @dataclass(frozen=True)
 class Capabilities:
@@ -46,7 +48,8 @@ class Capabilities:
 
     @property
     def role(self) -> str:
-        return _ROLE_BY_VIEWS.get(self.views, "custom")
+        # Views beyond the six (e.g. engagement) do not change which role a set names.
+        return _ROLE_BY_VIEWS.get(self.views & _ROLE_VIEWS, "custom")
 
     def has(self, view: str, *names: str) -> bool:
         return view in self.members and all(n in self.members[view] for n in names)
@@ -63,15 +66,26 @@ PAGES = {
     "prompts": ("Prompts and models", ("prompt_variants", "model_health")),
     "drilldown": ("Drill-down", ("operations_drilldown",)),
     "anomalies": ("Anomalies and forecasts", ("outcomes_overview", "model_health")),
+    "admin": ("Admin", ()),  # the admin role, not a view: the accounts API decides (admin_routes)
 }
 
 
 def can_open(caps: Capabilities, page: str) -> bool:
+    if page == "admin":
+        return caps.role == "admin"
     return any(v in caps.views for v in PAGES[page][1])
+
+
+def main_view(caps: Capabilities, page: str) -> str | None:
+    """The first view the page reads that this token may see (named in the engagement record)."""
+    return next((v for v in PAGES[page][1] if v in caps.views), None)
 
 
 def why_closed(caps: Capabilities, page: str) -> str:
     title, needs = PAGES[page]
+    if not needs:
+        return (f"{title} is for the admin role; your token (role {caps.role}) is not an admin's. "
+                f"Ask an admin if you need it.")
     views = " or ".join(f"“{v}”" for v in needs)
     return (f"{title} reads the semantic layer's {views} view, which your token (role "
             f"{caps.role}) may not see. Ask an admin for a role that includes it "

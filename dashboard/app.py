@@ -7,18 +7,19 @@ root, e.g. http://127.0.0.1:4000/cubejs-api.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import dash
 from dash import ALL, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard import access, context, exports, filters, session, shell, sync
+from dashboard import access, accounts_api, context, engagement, exports, filters, session, shell, sync
 from dashboard.cube import CubeError
-from dashboard.pages import anomalies, drilldown, experiments, overview, prompts
+from dashboard.pages import admin, anomalies, drilldown, experiments, overview, prompts
 
 PAGE_MODULES = {"overview": overview, "experiments": experiments, "prompts": prompts,
-                "drilldown": drilldown, "anomalies": anomalies}
+                "drilldown": drilldown, "anomalies": anomalies, "admin": admin}
 
 
 def page_of(pathname: str | None) -> str:
@@ -26,7 +27,7 @@ def page_of(pathname: str | None) -> str:
     return name if name in PAGE_MODULES else "overview"
 
 
-def create_app(cube_api_url: str, *, cache_ttl_s: float = 15.0,
+def create_app(cube_api_url: str, *, accounts_url: str = accounts_api.DEFAULT_URL, cache_ttl_s: float = 15.0,
                chromium: str | None = None) -> dash.Dash:
     app = dash.Dash(__name__, title="OutcomeLens", suppress_callback_exceptions=True,
                     assets_folder=str(Path(__file__).parent / "assets"), serve_locally=True,
@@ -34,7 +35,7 @@ def create_app(cube_api_url: str, *, cache_ttl_s: float = 15.0,
     app.server.config[context.CONFIG_KEY] = {
         "api_url": cube_api_url.rstrip("/"), "cache_ttl_s": cache_ttl_s, "chromium": chromium}
     app.layout = shell.layout
-    session.register(app.server, cube_api_url.rstrip("/"))
+    session.register(app.server, cube_api_url.rstrip("/"), accounts_url)
     exports.register(app.server)
     sync.register(app)
     _register_shell(app)
@@ -44,18 +45,21 @@ def create_app(cube_api_url: str, *, cache_ttl_s: float = 15.0,
 
 
 def _page(pathname: str | None, search: str | None):
-    name = page_of(pathname)
+    started, name = time.monotonic(), page_of(pathname)
     try:
         caps = context.build(filters.from_query(search)).caps
     except CubeError as exc:
         return html.P(f"The semantic layer refused the request ({exc.status}): {exc.message}",
                       className="notice notice-error")
     if not access.can_open(caps, name):
-        return html.Div(className="forbidden", children=[
+        body = html.Div(className="forbidden", children=[
             html.H1(access.PAGES[name][0]),
             html.P(access.why_closed(caps, name), id="forbidden-reason", className="notice notice-error"),
         ])
-    return PAGE_MODULES[name].layout(filters.from_query(search), caps)
+    else:
+        body = PAGE_MODULES[name].layout(filters.from_query(search), caps)
+    engagement.report_page_view(name, access.main_view(caps, name), started)
+    return body
 
 
 def _register_shell(app: dash.Dash) -> None:
@@ -64,6 +68,7 @@ def _register_shell(app: dash.Dash) -> None:
     @app.callback(Output("nav", "children"), Output("who", "children"),
                   Output("filters-summary", "children"), Output("pdf-link", "href"),
                   Output("copy-link", "content"), Output("generated", "children"),
+                  Output("conversations-link", "href"), Output("conversations-link", "hidden"),
                   Input("filters", "data"), State("url", "pathname"), State("url", "href"))
     def frame(state, pathname, href):
         if state is None:
@@ -76,7 +81,10 @@ def _register_shell(app: dash.Dash) -> None:
         who = f"Role: {built.caps.role} · data to {built.anchor.isoformat()}"
         summary = filters.describe(state, built.start, built.end)
         generated = f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%S} UTC · {summary}"
-        return links, who, summary, f"/export/pdf/{current}{query}", href, generated
+        to_conversations = {k: v for k, v in state.items() if k != "conv"}
+        hide_conversations = current == "drilldown" or not access.can_open(built.caps, "drilldown")
+        return (links, who, summary, f"/export/pdf/{current}{query}", href, generated,
+                f"/drilldown{filters.to_query(to_conversations)}", hide_conversations)
 
     @app.callback(Output({"type": "csv", "widget": ALL}, "href"), Input("filters", "data"),
                   State({"type": "csv", "widget": ALL}, "id"))

@@ -15,6 +15,7 @@ import flask
 
 from dashboard import filters, session
 from dashboard.access import Capabilities
+from dashboard.accounts_api import AccountsClient
 from dashboard.cube import CubeClient, CubeError
 
 CONFIG_KEY = "OUTCOMELENS_DASHBOARD"
@@ -54,6 +55,11 @@ def client() -> CubeClient:
         raise CubeError(401, "not signed in")
     conf = settings()
     return CubeClient(conf["api_url"], token, cache_ttl_s=conf["cache_ttl_s"])
+
+
+def accounts_client() -> AccountsClient:
+    """The accounts API with the signed-in user's token."""
+    return AccountsClient(flask.current_app.config[session.ACCOUNTS_URL_KEY], session.current_token())
 
 
 ANCHOR_TTL_S = 60.0  # the latest day with data moves at most once a day

@@ -12,12 +12,15 @@ import flask
 from dashboard import context, filters, session, widgets
 from dashboard.cube import CubeError
 
-# What the PDF renderer waits for: every widget on the page has drawn its content.
+# What the PDF renderer waits for: every widget on the page has drawn its content, charts included.
 _ALL_WIDGETS_READY = """() => {
   const cards = document.querySelectorAll('.card-body');
   if (!cards.length) return !!document.querySelector('#forbidden-reason');
   const ready = [...cards].every(c => c.querySelector('.widget-ready'));
-  return ready && !document.querySelector('[data-dash-is-loading="true"]');
+  // dcc.Graph loads plotly lazily: a graph is drawn only once it has its SVG.
+  const drawn = [...document.querySelectorAll('.dash-graph')].every(g => g.querySelector('.main-svg'))
+    && !document.querySelector('.dash-graph--pending');
+  return ready && drawn && !document.querySelector('[data-dash-is-loading="true"]');
 }"""
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]
@@ -69,7 +72,7 @@ def pdf_response(page: str):
         return flask.jsonify({"error": "no chromium to render the report with (set --chromium)"}), 503
     query = flask.request.query_string.decode()
     target = f"{flask.request.host_url.rstrip('/')}/{page}?{query}"
-    pdf = render_pdf(target, flask.request.cookies.get(session.COOKIE, ""), executable)
+    pdf = render_pdf(target, session.current_session_id() or "", executable)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
     return flask.Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="outcomelens-{page}-{stamp}.pdf"'})

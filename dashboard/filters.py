@@ -21,9 +21,16 @@ SEGMENTS = {
     "intent": "intent",
     "capability": "capability",
     "action": "action",
+    "mtype": "outcome_metric_name",
 }
 SEGMENT_LABELS = {"model": "Model", "experiment": "Experiment", "version": "Prompt version",
-                  "intent": "Intent", "capability": "Capability", "action": "Action"}
+                  "intent": "Intent", "capability": "Capability", "action": "Action",
+                  "mtype": "Outcome metric type"}
+# Filters on outcome-metric records only: a widget applies them only when it says which of its
+# dimensions they map to. A conversation-grain query must never filter on a joined record's field
+# (Cube would join the records in and count each conversation once per record); such a widget
+# says it cannot follow the filter instead.
+RECORD_ONLY = frozenset({"mtype"})
 PAGE_KEYS = ("kpi", "conv", "metric")
 
 
@@ -84,7 +91,9 @@ def segment_filters(view: str, state: dict, available: frozenset[str],
         values = state.get(key)
         if not values:
             continue
-        if dimension in available:
+        if key in RECORD_ONLY and key not in (dimensions or {}):
+            missing.append(key)
+        elif dimension in available:
             cube_filters.append({"member": f"{view}.{dimension}", "operator": "equals",
                                  "values": list(values)})
         else:

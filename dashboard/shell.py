@@ -27,7 +27,8 @@ def segment_options() -> dict[str, list[dict]]:
     for key, dimension in filters.SEGMENTS.items():
         view = next((v for v in _OPTION_VIEWS if caps.has(v, dimension)), None)
         if view:
-            count = "count" if view == "operations_drilldown" else "conversations"
+            count = "outcome_events" if key == "mtype" else (
+                "count" if view == "operations_drilldown" else "conversations")
             queries[key] = {"dimensions": [f"{view}.{dimension}"], "measures": [f"{view}.{count}"],
                             "order": {f"{view}.{count}": "desc"}, "limit": 500}
     cube.cache_ttl_s = OPTIONS_TTL_S
@@ -66,6 +67,9 @@ def export_bar() -> html.Div:
         html.P(id="filters-summary", className="filters-summary"),
         html.Div(className="export-actions", children=[
             html.A("Export PDF report", id="pdf-link", className="button", href="/export/pdf"),
+            # After a cross-filter click: the conversations behind the figures (drill-down roles only).
+            html.A("Open the conversations", id="conversations-link", className="button", href="/drilldown",
+                   hidden=True),
             dcc.Clipboard(id="copy-link", title="Copy the shareable link", className="button clip"),
             html.Span("Copy link", className="clip-label"),
             dcc.Input(id="view-name", placeholder="Name this view", className="view-name"),

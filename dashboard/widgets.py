@@ -9,7 +9,7 @@ import io
 from dataclasses import dataclass
 from typing import Callable
 
-from dashboard import context
+from dashboard import context, filters
 from dashboard.context import Ctx
 
 
@@ -30,7 +30,7 @@ def widget(name: str):
 
 
 def cannot_follow(view: str, missing: list[str]) -> Unavailable:
-    names = ", ".join(missing)
+    names = ", ".join(filters.SEGMENT_LABELS.get(k, k).lower() for k in missing)
     return Unavailable(f"The “{view}” view your role reads here has no {names} field, so this "
                        f"widget cannot follow the {names} filter.")
 

@@ -20,9 +20,10 @@ const ROLES = Object.freeze([
 //   model_health         LLM latency, errors, tokens, cost per model (+ anomalies)
 //   operations_drilldown single conversations, their feedback and their LLM calls
 //   standard_reports     read-only headline figures, nothing below a segment
+//   engagement           how roles use the product: active users, page views, queries (no person)
 const VIEWS_BY_ROLE = Object.freeze({
   admin: ['outcomes_overview', 'experiments', 'prompt_variants', 'model_health',
-    'operations_drilldown', 'standard_reports'],
+    'operations_drilldown', 'standard_reports', 'engagement'],
   // Outcome metrics, experiment performance, high-level dashboards.
   product_manager: ['outcomes_overview', 'experiments', 'prompt_variants', 'standard_reports'],
   // Prompt-variant comparisons, latency, error rates, detailed experiment data.
@@ -32,7 +33,8 @@ const VIEWS_BY_ROLE = Object.freeze({
   // Model performance, API usage and cost, call logs.
   engineer: ['model_health', 'operations_drilldown', 'standard_reports'],
   // Read-only standard reports; no drill-down to single conversations, no customer data.
-  enablement: ['standard_reports'],
+  // Enablement also sees how the product is used (engagement: adoption by role and page).
+  enablement: ['standard_reports', 'engagement'],
 });
 
 // Customer-identifying fields (e-mail, names, CRM ids) are visible only to these roles.

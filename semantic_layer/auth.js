@@ -60,6 +60,13 @@ function verifyToken(token, secret) {
   return claims;
 }
 
+// Whether a token claims to be ours (iss "outcomelens", as outcomelens.core.tokens mints them); any
+// other issuer's token (a Supabase project's) only the accounts service can verify.
+function issuedByUs(token) {
+  const claims = jwt.decode(token);
+  return !claims || typeof claims !== 'object' || claims.iss === undefined || claims.iss === 'outcomelens';
+}
+
 // "Bearer <token>" or a bare token, as Cube's own gateway accepts.
 function bearerToken(header) {
   if (typeof header !== 'string') return undefined;
@@ -111,5 +118,5 @@ function introspector(authUrl) {
 }
 
 module.exports = {
-  TokenError, preCheck, verifyToken, bearerToken, introspector, API_AUDIENCE, AUTH_CACHE_MAX_S,
+  TokenError, preCheck, verifyToken, bearerToken, introspector, issuedByUs, API_AUDIENCE, AUTH_CACHE_MAX_S,
 };

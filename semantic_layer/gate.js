@@ -8,10 +8,12 @@
 //   - refuses a request to the API without a validly signed, unexpired query token with 401 (403 for
 //     another audience), before reading its body: a cheap local filter, the full decision (revocation,
 //     lifetime, users' status) is checkAuth's in cube.js;
+//     With an accounts service (OUTCOMELENS_AUTH_URL), a token of another issuer (Supabase) is asked
+//     about there (cached) instead, as it cannot be checked locally;
 //   - refuses a body over MAX_BODY_BYTES with 413 (by its Content-Length, and while reading).
 'use strict';
 
-const { TokenError, bearerToken, preCheck } = require('./auth');
+const { TokenError, bearerToken, issuedByUs, preCheck } = require('./auth');
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -34,22 +36,28 @@ function refuse(res, status, message) {
   res.status(status).json({ error: message });
 }
 
-function gate(secret) {
+function gate(secret, introspect) {
   return function admit(req, res, next) {
     const route = routeOf(req);
     if (PUBLIC_ROUTES.has(route)) return next();
     if (!API_ROUTES.has(route)) return refuse(res, 404, 'Not found');
-    try {
-      preCheck(bearerToken(req.headers.authorization), secret);
-    } catch (e) {
+    const length = Number(req.headers['content-length'] || 0);
+    const token = bearerToken(req.headers.authorization);
+    const pass = () => (length > MAX_BODY_BYTES
+      ? refuse(res, 413, `Body too large: at most ${MAX_BODY_BYTES} bytes`) : next());
+    const refused = (e) => {
       if (e instanceof TokenError) return refuse(res, e.status, e.message);
+      return refuse(res, 503, 'The accounts service cannot be reached to verify the token; try again shortly');
+    };
+    // Another issuer's token (Supabase) cannot be checked here: the accounts service decides it first.
+    if (introspect && token && !issuedByUs(token)) return introspect(token).then(pass, refused);
+    try {
+      preCheck(token, secret);
+    } catch (e) {
+      if (e instanceof TokenError) return refused(e);
       throw e;
     }
-    const length = Number(req.headers['content-length'] || 0);
-    if (length > MAX_BODY_BYTES) {
-      return refuse(res, 413, `Body too large: at most ${MAX_BODY_BYTES} bytes`);
-    }
-    return next();
+    return pass();
   };
 }
 

@@ -263,6 +263,22 @@ const MEASURES = {
     title: 'Critical anomalies',
     description: 'Anomalies of severity "critical".',
   },
+  page_views: {
+    title: 'Page views',
+    description: 'Dashboard pages viewed by signed-in users.',
+  },
+  api_queries: {
+    title: 'API queries',
+    description: 'Views read by queries answered by the semantic layer (one per view a query read).',
+  },
+  active_users: {
+    title: 'Active users',
+    description: 'Distinct users (token subjects) who viewed a page or queried a view.',
+  },
+  response_ms_mean: {
+    title: 'Mean response time (ms)',
+    description: 'Mean time to answer a page view or a query, in milliseconds.',
+  },
 };
 
 const DIMENSIONS = {
@@ -336,6 +352,13 @@ const DIMENSIONS = {
   converted: {
     title: 'Converted',
     description: 'Whether a closed-won deal was credited to this conversation.',
+  },
+  attribution_reason: {
+    title: 'Attribution reason',
+    description: 'Why a deal is credited to the conversation, or why none is (last touch): credited, '
+      + 'no_contact (no HubSpot contact matched), credited_to_later_conversation (the deal went to a '
+      + 'later conversation of the contact), outside_window (no closed-won deal of the contact closed '
+      + 'within the attribution window) or no_deal (the contact has no closed-won deal).',
   },
   escalated: {
     title: 'Escalated',
@@ -473,6 +496,11 @@ const DIMENSIONS = {
     title: 'Top contributor value',
     description: 'The slice that contributed most to the change.',
   },
+  role: { title: 'Role', description: 'The role of the signed-in user (one of the six).' },
+  page: { title: 'Page', description: 'The dashboard page viewed.' },
+  view_name: { title: 'View', description: 'The semantic-layer view queried, or the one a page showed.' },
+  engaged_at: { title: 'When', description: 'When the page was viewed or the query answered (by day or week).' },
+  engagement_kind: { title: 'Kind', description: 'page_view (a dashboard page) or api_query (a view queried).' },
 };
 
 function docs(table, kind, name) {

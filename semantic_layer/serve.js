@@ -33,7 +33,9 @@ function installGate() {
   const cubeServer = require.resolve('@cubejs-backend/server', { paths: [__dirname] });
   const bodyParser = require(require.resolve('body-parser', { paths: [cubeServer] }));
   const { gate, MAX_BODY_BYTES } = require('./gate');
-  const admit = gate(process.env.CUBEJS_API_SECRET);
+  const { introspector } = require('./auth');
+  const authUrl = process.env.OUTCOMELENS_AUTH_URL;
+  const admit = gate(process.env.CUBEJS_API_SECRET, authUrl ? introspector(authUrl) : undefined);
   const makeJsonParser = bodyParser.json;
   Object.defineProperty(bodyParser, 'json', {
     configurable: true,

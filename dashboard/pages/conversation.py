@@ -11,7 +11,7 @@ from dashboard.context import Ctx
 V = "operations_drilldown"
 SUMMARY = ("conversation_id", "started_at", "experiment_id", "variant", "prompt_version",
            "config_hash", "llm_provider", "llm_model", "intent", "capability", "action", "converted",
-           "resolved", "escalated", "deflected", "order_value_usd", "resolution_time_s",
+           "attribution_reason", "resolved", "escalated", "deflected", "order_value_usd", "resolution_time_s",
            "customer_ref", "contact_id", "deal_id")
 FEEDBACK = ("feedback_thumbs_up", "feedback_thumbs_down", "feedback_rating_mean", "feedback_csat")
 CALL_DIMS = ("call_event_id", "call_occurred_at", "call_status", "call_error_type", "call_latency_ms",
@@ -43,18 +43,25 @@ def conversation_query(ctx: Ctx):
     }
 
 
+REASONS = {
+    "no_contact": "No deal credited: no CRM contact matched this conversation's customer.",
+    "outside_window": "No deal credited: the contact's closed-won deals all closed outside this "
+                      "conversation's attribution window.",
+    "credited_to_later_conversation": "No deal credited: a closed-won deal of the contact closed within "
+                                      "the window, but it was credited to a later conversation (last touch).",
+    "no_deal": "No deal credited: the contact has no closed-won deal.",
+}
+
+
 def attribution(summary: dict, sees_customer_data: bool) -> str:
-    """Why this conversation has (or has not) a credited deal, as far as the semantic layer says."""
+    """The deal credited to this conversation, or why none is (the semantic layer's attribution_reason)."""
     value = metrics.fmt(summary.get(f"{V}.order_value_usd"), "usd")
     if summary.get(f"{V}.converted") in (True, "true"):
         if sees_customer_data:
             return f"Credited deal {summary.get(f'{V}.deal_id')} (order value {value})."
         return f"Credited a closed-won deal (order value {value}); its id is customer data your role may not see."
-    if sees_customer_data and not summary.get(f"{V}.contact_id"):
-        return "No deal credited: no CRM contact matched this conversation's customer."
-    return ("No deal credited: no closed-won deal of the contact closed within the attribution window, "
-            "or its deal was credited to a later conversation. The semantic layer does not yet say "
-            "which (no attribution-reason field).")
+    reason = summary.get(f"{V}.attribution_reason")
+    return REASONS.get(reason, f"No deal credited (attribution reason: {reason or 'not given'}).")
 
 
 def _kv(row: dict) -> html.Dl:

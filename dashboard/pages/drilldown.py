@@ -23,7 +23,7 @@ KPIS = {"conversion_rate": ("Conversion", "percent"), "count": ("Conversations",
         "feedback_csat_mean": ("CSAT", "rating"), "call_error_rate": ("LLM error rate", "percent"),
         "call_latency_mean_ms": ("LLM latency mean", "ms")}
 LIST_COLUMNS = ("conversation_id", "started_at", "experiment_id", "variant", "prompt_version",
-                "llm_model", "intent", "capability", "action", "converted", "resolved", "escalated",
+                "llm_model", "intent", "capability", "action", "converted", "attribution_reason", "resolved", "escalated",
                 "order_value_usd", "customer_ref", "contact_id", "deal_id")
 PAGE_SIZE = 50
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from dash import html
 
-from dashboard import components, metrics, theme, widgets
+from dashboard import components, filters, metrics, theme, widgets
 from dashboard.context import Ctx
-from dashboard.pages.common import LATENCY_VIEWS, OUTCOME_VIEWS, base_query, connect, pick_view
+from dashboard.pages.common import LATENCY_VIEWS, OUTCOME_VIEWS, base_query, connect, pick_view, time_dimension
 
 
 def _kpi_views(ctx: Ctx) -> dict[str, list[str]]:
@@ -181,6 +181,44 @@ def _segment_widget(name: str, dimension: str, key: str):
     return render
 
 
+# The outcome-metric records (CSV, API, CRM) by type; their fields carry an `outcome_` prefix.
+OUTCOME_RECORD_DIMENSIONS = {"model": "outcome_llm_model", "experiment": "outcome_experiment_id",
+                             "intent": "outcome_intent", "capability": "outcome_capability",
+                             "action": "outcome_action", "mtype": "outcome_metric_name",
+                             "version": "outcome_prompt_version"}  # no such field: cannot follow
+
+
+@widgets.widget("overview.outcome_metrics")
+def outcome_metrics_query(ctx: Ctx):
+    view = "outcomes_overview"
+    if not ctx.caps.has(view, "outcome_metric_name", "outcome_events"):
+        return widgets.Unavailable(f"Outcome-metric records are part of the {view} view, which your role "
+                                   f"({ctx.caps.role}) may not see.")
+    seg, missing = filters.segment_filters(view, ctx.state, ctx.caps.members[view], OUTCOME_RECORD_DIMENSIONS)
+    if missing:
+        return widgets.cannot_follow(view, missing)
+    return {"rows": {"measures": [f"{view}.outcome_events", f"{view}.outcome_value_mean", f"{view}.outcome_value_sum"],
+                     "dimensions": [f"{view}.outcome_metric_name"], "filters": seg,
+                     "timeDimensions": [time_dimension(view, ctx.date_range, member="outcome_date_day")],
+                     "order": {f"{view}.outcome_events": "desc"}}}
+
+
+def render_outcome_metrics(result: dict, ctx: Ctx):
+    rows, v = result["rows"], "outcomes_overview"
+    if not rows:
+        return components.notice("No outcome-metric records in this range.")
+    names = [r[f"{v}.outcome_metric_name"] for r in rows]
+    fig = go.Figure()
+    fig.add_bar(x=names, y=[metrics.number(r[f"{v}.outcome_value_mean"]) for r in rows], customdata=names,
+                name="Mean value", marker_color=theme.SERIES[2],
+                hovertemplate="%{x}: mean %{y:,.3g}<extra>click to filter</extra>")
+    fig.add_scatter(x=names, y=[metrics.number(r[f"{v}.outcome_events"]) for r in rows], name="Records",
+                    yaxis="y2", mode="markers", marker=dict(color=theme.SERIES[1], size=10), hovertemplate="%{y:,.0f}")
+    theme.figure_layout(fig, y2="Records")
+    fig.update_layout(yaxis=dict(title="Mean value"), hovermode="closest")
+    return components.ready(components.graph(fig, {"type": "xfilter", "key": "mtype", "n": "overview.outcome_metrics"}))
+
+
 def layout(state: dict, caps) -> html.Div:
     return html.Div(className="grid-page", children=[
         html.H1("Overview"),
@@ -192,6 +230,8 @@ def layout(state: dict, caps) -> html.Div:
                         note="Click a bar to filter the whole page by that intent."),
         components.card("overview.by_version", "Conversion by prompt version",
                         note="Click a bar to filter the whole page by that version."),
+        components.card("overview.outcome_metrics", "Outcome metrics by type (CSV, API, CRM records)", wide=True,
+                        note="Click a bar to filter by that outcome metric type."),
     ])
 
 
@@ -201,3 +241,4 @@ def register(app) -> None:
     connect(app, "overview.quality", render_quality)
     connect(app, "overview.by_intent", _segment_widget("overview.by_intent", "intent", "intent"))
     connect(app, "overview.by_version", _segment_widget("overview.by_version", "prompt_version", "version"))
+    connect(app, "overview.outcome_metrics", render_outcome_metrics)

@@ -51,6 +51,7 @@ from ingestion.collector.keys import KeyHolder, KeyVerifier
 from ingestion.collector.records import RECORD_KINDS, TITLES, ndjson, record_schema
 from ingestion.collector.webhooks import add_webhook_routes
 from ingestion.sources.spool import Spool
+from outcomelens.core.api_docs import create_app_with_local_docs
 
 log = logging.getLogger("outcomelens.collector")
 
@@ -69,7 +70,6 @@ class CollectorSettings:
     connect: Callable[[], object]  # a Postgres connection for ingestion keys and provider keys
     admin_secret: str | None = None  # the Cube API secret that signs admin JWTs
     hubspot_app_secret: str | None = None
-    hubspot_refresh: Callable[[], object] | None = None  # run after a signed deal webhook
     provider_keys: object | None = None  # outcomelens.core.provider_keys.ProviderKeyStore
     public_url: str | None = None  # how HubSpot reaches us, when a proxy sits in between
 
@@ -122,6 +122,20 @@ def _inflate(decompressor, chunk: bytes, room: int) -> bytes:
     if len(data) > room or decompressor.unconsumed_tail:
         raise HTTPException(413, f"decompressed body is over the limit of {MAX_BODY_BYTES} bytes")
     return data
+
+
+# A JSON array or NDJSON; no Content-Type at all is sniffed (curl --data-binary, plain HTTP clients).
+RECORD_MEDIA_TYPES = ("application/json", "application/x-ndjson", "application/ndjson", "application/jsonl",
+                      "application/jsonlines", "text/plain", "")
+TRACE_MEDIA_TYPES = ("application/json", *otlp.PROTOBUF_TYPES, "")  # none: protobuf, as before
+
+
+def _require_media_type(request: Request, accepted: tuple[str, ...]) -> None:
+    """415 before the body is read: a form post or an XML document is a client mistake, not bad records."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type not in accepted and not media_type.endswith("+json"):
+        shown = ", ".join(t for t in accepted if t)
+        raise HTTPException(415, f"unsupported Content-Type {media_type!r}: send one of {shown}")
 
 
 async def _body(request: Request) -> bytes:
@@ -186,6 +200,7 @@ def add_record_route(app: FastAPI, intake: Intake, kind: str) -> None:
     endpoint = f"/v1/{kind}"
 
     async def ingest(request: Request, holder: KeyHolder = Depends(intake.require_key)) -> JSONResponse:
+        _require_media_type(request, RECORD_MEDIA_TYPES)
         body = await _body(request)
         try:
             result = await run_in_threadpool(lambda: intake.persist(endpoint, validate_batch(kind, body), holder))
@@ -200,7 +215,8 @@ def add_record_route(app: FastAPI, intake: Intake, kind: str) -> None:
         summary=f"Ingest {TITLES[kind]} records",
         openapi_extra=_record_body_schema(kind),
         responses={400: {"description": "not JSON / not a list"}, 401: {"description": "no valid key"},
-                   413: {"description": "more than 10,000 records"}},
+                   413: {"description": "more than 10,000 records"},
+                   415: {"description": "a Content-Type other than JSON or NDJSON"}},
     )(ingest)
 
 
@@ -247,6 +263,7 @@ def add_traces_route(app: FastAPI, intake: Intake) -> None:
         }}},
     )
     async def traces(request: Request, holder: KeyHolder = Depends(intake.require_key)) -> Response:
+        _require_media_type(request, TRACE_MEDIA_TYPES)
         body = await _body(request)
         content_type = request.headers.get("content-type", "application/x-protobuf")
         try:
@@ -260,7 +277,7 @@ def add_traces_route(app: FastAPI, intake: Intake) -> None:
 
 
 def create_app(settings: CollectorSettings) -> FastAPI:
-    app = FastAPI(
+    app = create_app_with_local_docs(
         title="OutcomeLens collector",
         version="1",
         description="Receives LLM calls, conversation events, feedback, outcome metrics and OTLP traces; "

@@ -30,6 +30,7 @@ class KeyInfo:
     name: str
     created_at: object
     revoked_at: object
+    last_used_at: object = None
 
 
 def create_key(conn, project: str, name: str = "default") -> tuple[str, str]:
@@ -47,7 +48,8 @@ def create_key(conn, project: str, name: str = "default") -> tuple[str, str]:
 
 def list_keys(conn) -> list[KeyInfo]:
     with conn.cursor() as cur:
-        cur.execute("select key_id, project, name, created_at, revoked_at from ops.ingestion_keys order by created_at")
+        cur.execute("select key_id, project, name, created_at, revoked_at, last_used_at from ops.ingestion_keys"
+                    " order by created_at")
         return [KeyInfo(*row) for row in cur.fetchall()]
 
 
@@ -92,11 +94,15 @@ class KeyVerifier:
         self._read_at = float("-inf")
         self._lock = threading.Lock()
         self._conn = None
+        self._used: set[str] = set()
 
     def holder(self, key: str | None) -> KeyHolder | None:
         if not key:
             return None
-        return self._current().get(hash_key(key))
+        found = self._current().get(hash_key(key))
+        if found is not None:
+            self._used.add(found.key_id)  # written as last_used_at at the next refresh
+        return found
 
     def project(self, key: str | None) -> str | None:
         holder = self.holder(key)
@@ -114,6 +120,7 @@ class KeyVerifier:
         try:
             if self._conn is None or getattr(self._conn, "closed", 0):
                 self._conn = self._connect()
+            self._write_last_used()
             self._keys = active_keys(self._conn)
         except Exception as exc:  # noqa: BLE001 — any failure to read means "the warehouse is away"
             self._drop_connection()
@@ -122,6 +129,19 @@ class KeyVerifier:
             log.warning("ingestion keys not refreshed (%s); using the last set read", exc.__class__.__name__)
         # Also after a failure: the next attempt waits ttl_s, so an outage costs one timeout per ttl_s.
         self._read_at = time.monotonic()
+
+    def _write_last_used(self) -> None:
+        """One update per refresh (every ttl_s) for the keys used since the last, not one per request."""
+        used, self._used = self._used, set()
+        if not used:
+            return
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute("update ops.ingestion_keys set last_used_at = now() where key_id = any(%s)", (list(used),))
+            self._conn.commit()
+        except Exception:
+            self._used |= used  # tried again at the next refresh
+            raise
 
     def _drop_connection(self) -> None:
         if self._conn is not None:

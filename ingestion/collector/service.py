@@ -8,19 +8,10 @@ import os
 import uvicorn
 
 from ingestion.collector.app import CollectorSettings, create_app
-from ingestion.sources.hubspot.pipeline import run_hubspot
 from outcomelens.core import paths
 from outcomelens.core.keyring import cube_api_secret
 from outcomelens.core.provider_keys import ProviderKeyStore
-from outcomelens.core.warehouse import Warehouse, ensure_warehouse
-
-
-def hubspot_refresher(wh: Warehouse):
-    """What a HubSpot webhook triggers: one incremental run into this warehouse (credentials passed
-    to dlt, not exported), or None when no HubSpot token is configured."""
-    if not os.environ.get("SOURCES__HUBSPOT__API_KEY"):
-        return None
-    return lambda: run_hubspot(paths.pipelines_dir(), credentials=wh.dlt_credentials())
+from outcomelens.core.warehouse import ensure_warehouse
 
 
 def build_settings() -> CollectorSettings:
@@ -31,7 +22,6 @@ def build_settings() -> CollectorSettings:
         connect=wh.connect,
         admin_secret=cube_api_secret(),
         hubspot_app_secret=os.environ.get("SOURCES__HUBSPOT__APP_SECRET"),
-        hubspot_refresh=hubspot_refresher(wh),
         provider_keys=ProviderKeyStore(wh.connect),
         public_url=os.environ.get("OUTCOMELENS_COLLECTOR_PUBLIC_URL"),
     )

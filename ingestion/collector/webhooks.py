@@ -1,5 +1,7 @@
-"""HubSpot webhooks: verified with X-HubSpot-Signature-v3; a deal change triggers an incremental
-refresh of the HubSpot source (run in the background, after the 200)."""
+"""HubSpot webhooks: verified with X-HubSpot-Signature-v3; a change the sync reads (a deal's stage, amount,
+close date or contacts, a contact's e-mail) asks for a sync by adding a row to ops.hubspot_sync_requests.
+The sync itself runs in Dagster (the sensor in orchestration/defs/hubspot/sensors.py), one at a time,
+never in the collector's worker processes."""
 
 from __future__ import annotations
 
@@ -7,17 +9,18 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
-import threading
 import time
 from urllib.parse import urlsplit
 
-from fastapi import BackgroundTasks, FastAPI, HTTPException, Request
-
-log = logging.getLogger("outcomelens.collector.webhooks")
+from fastapi import FastAPI, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 MAX_AGE_MS = 5 * 60 * 1000
-REFRESH_SUBSCRIPTIONS = {"deal.creation", "deal.deletion", "deal.associationChange", "deal.merge", "deal.restore"}
+SYNC_SUBSCRIPTIONS = {"deal.creation", "deal.deletion", "deal.associationChange", "deal.merge", "deal.restore",
+                      "contact.creation", "contact.deletion", "contact.merge", "contact.restore",
+                      "contact.associationChange"}
+SYNCED_PROPERTIES = {"deal": {"dealstage", "amount", "closedate"}, "contact": {"email"}}
+SYNC_REQUESTS_TABLE = "ops.hubspot_sync_requests"
 
 
 def signature_v3(secret: str, method: str, uri: str, body: bytes, timestamp: str) -> str:
@@ -51,52 +54,36 @@ def signed_uri(request_url: str, public_url: str | None) -> str:
     return public_url.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def needs_deal_refresh(events: list) -> bool:
+def sync_subscriptions(events: list) -> list[str]:
+    """The subscription types among the events that change what the sync reads (empty: no sync needed)."""
+    wanted = []
     for event in events:
         if not isinstance(event, dict):
             continue
         subscription = str(event.get("subscriptionType", ""))
-        if subscription in REFRESH_SUBSCRIPTIONS:
-            return True
-        if subscription == "deal.propertyChange" and event.get("propertyName") in ("dealstage", "amount", "closedate"):
-            return True
-    return False
+        kind, _, change = subscription.partition(".")
+        if subscription in SYNC_SUBSCRIPTIONS or (
+                change == "propertyChange" and event.get("propertyName") in SYNCED_PROPERTIES.get(kind, ())):
+            wanted.append(subscription)
+    return wanted
 
 
-class _SingleFlight:
-    """At most one refresh at a time; a webhook during a refresh queues exactly one more."""
-
-    def __init__(self, refresh):
-        self._refresh = refresh
-        self._lock = threading.Lock()
-        self._again = False
-        self.runs = 0
-
-    def __call__(self) -> None:
-        if not self._lock.acquire(blocking=False):
-            self._again = True
-            return
-        try:
-            while True:
-                self._again = False
-                try:
-                    self._refresh()
-                    self.runs += 1
-                except Exception:
-                    log.exception("HubSpot refresh after a webhook failed")
-                if not self._again:
-                    break
-        finally:
-            self._lock.release()
+def request_sync(connect, events: int, subscriptions: list[str]) -> None:
+    """One pending-sync row; many webhooks before the sensor's next tick still make one run."""
+    conn = connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"insert into {SYNC_REQUESTS_TABLE} (events, subscriptions) values (%s, %s)",
+                        (events, ",".join(sorted(set(subscriptions)))))
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def add_webhook_routes(app: FastAPI, settings) -> None:
-    refresh = _SingleFlight(settings.hubspot_refresh) if settings.hubspot_refresh else None
-    app.state.hubspot_refresh = refresh
-
     @app.post("/v1/webhooks/hubspot", summary="HubSpot webhook (X-HubSpot-Signature-v3)",
               responses={401: {"description": "bad or stale signature"}})
-    async def hubspot_webhook(request: Request, background: BackgroundTasks) -> dict:
+    async def hubspot_webhook(request: Request) -> dict:
         if not settings.hubspot_app_secret:
             raise HTTPException(503, "HubSpot app secret is not configured (SOURCES__HUBSPOT__APP_SECRET)")
         body = await request.body()
@@ -112,7 +99,7 @@ def add_webhook_routes(app: FastAPI, settings) -> None:
         except ValueError:
             raise HTTPException(400, "body is not JSON") from None
         events = events if isinstance(events, list) else [events]
-        wanted = needs_deal_refresh(events)
-        if wanted and refresh is not None:
-            background.add_task(refresh)
-        return {"events": len(events), "refresh": bool(wanted and refresh is not None)}
+        wanted = sync_subscriptions(events)
+        if wanted:
+            await run_in_threadpool(request_sync, settings.connect, len(events), wanted)
+        return {"events": len(events), "sync_requested": bool(wanted)}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from analytics.alert_delivery import (
@@ -20,6 +22,8 @@ app = typer.Typer(help="Alert webhooks (generic signed JSON or Slack) and delive
 webhooks = typer.Typer(help="Webhooks alerts are delivered to.", no_args_is_help=True)
 app.add_typer(webhooks, name="webhooks")
 console = Console()
+# A webhook URL is a credential: read from here or a hidden prompt, never from argv (visible to every user).
+WEBHOOK_URL_ENV = "OUTCOMELENS_WEBHOOK_URL"
 
 
 def _conn():
@@ -29,12 +33,15 @@ def _conn():
 @webhooks.command("add")
 def add(
     name: Annotated[str, typer.Argument(help="A name for this webhook.")],
-    url: Annotated[str, typer.Option(help="The receiver's URL (http or https).")],
     format: Annotated[str, typer.Option(help="json (signed with HMAC-SHA256) or slack.")] = "json",
     secret: Annotated[str, typer.Option(help="Signing secret for json webhooks; asked for when not given.",
                                         prompt=False, hide_input=True, envvar="OUTCOMELENS_WEBHOOK_SECRET")] = "",
 ) -> None:
-    """Add (or replace) a webhook; its URL and secret are stored encrypted."""
+    """Add (or replace) a webhook; its URL and secret are stored encrypted.
+
+    The URL is read from OUTCOMELENS_WEBHOOK_URL or asked for (input hidden), never taken from argv:
+    a Slack webhook URL is itself a credential, and a process's arguments are visible to every user."""
+    url = os.environ.get(WEBHOOK_URL_ENV) or typer.prompt("Webhook URL", hide_input=True)
     if format == "json" and not secret:
         secret = typer.prompt("Signing secret", hide_input=True)
     try:
@@ -89,5 +96,6 @@ def list_alerts(limit: Annotated[int, typer.Option(help="How many, newest first.
             rows = cur.fetchall()
     table = Table("created", "source", "severity", "title", "deliveries")
     for created, *rest in rows:
-        table.add_row(created.strftime("%Y-%m-%d %H:%M"), *rest)
+        # Titles carry ingested dimension values: shown as text, never read as Rich markup.
+        table.add_row(created.strftime("%Y-%m-%d %H:%M"), *(escape(str(value)) for value in rest))
     console.print(table)

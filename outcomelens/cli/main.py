@@ -13,8 +13,8 @@ from outcomelens.cli.demo import run_demo
 from outcomelens.cli.pipeline import prepare_dbt
 from outcomelens.cli.stack import READY_TIMEOUT_S, SERVICES, StackError, show_status, start_stack, stop_stack
 from outcomelens.core.cube_server import CubeServerError
-from outcomelens.core.processes import SupervisionError
 from outcomelens.core.keyring import cube_api_secret
+from outcomelens.core.processes import SupervisionError
 from outcomelens.core.tokens import MAX_SERVICE_TTL_S, TokenState, issue_service_token
 from outcomelens.core.warehouse import ensure_warehouse
 

@@ -1,4 +1,4 @@
-"""Start, stop and show the local stack: the warehouse, then Cube, the Dagster webserver and daemon, the
+"""Start, stop and show the local stack: the warehouse, then the accounts service, Cube, the Dagster webserver and daemon, the
 collector, the loader and the dashboard, each a program supervised by supervisord (see
 outcomelens.core.processes): restarted after a crash, owner-only logs, no secret on a command line."""
 
@@ -14,6 +14,7 @@ import requests
 from rich.console import Console
 from rich.table import Table
 
+from accounts.manage import ADMIN_PASSWORD_ENV, first_admin_at_setup
 from outcomelens.cli.pipeline import configure_dagster_instance
 from outcomelens.core import cube_server, paths, processes, warehouse
 from outcomelens.core.keyring import CUBE_SECRET_ENV, cube_api_secret
@@ -25,12 +26,16 @@ DAGSTER_DAEMON = "dagster-daemon"
 COLLECTOR = "collector"
 LOADER = "loader"
 DASHBOARD = "dashboard"
-SERVICES = (CUBE, DAGSTER_WEBSERVER, DAGSTER_DAEMON, COLLECTOR, LOADER, DASHBOARD)
+ACCOUNTS = "accounts"
+SERVICES = (ACCOUNTS, CUBE, DAGSTER_WEBSERVER, DAGSTER_DAEMON, COLLECTOR, LOADER, DASHBOARD)
 # 4318 is the OTLP/HTTP default, so OpenTelemetry exporters reach the collector without settings.
 COLLECTOR_PORT_ENV = "OUTCOMELENS_COLLECTOR_PORT"
 DEFAULT_COLLECTOR_PORT = 4318
 DASHBOARD_PORT_ENV = "OUTCOMELENS_DASHBOARD_PORT"
 DEFAULT_DASHBOARD_PORT = 8050
+ACCOUNTS_PORT_ENV = "OUTCOMELENS_ACCOUNTS_PORT"
+DEFAULT_ACCOUNTS_PORT = 4100
+ACCOUNTS_URL_ENV = "OUTCOMELENS_ACCOUNTS_URL"  # where the dashboard signs users in
 READY_TIMEOUT_S = 300.0
 VENV_BIN = paths.PROJECT_ROOT / ".venv" / "bin"
 # Cube takes these from its own environment; supervisord's (every child's) must not carry the shell's.
@@ -66,10 +71,22 @@ def processes_url(name: str) -> str:
     return json.loads(_services_file().read_text())[name]["url"]
 
 
-def _cube_program(wh: warehouse.Warehouse, port: int) -> Program:
+def accounts_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def _accounts_program(port: int) -> Program:
+    # Started first: Cube asks it about every token, the dashboard signs users in through it.
+    command = [sys.executable, "-m", "outcomelens.cli.accounts_service", "--port", str(port)]
+    return Program(ACCOUNTS, command, paths.PROJECT_ROOT, priority=5, health_url=accounts_url(port) + "/healthz")
+
+
+def _cube_program(wh: warehouse.Warehouse, port: int, auth_port: int | None) -> Program:
     server = cube_server_for(wh, port)
     own = {key: value for key, value in server.env().items()
            if _is_cube_setting(key) and key != CUBE_SECRET_ENV and key not in _CUBE_SECRETS}
+    if auth_port is not None:  # the one verifier decides every token
+        own[cube_server.AUTH_URL_ENV] = accounts_url(auth_port)
     return Program(CUBE, server.command(), paths.SEMANTIC_LAYER_DIR, priority=10, env=own,
                    env_from=_CUBE_SECRETS, health_url=server.url + "/readyz")
 
@@ -95,24 +112,28 @@ def _ingestion_programs(collector_port: int) -> list[Program]:
     ]
 
 
-def _dashboard_program(port: int, cube_port: int) -> Program:
+def _dashboard_program(port: int, cube_port: int, auth_port: int) -> Program:
     command = [sys.executable, "-m", "dashboard", "--port", str(port), "--cube-url",
                cube_url(cube_port) + cube_server.API_PATH]
-    return Program(DASHBOARD, command, paths.PROJECT_ROOT, priority=50, health_url=f"http://127.0.0.1:{port}/")
+    return Program(DASHBOARD, command, paths.PROJECT_ROOT, priority=50, health_url=f"http://127.0.0.1:{port}/",
+                   env={ACCOUNTS_URL_ENV: accounts_url(auth_port)})
 
 
-def stack_programs(wh: warehouse.Warehouse, ports: dict[str, int]) -> list[Program]:
-    """Every service `up` supervises. A new service is one more Program here (with its health URL)."""
+def stack_programs(wh: warehouse.Warehouse, ports: dict[str, int], *, with_accounts: bool = True) -> list[Program]:
+    """Every service `up` supervises. A new service is one more Program here (with its health URL).
+    Without the accounts service (`up --only cube`), Cube checks tokens locally (docs/accounts.md)."""
     return [
-        _cube_program(wh, ports[CUBE]),
+        _accounts_program(ports[ACCOUNTS]),
+        _cube_program(wh, ports[CUBE], ports[ACCOUNTS] if with_accounts else None),
         *_dagster_programs(ports[DAGSTER_WEBSERVER]),
         *_ingestion_programs(ports[COLLECTOR]),
-        _dashboard_program(ports[DASHBOARD], ports[CUBE]),
+        _dashboard_program(ports[DASHBOARD], ports[CUBE], ports[ACCOUNTS]),
     ]
 
 
 def _addresses(ports: dict[str, int]) -> dict[str, str]:
     return {
+        ACCOUNTS: accounts_url(ports[ACCOUNTS]),
         CUBE: cube_url(ports[CUBE]),
         DAGSTER_WEBSERVER: f"http://127.0.0.1:{ports[DAGSTER_WEBSERVER]}",
         DAGSTER_DAEMON: "(schedules, sensors, run queue)",
@@ -134,7 +155,8 @@ def supervisor_env(wh: warehouse.Warehouse) -> dict[str, str]:
 
 def _check_ports_free(ports: dict[str, int]) -> None:
     hints = {CUBE: "pass --cube-port", DAGSTER_WEBSERVER: "pass --dagster-port",
-             COLLECTOR: f"set {COLLECTOR_PORT_ENV}", DASHBOARD: f"set {DASHBOARD_PORT_ENV}"}
+             COLLECTOR: f"set {COLLECTOR_PORT_ENV}", DASHBOARD: f"set {DASHBOARD_PORT_ENV}",
+             ACCOUNTS: f"set {ACCOUNTS_PORT_ENV}"}
     for name, port in ports.items():
         if not cube_server.port_is_free(port):
             raise StackError(f"port 127.0.0.1:{port} for {name} is taken: {hints[name]}")
@@ -149,10 +171,14 @@ def start_stack(console: Console, *, cube_port: int, dagster_port: int, only: li
         CUBE: cube_port, DAGSTER_WEBSERVER: dagster_port,
         COLLECTOR: int(os.environ.get(COLLECTOR_PORT_ENV, DEFAULT_COLLECTOR_PORT)),
         DASHBOARD: int(os.environ.get(DASHBOARD_PORT_ENV, DEFAULT_DASHBOARD_PORT)),
+        ACCOUNTS: int(os.environ.get(ACCOUNTS_PORT_ENV, DEFAULT_ACCOUNTS_PORT)),
     }
-    programs = [p for p in stack_programs(wh, ports) if not only or p.name in only]
+    with_accounts = not only or ACCOUNTS in only
+    programs = [p for p in stack_programs(wh, ports, with_accounts=with_accounts) if not only or p.name in only]
     if any(p.name.startswith("dagster") for p in programs):
         configure_dagster_instance(wh)
+    if any(p.name == ACCOUNTS for p in programs):
+        _ensure_first_admin(console, wh)
     if not processes.supervisor_running():
         _check_ports_free({name: port for name, port in ports.items() if any(p.name == name for p in programs)})
     addresses = _addresses(ports)
@@ -166,10 +192,26 @@ def start_stack(console: Console, *, cube_port: int, dagster_port: int, only: li
     _print_addresses(console, programs, addresses)
 
 
+def _ensure_first_admin(console: Console, wh: warehouse.Warehouse) -> None:
+    """The first admin: from OUTCOMELENS_FIRST_ADMIN_EMAIL/_PASSWORD, or made with a one-time password
+    printed here once (only its argon2 hash is kept)."""
+    made = first_admin_at_setup(wh.connect)
+    if made is None:
+        return
+    user, one_time = made
+    if one_time is None:
+        console.print(f"first admin {user.email} (password from {ADMIN_PASSWORD_ENV})", highlight=False)
+        return
+    console.print(f"first admin {user.email}; one-time password, shown once (change it with"
+                  " `outcomelens users reset-password`):", highlight=False)
+    console.print(one_time, highlight=False, markup=False)
+
+
 def _print_addresses(console: Console, programs: list[Program], addresses: dict[str, str]) -> None:
     notes = {
         CUBE: lambda url: f"(REST {url}/cubejs-api/v1, GraphQL {url}/cubejs-api/graphql)",
         COLLECTOR: lambda url: f"(OpenAPI {url}/openapi.json, OTLP {url}/v1/traces)",
+        ACCOUNTS: lambda url: f"(sign-in {url}/v1/auth/login, admin {url}/v1/users, {url}/v1/governance)",
     }
     for program in programs:
         url = addresses[program.name]

@@ -12,6 +12,9 @@ and `jti`. The rules:
 - A revoked jti (ops.revoked_tokens) is refused, and so is a token whose subject is a disabled user.
 - The role is `app_metadata.role` when present (Supabase's place for it), else the top-level `role`,
   and must be one of the six.
+- A token whose subject is revoked (ops.revoked_subjects) is refused.
+- Tokens of a configured Supabase project (external_tokens.py) are verified with its secret or JWKS
+  instead, live at most 1 h, count for the API audience (and the admin one with role admin).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 
 import jwt
 
+from outcomelens.core.external_tokens import EXTERNAL_USE, ExternalTokenError, SupabaseProject
 from outcomelens.core.warehouse import transaction
 
 ROLES = ("admin", "product_manager", "prompt_engineer", "operations", "engineer", "enablement")
@@ -91,12 +95,14 @@ class Standing:
     revoked: bool = False
     user_status: str | None = None  # None: the subject is not a user (a service token)
     long_lived: bool = False
+    subject_revoked: bool = False  # every token of the subject is refused (ops.revoked_subjects)
 
 
 _STANDING_SQL = """
 select exists (select 1 from ops.revoked_tokens where jti = %(jti)s),
        (select status from ops.users where user_id = %(sub)s),
-       exists (select 1 from ops.service_tokens where jti = %(jti)s and expires_at >= to_timestamp(%(exp)s))
+       exists (select 1 from ops.service_tokens where jti = %(jti)s and expires_at >= to_timestamp(%(exp)s)),
+       exists (select 1 from ops.revoked_subjects where sub = %(sub)s)
 """
 
 
@@ -111,8 +117,18 @@ class TokenState:
         params = {"jti": str(claims["jti"]), "sub": str(claims["sub"]), "exp": claims["exp"]}
         with transaction(self.connect) as conn, conn.cursor() as cur:
             cur.execute(_STANDING_SQL, params)
-            revoked, status, long_lived = cur.fetchone()
-        return Standing(revoked=revoked, user_status=status, long_lived=long_lived)
+            revoked, status, long_lived, subject_revoked = cur.fetchone()
+        return Standing(revoked=revoked, user_status=status, long_lived=long_lived, subject_revoked=subject_revoked)
+
+    def revoke_subject(self, sub: str, reason: str = "") -> None:
+        """Refuse every token of `sub`, now and later: how an external user (whose tokens have no jti
+        and who is not in ops.users) is shut out."""
+        with transaction(self.connect) as conn, conn.cursor() as cur:
+            cur.execute(
+                "insert into ops.revoked_subjects (sub, reason) values (%s, %s)"
+                " on conflict (sub) do update set revoked_at = now(), reason = excluded.reason",
+                (sub, reason),
+            )
 
     def revoke(self, jti: str, *, sub: str | None = None, expires_at: int | None = None, reason: str = "") -> None:
         with transaction(self.connect) as conn, conn.cursor() as cur:
@@ -153,10 +169,12 @@ class TokenVerifier:
     hand) revocation and users' status cannot be checked, and long-lived service tokens are refused."""
 
     def __init__(self, secret: str, state: TokenState | None = None, *,
-                 max_access_ttl_s: int = MAX_ACCESS_TTL_S, max_service_ttl_s: int = MAX_SERVICE_TTL_S):
+                 max_access_ttl_s: int = MAX_ACCESS_TTL_S, max_service_ttl_s: int = MAX_SERVICE_TTL_S,
+                 external: list[SupabaseProject] | None = None):
         if not secret:
             raise ValueError("a verifier needs the API secret")
         self.secret = secret
+        self.external = list(external or [])
         self.state = state
         self.max_access_ttl_s = max_access_ttl_s
         self.max_service_ttl_s = max_service_ttl_s
@@ -165,7 +183,8 @@ class TokenVerifier:
         """The principal of a token for `audience` (and, if given, `role`), or TokenRefused."""
         if not token:
             raise TokenRefused("a bearer token is required: send \"Authorization: Bearer <JWT>\"")
-        claims = self._decode(token, audience)
+        issuer = self._external_issuer(token)
+        claims = self._decode(token, audience) if issuer is None else self._decode_external(issuer, token, audience)
         principal_role = role_from_claims(claims)
         if principal_role not in ROLES:
             raise TokenRefused(f"unknown role {principal_role!r}: expected one of {', '.join(ROLES)}", 403)
@@ -189,9 +208,30 @@ class TokenVerifier:
         except jwt.PyJWTError:
             raise TokenRefused("invalid token: it must be a JWT signed with HS256 and the API secret") from None
 
+    def _external_issuer(self, token: str) -> SupabaseProject | None:
+        if not self.external:
+            return None
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return None  # not a JWT at all: _decode says so
+        return next((issuer for issuer in self.external if issuer.issued(unverified)), None)
+
+    @staticmethod
+    def _decode_external(issuer: SupabaseProject, token: str, audience: str) -> dict:
+        try:
+            claims = issuer.claims(token)
+        except ExternalTokenError as exc:
+            raise TokenRefused(str(exc)) from None
+        # A Supabase token is for querying; with our admin role (app_metadata.role) also for the admin APIs.
+        audiences = [API_AUDIENCE, ADMIN_AUDIENCE] if role_from_claims(claims) == "admin" else [API_AUDIENCE]
+        if audience not in audiences:
+            raise TokenRefused(f"token not meant for {audience} (a Supabase token of a non-admin)", 403)
+        return {**claims, "aud": audiences}
+
     def _lifetime_allowed(self, claims: dict, standing: Standing | None) -> bool:
         lifetime = int(claims["exp"]) - int(claims["iat"])
-        if claims.get("token_use") == ACCESS_USE:
+        if claims.get("token_use") in (ACCESS_USE, EXTERNAL_USE):
             return lifetime <= self.max_access_ttl_s
         return lifetime <= self.max_service_ttl_s or (standing is not None and standing.long_lived)
 
@@ -203,6 +243,8 @@ class TokenVerifier:
             return
         if standing.revoked:
             raise TokenRefused("token revoked")
+        if standing.subject_revoked:
+            raise TokenRefused("token of a revoked user")
         if standing.user_status not in (None, "active"):
             raise TokenRefused("token of a disabled user")
         if claims.get("token_use") == ACCESS_USE and standing.user_status is None:

@@ -1,6 +1,7 @@
 """Fixtures for the dashboard's browser tests: a real Cube over the synthetic world of
-tests/integration/cube_fixtures.py (in a throwaway database), `python -m dashboard` in front of it,
-and Debian's chromium driven by Playwright. Skips only when chromium is not installed."""
+tests/integration/cube_fixtures.py (in a throwaway database), the real accounts service on the same
+database, `python -m dashboard` in front of both, and Debian's chromium driven by Playwright. Skips
+only when chromium is not installed."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack import CHROMIUM, CHROMIUM_ARGS, Dashboard, start_cube, token
+from tests.e2e.stack import CHROMIUM, CHROMIUM_ARGS, Dashboard, accounts_service, start_cube, token
 from tests.integration.cube_fixtures import create_contract_tables, load_world, synthetic_world
 from tests.integration.support import throwaway_database
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SECRET = "dashboard-e2e-" + uuid.uuid4().hex
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin@e2e.example.com", "e2e admin password " + uuid.uuid4().hex[:8]
 
 
 def _chromium_missing() -> bool:
@@ -29,23 +31,34 @@ def world():
 
 
 @pytest.fixture(scope="session")
-def cube(world, tmp_path_factory):
+def warehouse(world):
     with throwaway_database("dashboard_e2e") as database:
-        warehouse = create_contract_tables(database)
-        load_world(warehouse, world)
-        server = start_cube(warehouse, SECRET, tmp_path_factory.mktemp("cube") / "cube.log")
-        # One query first: Cube creates its pre-aggregation schema on the first one, and several
-        # first queries at once (a page's widgets) race to create it on a fresh database.
-        server.load({"measures": ["outcomes_overview.conversions"]}, token("admin", SECRET))
-        try:
-            yield server
-        finally:
-            server.stop()
+        load_world(create_contract_tables(database), world)
+        yield database
 
 
 @pytest.fixture(scope="session")
-def dashboard(cube):
-    app = Dashboard(cube.api_url, ARTIFACTS / "dashboard.log")
+def accounts(warehouse):
+    """The accounts service the dashboard signs in with (and reads the admin pages from)."""
+    with accounts_service(warehouse, SECRET, ADMIN_EMAIL, ADMIN_PASSWORD) as url:
+        yield {"url": url, "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+
+
+@pytest.fixture(scope="session")
+def cube(warehouse, tmp_path_factory):
+    server = start_cube(warehouse, SECRET, tmp_path_factory.mktemp("cube") / "cube.log")
+    # One query first: Cube creates its pre-aggregation schema on the first one, and several
+    # first queries at once (a page's widgets) race to create it on a fresh database.
+    server.load({"measures": ["outcomes_overview.conversions"]}, token("admin", SECRET))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def dashboard(cube, accounts):
+    app = Dashboard(cube.api_url, ARTIFACTS / "dashboard.log", accounts_url=accounts["url"])
     try:
         yield app
     finally:

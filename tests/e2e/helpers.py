@@ -11,11 +11,25 @@ from urllib.parse import parse_qs, urlparse
 ANCHOR = dt.date(2025, 3, 12)  # the synthetic world's last day (cube_fixtures: 12 days from 1 March)
 
 
-def sign_in(page, base_url: str, token: str, path: str = "/overview") -> None:
-    page.goto(base_url + path)
-    page.wait_for_selector("#token")
+def paste_token(page, token: str) -> None:
+    """On the sign-in page: the pasted-token form (behind its disclosure)."""
+    page.wait_for_selector(".signin-token summary")
+    page.click(".signin-token summary")
     page.fill("#token", token)
     page.click("#signin-submit")
+
+
+def sign_in(page, base_url: str, token: str, path: str = "/overview") -> None:
+    page.goto(base_url + path)
+    paste_token(page, token)
+    page.wait_for_selector("#page")
+
+
+def sign_in_with_password(page, base_url: str, email: str, password: str, path: str = "/overview") -> None:
+    page.goto(base_url + path)
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#signin-password")
     page.wait_for_selector("#page")
 
 
@@ -47,6 +61,14 @@ def select_option(page, key: str, value: str) -> None:
     page.click(f"""[id='{{"key":"{key}","type":"f-seg"}}']""")
     page.fill(".dash-dropdown-search", value)
     page.locator(".dash-dropdown-option", has=page.locator(f"input[value='{value}']")).click()
+    page.keyboard.press("Escape")
+
+
+def choose(page, dropdown_id: str, label: str) -> None:
+    """Choose the option whose text contains `label` in the single-value dropdown `dropdown_id`."""
+    page.click(f"#{dropdown_id}")
+    page.fill(".dash-dropdown-search", label)
+    page.locator(".dash-dropdown-option", has_text=label).first.click()
     page.keyboard.press("Escape")
 
 

@@ -7,6 +7,7 @@ embedded warehouse); the dashboard itself imports none of them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -16,11 +17,14 @@ from pathlib import Path
 
 import requests
 
+from accounts.app import AccountsSettings, create_app
+from accounts.manage import add_user
 from outcomelens.core import cube_server
 from outcomelens.core.cube_server import CubeServer
 from outcomelens.core.keyring import cube_api_secret
 from outcomelens.core.tokens import mint_token
 from outcomelens.core.warehouse import ensure_warehouse
+from tests.integration.support import serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("OUTCOMELENS_CHROMIUM", "/usr/bin/chromium")
@@ -40,16 +44,27 @@ def demo_cube(log_path: Path) -> tuple[CubeServer, str]:
     return start_cube(ensure_warehouse(), secret, log_path), secret
 
 
+@contextlib.contextmanager
+def accounts_service(warehouse, secret: str, admin_email: str, admin_password: str):
+    """The real accounts service (uvicorn in a thread) on `warehouse`, with one admin; yields its URL."""
+    add_user(warehouse.connect, "e2e", "setup", email=admin_email, name="E2E admin", role="admin",
+             password=admin_password)
+    with serve_in_thread(create_app(AccountsSettings(connect=warehouse.connect, secret=secret))) as url:
+        yield url
+
+
 class Dashboard:
     """`python -m dashboard` on a free port, stopped (its own process group only) on exit."""
-    def __init__(self, cube_api_url: str, log_path: Path, cache_ttl_s: float = 15.0):
+    def __init__(self, cube_api_url: str, log_path: Path, cache_ttl_s: float = 15.0,
+                 accounts_url: str | None = None):
         self.port = cube_server.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "dashboard", "--port", str(self.port), "--cube-url", cube_api_url,
-             "--cache-ttl", str(cache_ttl_s), "--chromium", CHROMIUM],
+             "--cache-ttl", str(cache_ttl_s), "--chromium", CHROMIUM,
+             *(["--accounts-url", accounts_url] if accounts_url else [])],
             cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_ready()
 

@@ -9,26 +9,37 @@ import csv
 import datetime as dt
 import io
 import subprocess
+import time
+from urllib.parse import urlparse
 
 import pytest
+import requests
 
 from tests.e2e.conftest import _chromium_missing
 from tests.e2e.helpers import (
     ANCHOR,
+    choose,
     click_bar,
     count_colour,
     cube_rows,
     days,
+    paste_token,
     select_option,
     sign_in,
+    sign_in_with_password,
     truth_conversion,
     url_query,
     wait_kpi,
 )
+from tests.integration.support import query
 
 pytestmark = pytest.mark.skipif(_chromium_missing(), reason="chromium is not installed")
 
 OV = "outcomes_overview"
+DV = "operations_drilldown"
+REASON_WORDS = {"no_contact": "no CRM contact matched", "outside_window": "outside this conversation's attribution window",
+                "credited_to_later_conversation": "credited to a later conversation",
+                "no_deal": "the contact has no closed-won deal"}
 LAST_30 = (ANCHOR - dt.timedelta(days=29), ANCHOR)  # the default range, 1M
 LAST_7 = (ANCHOR - dt.timedelta(days=6), ANCHOR)
 
@@ -90,11 +101,15 @@ def test_clicking_a_bar_cross_filters_the_page(dashboard, cube, world, new_page,
     page.wait_for_function(f"() => document.querySelector('#kpi-conversion_rate').dataset.value === '{expected}'")
     assert float(expected) == pytest.approx(truth_conversion(world, *LAST_30, prompt_version=version), abs=1e-9)
     assert f"Prompt version: {version}" in page.inner_text("#filters-summary")
+    assert page.is_hidden("#conversations-link")  # a product manager has no drill-down
 
 
 def test_drill_down_to_one_conversations_llm_calls(dashboard, world, new_page, tokens, artifacts_dir):
     page = new_page()
-    sign_in(page, dashboard.url, tokens("admin"), "/drilldown")
+    sign_in(page, dashboard.url, tokens("admin"), "/overview?range=1M")
+    wait_kpi(page)
+    page.click("#conversations-link")  # the conversations behind the overview's figures
+    page.wait_for_function("() => location.pathname === '/drilldown' && location.search.includes('range=1M')")
     graph = """[id='{"key":"%s","n":"drilldown.level","type":"xfilter"}']"""
     for level in ("experiment", "capability", "action", "intent"):
         click_bar(page, graph % level)
@@ -117,8 +132,17 @@ def test_drill_down_to_one_conversations_llm_calls(dashboard, world, new_page, t
     assert len(occurred.split(".")[-1]) == 3  # milliseconds
     row = next(c for c in world["conversations"] if c["conversation_id"] == conv)
     attribution = page.inner_text("#attribution")
-    assert (f"Credited deal {row['deal_id']}" in attribution) if row["converted"] else attribution.startswith("No deal")
+    assert (f"Credited deal {row['deal_id']}" in attribution) if row["converted"] else \
+        REASON_WORDS[row["attribution_reason"]] in attribution
     page.screenshot(path=artifacts_dir / "conversation-desktop-1440.png", full_page=True)
+    # The audit sample (the list's CSV): every conversation under the path with its credited deal
+    # or the reason it has none, as the world has them.
+    query = "?" + urlparse(page.url).query.replace(f"conv={conv}", "")
+    sample = list(csv.DictReader(io.StringIO(page.request.get(
+        f"{dashboard.url}/export/csv/drilldown.conversations{query}").text())))
+    assert sorted((r[f"{DV}.conversation_id"], r[f"{DV}.deal_id"], r[f"{DV}.attribution_reason"]) for r in sample) == \
+        sorted((c["conversation_id"], c["deal_id"] or "", c["attribution_reason"]) for c in expected)
+    assert {r[f"{DV}.attribution_reason"] for r in sample} - {"credited"}  # not only credited ones
 
 
 def test_csv_export_holds_cubes_rows(dashboard, cube, new_page, tokens):
@@ -170,8 +194,7 @@ def test_shared_link_restores_the_filters_in_a_fresh_context(dashboard, new_page
     fresh = new_page()  # a new browser context: no cookie, no storage
     fresh.goto(shared)
     assert "/signin" in fresh.url
-    fresh.fill("#token", tokens("prompt_engineer"))
-    fresh.click("#signin-submit")
+    paste_token(fresh, tokens("prompt_engineer"))
     fresh.wait_for_selector("#arms-grid .ag-row")
     assert fresh.url == shared
     assert fresh.inner_text("#filters-summary") == summary
@@ -187,7 +210,9 @@ def test_enablement_cannot_reach_the_drill_down(dashboard, new_page, tokens):
     reason = page.wait_for_selector("#forbidden-reason").inner_text()
     assert "operations_drilldown" in reason and "enablement" in reason
     page.wait_for_selector("#nav .nav-link")
-    assert "Drill-down" not in page.inner_text("#nav")
+    assert "Drill-down" not in page.inner_text("#nav") and "Admin" not in page.inner_text("#nav")
+    page.goto(dashboard.url + "/admin")
+    assert "for the admin role" in page.wait_for_selector("#forbidden-reason").inner_text()
     # Its overview reads standard_reports and says what it lacks instead of showing broken tiles.
     page.click("#nav >> text=Overview")
     wait_kpi(page)
@@ -207,3 +232,102 @@ def test_tablet_width_and_desktop_screenshots(dashboard, new_page, tokens, artif
             page.wait_for_selector(".card .widget-ready", state="attached")
             page.wait_for_timeout(500)
             page.screenshot(path=artifacts_dir / f"{path.strip('/')}-{width}.png", full_page=True)
+
+
+def test_outcome_metric_type_filter(dashboard, cube, world, new_page, tokens):
+    page, pm = new_page(), tokens("product_manager")
+    sign_in(page, dashboard.url, pm)
+    wait_kpi(page)
+    select_option(page, "mtype", "nps")
+    page.wait_for_function("() => location.search.includes('mtype=nps')")
+    page.wait_for_function("() => document.querySelector('#filters-summary').innerText.includes('Outcome metric type: nps')")
+    # The outcome-record widget follows it, checked against Cube and the world's rows ...
+    exported = list(csv.DictReader(io.StringIO(page.request.get(
+        f"{dashboard.url}/export/csv/overview.outcome_metrics?{urlparse(page.url).query}").text())))
+    nps = [m["metric_value"] for m in world["outcome_metrics"] if m["metric_name"] == "nps"
+           and LAST_30[0] <= m["date_day"] <= LAST_30[1]]
+    assert [(r[f"{OV}.outcome_metric_name"], int(r[f"{OV}.outcome_events"])) for r in exported] == [("nps", len(nps))]
+    assert float(exported[0][f"{OV}.outcome_value_mean"]) == pytest.approx(sum(nps) / len(nps))
+    cube_mean = cube_rows(cube, {"measures": [f"{OV}.outcome_value_mean"], "filters": [
+        {"member": f"{OV}.outcome_metric_name", "operator": "equals", "values": ["nps"]}], "timeDimensions": [
+        {"dimension": f"{OV}.outcome_date_day", "dateRange": days(*LAST_30)}]}, pm)[0][f"{OV}.outcome_value_mean"]
+    assert float(cube_mean) == float(exported[0][f"{OV}.outcome_value_mean"])
+    # ... and the per-conversation widgets say they cannot, instead of showing unfiltered figures.
+    page.wait_for_function("""() => document.querySelector('#w-overview-trend').innerText
+                           .includes('cannot follow the outcome metric type filter')""")
+
+
+GOVERNANCE = {"ingestion-keys": "/v1/governance/ingestion-keys", "provider-keys": "/v1/governance/provider-keys",
+              "alert-channels": "/v1/governance/alert-channels", "hubspot": "/v1/governance/hubspot",
+              "rules": "/v1/governance/rules"}
+
+
+def test_admin_manages_users_and_reads_the_audit_log(dashboard, accounts, cube, warehouse, new_page, tokens,
+                                                    artifacts_dir):
+    api = accounts["url"]
+    admin = {"Authorization": "Bearer " + requests.post(f"{api}/v1/auth/login", timeout=10, json={
+        "email": accounts["email"], "password": accounts["password"]}).json()["access_token"]}
+    users = lambda: {u["email"]: u for u in requests.get(f"{api}/v1/users", headers=admin, timeout=10).json()}  # noqa: E731
+    page = new_page()
+    sign_in_with_password(page, dashboard.url, accounts["email"], accounts["password"], "/admin")
+    page.wait_for_selector("#admin-users-grid .ag-row")
+    assert accounts["email"] in page.inner_text("#admin-users-grid")
+    assert "Admin" in page.inner_text("#nav")
+
+    email = "pm-e2e@example.com"
+    page.fill("#admin-user-email", email)
+    page.fill("#admin-user-name", "PM from the e2e test")
+    choose(page, "admin-user-role", "product_manager")
+    page.click("#admin-user-add")
+    page.wait_for_function("() => document.querySelector('#admin-message').innerText.includes('One-time password')")
+    assert users()[email]["role"] == "product_manager"
+    page.wait_for_function(f"() => document.querySelector('#admin-users-grid').innerText.includes('{email}')")
+
+    choose(page, "admin-target", email)
+    choose(page, "admin-target-role", "prompt_engineer")
+    page.click("#admin-set-role")
+    page.wait_for_function("() => document.querySelector('#admin-message').innerText.startsWith('Role set')")
+    assert users()[email]["role"] == "prompt_engineer"
+    page.click("#admin-disable")
+    page.wait_for_function("() => document.querySelector('#admin-message').innerText.startsWith('User disabled')")
+    assert users()[email]["status"] == "disabled"
+
+    # The audit log shows the three changes, made by the signed-in admin (newest first).
+    page.wait_for_function("() => document.querySelector('#admin-audit-grid').innerText.includes('user.disable')")
+    logged = requests.get(f"{api}/v1/audit", headers=admin, timeout=10).json()
+    mine = [e["action"] for e in logged if e["target"] == users()[email]["user_id"]]
+    assert mine == ["user.disable", "user.set_role", "user.add"]
+    audit_text = page.inner_text("#admin-audit-grid")
+    assert all(action in audit_text for action in mine)
+    # Governance endpoints this accounts service lacks say so; the others show what they answer.
+    for key, path in GOVERNANCE.items():
+        text = page.inner_text(f"#admin-{key}")
+        if requests.get(api + path, headers=admin, timeout=10).status_code == 404:
+            assert f"Not available: this accounts service has no {path}" in text
+        else:
+            assert text.strip()
+    # Engagement by role is read from the semantic layer's engagement view, where there is one.
+    views = {c["name"] for c in requests.get(f"{cube.api_url}/v1/meta", timeout=30, headers={
+        "Authorization": f"Bearer {tokens('admin')}"}).json()["cubes"]}
+    page.wait_for_selector("#w-admin-engagement .widget-ready", state="attached")
+    engagement = page.inner_text("#w-admin-engagement")
+    if "engagement" in views:
+        assert "refused" not in engagement, engagement  # answered: a grid by role, or no events yet
+    else:
+        assert "Not available: the semantic layer has no engagement view yet." in engagement
+    for width, height in ((1440, 1000), (820, 1180)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(300)
+        page.screenshot(path=artifacts_dir / f"admin-{width}.png", full_page=True)
+
+    # Every page view is reported to the engagement record; where the accounts service does not
+    # have it yet, the page rendered all the same and the dashboard logged why nothing was sent.
+    page.goto(dashboard.url + "/overview")
+    wait_kpi(page)
+    recorded = query(warehouse, "select to_regclass('ops.engagement_events') is not null")[0][0]
+    sql = "select count(*) from ops.engagement_events where page = 'overview' and role = 'admin'"
+    log = artifacts_dir / "dashboard.log"
+    deadline = time.monotonic() + 10  # sent from a background thread after the page is answered
+    while not (query(warehouse, sql)[0][0] if recorded else "engagement record not sent for overview" in log.read_text()):
+        assert time.monotonic() < deadline, "the page view was neither recorded nor reported as not sent"
+        time.sleep(0.2)

@@ -1,7 +1,7 @@
 """Hand-made mart tables with the exact columns of docs/contracts.md, for the Cube tests.
 
 The marts that other issues build (fct_llm_calls, fct_outcome_metrics, fct_experiment_comparison,
-insights.forecasts, insights.anomalies, the histogram columns of fct_attribution_daily) are created
+insights.forecasts, insights.anomalies, the histogram columns of fct_attribution_daily, fct_engagement_events) are created
 here to the contract, so the semantic layer is tested without waiting for them. Each test module
 works in its own throwaway database on the local Postgres (the `warehouse_db` fixture).
 """
@@ -54,7 +54,7 @@ create table marts.fct_conversations (
   output_tokens bigint, cost_usd double precision, resolved boolean, escalated boolean,
   abandoned boolean, deflected boolean, resolution_time_s double precision, converted boolean,
   deal_id text, order_value_usd double precision, thumbs_up int, thumbs_down int,
-  rating_mean double precision, csat double precision
+  rating_mean double precision, csat double precision, attribution_reason text
 );
 create table marts.fct_llm_calls (
   project text not null default 'shop', event_id text, occurred_at timestamptz, date_day date, conversation_id text,
@@ -75,6 +75,10 @@ create table marts.fct_experiment_comparison (
   n_variant bigint, control_value double precision, variant_value double precision,
   difference double precision, ci_low double precision, ci_high double precision, method text,
   significant boolean, underpowered boolean
+);
+create table marts.fct_engagement_events (
+  event_id bigint primary key, occurred_at timestamptz, kind text, user_id text, role text, page text,
+  view_name text, response_ms double precision
 );
 """
 
@@ -159,6 +163,17 @@ INTENTS = (("buy", "sales", "recommend"), ("browse", "sales", "search"),
 CUSTOMERS = ("alice@example.com", " Bob@Example.com ", "1001", "1002", "carol@example.org")
 
 
+def _attribution_reason(converted: bool, customer: str, i: int) -> str:
+    # The dbt rule's outcome, without the CRM rows behind it: converted, no contact for an e-mail
+    # (the world links ids only), else one of the three other reasons in turn (no random draw, so
+    # the world's other columns stay as they were).
+    if converted:
+        return "credited"
+    if "@" in customer:
+        return "no_contact"
+    return ("credited_to_later_conversation", "outside_window", "no_deal")[i % 3]
+
+
 def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -> dict:
     """Row-level marts (conversations, calls, outcome metrics) plus the insight tables' rows."""
     rng = random.Random(seed)
@@ -218,6 +233,7 @@ def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -
             resolution_time_s=round(resolution, 3) if resolved else None, converted=converted,
             deal_id=f"deal_{i:05d}" if converted else None, order_value_usd=order_value,
             thumbs_up=thumbs_up, thumbs_down=thumbs_down, rating_mean=rating, csat=csat,
+            attribution_reason=_attribution_reason(converted, customer, i),
         ))
     outcome_metrics = [
         dict(event_id=f"om_{k}", occurred_at=start + dt.timedelta(days=k % days),
@@ -254,8 +270,15 @@ def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -
                           '"expected": 0.3, "contribution": -0.12, "share": 0.7}]',
              top_contributor_dimension="intent", top_contributor_value="buy"),
     ]
+    engagement = [
+        dict(event_id=k, occurred_at=start + dt.timedelta(days=k % days, minutes=k), kind=kind,
+             user_id=f"user-{k % 4}", role=("admin", "enablement", "engineer")[k % 3],
+             page="/reports" if kind == "page_view" else None, view_name="standard_reports",
+             response_ms=float(50 + k))
+        for k, kind in enumerate(["page_view", "api_query"] * 10)
+    ]
     return dict(conversations=conversations, calls=calls, outcome_metrics=outcome_metrics,
-                comparisons=comparisons, forecasts=forecasts, anomalies=anomalies)
+                comparisons=comparisons, forecasts=forecasts, anomalies=anomalies, engagement=engagement)
 
 
 def _insert(cur, table: str, rows: list[dict]) -> None:
@@ -275,4 +298,5 @@ def load_world(warehouse: Warehouse, world: dict) -> None:
         _insert(cur, "marts.fct_experiment_comparison", world["comparisons"])
         _insert(cur, "insights.forecasts", world["forecasts"])
         _insert(cur, "insights.anomalies", world["anomalies"])
+        _insert(cur, "marts.fct_engagement_events", world.get("engagement", []))
         cur.execute(ATTRIBUTION_FROM_ROWS_SQL)

@@ -21,6 +21,7 @@ import dlt
 import psycopg2
 import psycopg2.extras
 import pytest
+import requests
 import uvicorn
 
 from ingestion.collector.app import CollectorSettings, create_app
@@ -268,3 +269,17 @@ class Cli:
         """The embedded Postgres of this data directory, as `outcomelens` starts it."""
         return Warehouse(host=str(self.data_dir / "pg"), port=5432, user="postgres", password="",
                          database=EMBEDDED_DATABASE)
+
+
+def assert_docs_served_locally(base_url: str) -> None:
+    """`/docs` answers with Swagger UI whose every script and stylesheet comes from the service itself
+    (FastAPI's default page loads them from a CDN and is blank offline)."""
+    page = requests.get(f"{base_url}/docs", timeout=10)
+    assert page.status_code == 200
+    links = [part.split('"')[0] for part in page.text.split('src="')[1:] + page.text.split('href="')[1:]]
+    assets = [link for link in links if link.endswith((".js", ".css"))]
+    assert assets and all(a.startswith("/docs/assets/") for a in assets), links
+    for asset in assets:
+        served = requests.get(f"{base_url}{asset}", timeout=10)
+        assert served.status_code == 200 and len(served.content) > 10_000
+    assert "cdn" not in page.text.lower()

@@ -156,10 +156,10 @@ def _key_values(attributes: dict) -> list[KeyValue]:
     return values
 
 
-def test_otlp_protobuf_under_another_content_type_is_a_400(env):
+def test_otlp_protobuf_under_another_content_type_is_a_415(env):
     body = span_request({"gen_ai.conversation.id": "conv-1"}).SerializeToString()
     response = post(env, "/v1/traces", body, "text/plain")
-    assert response.status_code == 400, response.text
+    assert response.status_code == 415, response.text
     assert "text/plain" in response.json()["detail"]
 
 

@@ -21,7 +21,7 @@ from ingestion.collector.csv_upload import MAX_CSV_ROWS
 from ingestion.collector.keys import create_key
 from ingestion.sources.spool import Spool
 from outcomelens.core.tokens import ADMIN_AUDIENCE, mint_token
-from tests.integration.support import serve_in_thread, throwaway_database
+from tests.integration.support import assert_docs_served_locally, serve_in_thread, throwaway_database
 
 ADMIN_SECRET = "limits-admin-secret-" + "a" * 24
 CALL = {"event_id": "e1", "occurred_at": "2026-03-01T12:00:00Z", "conversation_id": "c1", "llm_model": "m",
@@ -175,3 +175,32 @@ def test_a_spool_that_cannot_be_written_is_a_503_never_a_202(env, tmp_path):
         response = requests.post(f"{url}/v1/llm-calls", json=[CALL], headers=env["auth"], timeout=10)
     assert response.status_code == 503, response.text
     assert response.headers["Retry-After"] == "5"
+
+
+@pytest.mark.parametrize("path, content_type", [
+    ("/v1/llm-calls", "application/x-www-form-urlencoded"),
+    ("/v1/feedback", "text/xml"),
+    ("/v1/traces", "text/csv"),
+])
+def test_a_wrong_content_type_is_415_naming_what_is_accepted(env, path, content_type):
+    before = spooled(env)
+    response = requests.post(f"{env['url']}{path}", data=json.dumps([CALL]), timeout=10,
+                             headers={**env["auth"], "Content-Type": content_type})
+    assert response.status_code == 415, response.text
+    detail = response.json()["detail"]
+    assert content_type in detail and "application/json" in detail
+    assert spooled(env) == before
+
+
+def test_ndjson_and_an_absent_content_type_are_accepted(env):
+    line = json.dumps({**CALL, "event_id": "ndjson-1"}).encode()
+    typed = requests.post(f"{env['url']}/v1/llm-calls", data=line + b"\n", timeout=10,
+                          headers={**env["auth"], "Content-Type": "application/x-ndjson"})
+    untyped = requests.post(f"{env['url']}/v1/llm-calls", data=json.dumps({**CALL, "event_id": "bare-1"}).encode(),
+                            timeout=10, headers=env["auth"])  # requests sends no Content-Type for bytes
+    assert (typed.status_code, typed.json()["accepted"]) == (202, 1)
+    assert (untyped.status_code, untyped.json()["accepted"]) == (202, 1)
+
+
+def test_api_docs_load_their_assets_from_the_collector(env):
+    assert_docs_served_locally(env["url"])

@@ -31,6 +31,7 @@ VIEW_ACCESS = {
     "model_health": {"admin", "prompt_engineer", "operations", "engineer"},
     "operations_drilldown": {"admin", "operations", "engineer"},
     "standard_reports": ALL,
+    "engagement": {"admin", "enablement"},
 }
 CUSTOMER_ROLES = {"admin", "operations"}
 CUSTOMER_MEMBERS = {

@@ -10,7 +10,8 @@ The case (attribution window 7 days, last touch):
       incremental build.
   contact 203; deal DX closedwon with no conversation → credited nowhere.
   m4 (contact 204 by id, Jul 20): the latest conversation; m3 (Jul 2) is rebuilt by the second
-      load only because its attribution changed (the load wrote no call, event or feedback of it).
+      load only because its attribution changed (the load wrote no call, event or feedback of it);
+      204's deal DW closed Jul 10, before m4 → outside its window.
   Duplicates: call e_m1 and thumb f_m1 are landed twice (a replayed part file) → counted once.
 
 Upgrade: a warehouse built by an older checkout (a column of each incremental mart dropped) is brought
@@ -86,9 +87,11 @@ FIRST_LOAD = {
         deal("DZ2", "closedwon", "2024-07-20 10:00:00", "2024-07-20 10:00:00", 300.0),
         deal("DY", "appointmentscheduled", None, "2024-07-02 10:00:00", 80.0),
         deal("DX", "closedwon", "2024-07-02 10:00:00", "2024-07-02 10:00:00", 999.0),
+        deal("DW", "closedwon", "2024-07-10 10:00:00", "2024-07-10 10:00:00", 40.0),
     ],
     "hubspot_deal_contact_associations": [
-        dict(deal_id=d, contact_id=c) for d, c in (("DZ", "201"), ("DZ2", "201"), ("DY", "202"), ("DX", "203"))
+        dict(deal_id=d, contact_id=c) for d, c in (("DZ", "201"), ("DZ2", "201"), ("DY", "202"), ("DX", "203"),
+                                                        ("DW", "204"))
     ],
     "outcome_metrics": [],
 }
@@ -142,6 +145,16 @@ def test_last_touch_credits_each_deal_once(messy):
     assert {c: r["deal_id"] for c, r in rows.items()} == {"m1": None, "m2": "DZ", "m3": None, "m4": None}
     assert rows["m2"]["order_value_usd"] == 120.0 and rows["m2"]["converted"]
     assert [c for c, r in rows.items() if r["converted"]] == ["m2"]
+
+
+def test_attribution_reason_says_why_a_deal_is_credited_or_not(messy):
+    # hand-computed from the case above: m1 lost DZ to the later m2; m3's deal DY is still open at
+    # the first load (its contact has no closedwon deal), then closes within its window; m4's
+    # contact won DW ten days before m4 started
+    first = {c: r["attribution_reason"] for c, r in messy["first"].items()}
+    assert first == {"m1": "credited_to_later_conversation", "m2": "credited", "m3": "no_deal",
+                     "m4": "outside_window"}
+    assert messy["second"]["m3"]["attribution_reason"] == "credited"
 
 
 def test_replayed_events_count_once(messy):

@@ -235,3 +235,13 @@ def test_alerts_reach_a_local_receiver_signed_once_per_cooldown(stack_env, recei
 
     cli = stack_env["cli"]("alerts", "webhooks", "list", check=False)
     assert cli.returncode == 0 and "local-json" in cli.stdout and secret not in cli.stdout + cli.stderr
+
+    # A webhook URL is a credential: asked for (or read from the environment), never taken from argv.
+    refused = stack_env["cli"]("alerts", "webhooks", "add", "argv", "--url", url + "/x", "--format", "slack",
+                               check=False)
+    assert refused.returncode == 2 and "--url" in refused.stderr
+    prompted = stack_env["cli"]("alerts", "webhooks", "add", "prompted", "--format", "slack",
+                                input=url + "/prompted-path\n")
+    assert "/prompted-path" not in prompted.stdout + prompted.stderr
+    with stack_env["wh"].connect() as conn:
+        assert {c.name: c.url for c in alert_delivery.stored_channels(conn)}["prompted"] == url + "/prompted-path"

@@ -22,16 +22,19 @@ from tests.integration.support import OUTCOMELENS
 SECRET = "up-down-test-secret-0123456789abcdef0123"
 MASTER_KEY = Fernet.generate_key().decode()
 ASSET_QUERY = "{ assetNodes { assetKey { path } } }"
-SERVICES = ("cube", "dagster-webserver", "dagster-daemon", "collector", "loader", "dashboard")
+FIRST_ADMIN_EMAIL, FIRST_ADMIN_PASSWORD = "first-admin@example.com", "up-down first admin passphrase"
+SERVICES = ("accounts", "cube", "dagster-webserver", "dagster-daemon", "collector", "loader", "dashboard")
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("up")
     env = {**os.environ, "OUTCOMELENS_DATA_DIR": str(data_dir), "CUBEJS_API_SECRET": SECRET,
-           "OUTCOMELENS_MASTER_KEY": MASTER_KEY, "COLUMNS": "200"}
+           "OUTCOMELENS_MASTER_KEY": MASTER_KEY, "COLUMNS": "200",
+           "OUTCOMELENS_FIRST_ADMIN_EMAIL": FIRST_ADMIN_EMAIL, "OUTCOMELENS_FIRST_ADMIN_PASSWORD": FIRST_ADMIN_PASSWORD}
     env.pop("OUTCOMELENS_WAREHOUSE_URL", None)
-    ports = {name: cube_server.free_port() for name in ("cube", "dagster", "collector", "dashboard")}
+    ports = {name: cube_server.free_port() for name in ("cube", "dagster", "collector", "dashboard", "accounts")}
+    env["OUTCOMELENS_ACCOUNTS_PORT"] = str(ports["accounts"])
     env["OUTCOMELENS_COLLECTOR_PORT"] = str(ports["collector"])
     env["OUTCOMELENS_DASHBOARD_PORT"] = str(ports["dashboard"])
     up = subprocess.run(
@@ -54,6 +57,26 @@ def test_up_returns_with_every_service_answering_and_prints_urls(stack):
     assert requests.get(f"http://127.0.0.1:{ports['cube']}/readyz", timeout=5).ok
     assert requests.get(f"http://127.0.0.1:{ports['dagster']}/server_info", timeout=5).ok
     assert requests.get(f"http://127.0.0.1:{ports['dashboard']}/", timeout=5).ok
+    assert requests.get(f"http://127.0.0.1:{ports['accounts']}/healthz", timeout=5).ok
+
+
+def test_first_admin_from_the_environment_signs_in_and_cube_asks_the_accounts_service(stack):
+    _, _, ports, out = stack
+    accounts = f"http://127.0.0.1:{ports['accounts']}"
+    assert f"first admin {FIRST_ADMIN_EMAIL}" in out and FIRST_ADMIN_PASSWORD not in out
+    meta = f"http://127.0.0.1:{ports['cube']}/cubejs-api/v1/meta"
+    signed_in = requests.post(f"{accounts}/v1/auth/login", json={"email": FIRST_ADMIN_EMAIL,
+                              "password": FIRST_ADMIN_PASSWORD}, timeout=30).json()
+    # Signed out before Cube ever saw the token: only the accounts service knows it is revoked.
+    out = requests.post(f"{accounts}/v1/auth/logout", json={"refresh_token": signed_in["refresh_token"]},
+                        headers={"Authorization": f"Bearer {signed_in['access_token']}"}, timeout=30)
+    assert out.status_code == 204
+    refused = requests.get(meta, headers={"Authorization": f"Bearer {signed_in['access_token']}"}, timeout=30)
+    assert refused.status_code == 401 and "revoked" in refused.text
+    again = requests.post(f"{accounts}/v1/auth/login", json={"email": FIRST_ADMIN_EMAIL,
+                          "password": FIRST_ADMIN_PASSWORD}, timeout=30).json()
+    views = requests.get(meta, headers={"Authorization": f"Bearer {again['access_token']}"}, timeout=30).json()
+    assert {c["name"] for c in views["cubes"]} >= {"operations_drilldown", "standard_reports"}  # admin's views
 
 
 def test_dagster_ui_lists_dlt_dbt_and_downstream_assets(stack):
@@ -120,7 +143,7 @@ def _our_processes(data_dir) -> list[psutil.Process]:
 def test_no_secret_in_any_command_line_or_log(stack):
     _, data_dir, _, _ = stack
     procs = _our_processes(data_dir)
-    assert len(procs) >= 7, [p.cmdline() for p in procs]  # supervisord, its listener, six services
+    assert len(procs) >= 8, [p.cmdline() for p in procs]  # supervisord, its listener, seven services
     for proc in psutil.process_iter():
         try:
             argv = " ".join(proc.cmdline())
@@ -131,7 +154,7 @@ def test_no_secret_in_any_command_line_or_log(stack):
     assert {"cube.log", "collector.log", "dagster-webserver.log", "supervisord.log"} <= {p.name for p in logs}
     for log in logs:
         text = log.read_text(errors="replace")
-        assert SECRET not in text and MASTER_KEY not in text, log
+        assert SECRET not in text and MASTER_KEY not in text and FIRST_ADMIN_PASSWORD not in text, log
 
 
 def test_data_dir_logs_and_run_dir_are_owner_only(stack):

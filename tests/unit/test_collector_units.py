@@ -10,7 +10,7 @@ import json
 import pytest
 
 from ingestion.collector.batches import BatchError, validate_batch
-from ingestion.collector.webhooks import needs_deal_refresh, signed_uri, verify_v3
+from ingestion.collector.webhooks import signed_uri, sync_subscriptions, verify_v3
 from ingestion.sources.gemini import gemini_response_to_llm_call
 from ingestion.sources.spool import Spool
 
@@ -78,8 +78,12 @@ def test_hubspot_signature_v3_matches_hubspots_recipe():
     for args in ((ts, expected + "x", 0), (ts, expected, 301_000), (None, expected, 0), ("abc", expected, 0)):
         with pytest.raises(PermissionError):
             verify_v3(secret, "POST", uri, body, args[0], args[1], now_ms=1715203101896 + args[2])
-    assert needs_deal_refresh([{"subscriptionType": "deal.propertyChange", "propertyName": "dealstage"}])
-    assert not needs_deal_refresh([{"subscriptionType": "deal.propertyChange", "propertyName": "description"}])
+    assert sync_subscriptions([{"subscriptionType": "deal.propertyChange", "propertyName": "dealstage"}]) == [
+        "deal.propertyChange"]
+    assert sync_subscriptions([{"subscriptionType": "deal.propertyChange", "propertyName": "description"}]) == []
+    assert sync_subscriptions([{"subscriptionType": "contact.propertyChange", "propertyName": "email"}, "junk",
+                               {"subscriptionType": "deal.associationChange"}]) == [
+        "contact.propertyChange", "deal.associationChange"]
 
 
 def test_spool_segments_are_whole_files_until_retired(tmp_path):

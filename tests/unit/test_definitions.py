@@ -19,10 +19,11 @@ from orchestration.defs.warehouse.resources import WarehouseResource, warehouse_
 from outcomelens.core.warehouse import Warehouse
 
 JOBS = ["data_quality_checks", "deliver_alerts_job", "hubspot_sync_job", "insights_anomaly_check",
-        "insights_forecasts", "outcomelens_pipeline", "provider_usage_job"]
+        "insights_forecasts", "outcomelens_pipeline", "provider_usage_job", "scheduled_reports_job"]
+# No report schedules: analytics/config/reports.yaml lists none (each report there adds one).
 SCHEDULES = ["alert_delivery_every_5_minutes", "hubspot_sync_job_schedule", "insights_daily_forecasts",
              "provider_usage_job_schedule"]
-SENSORS = ["anomaly_check_after_micro_batch", "data_quality_alerts"]
+SENSORS = ["anomaly_check_after_micro_batch", "data_quality_alerts", "hubspot_sync_on_webhook"]
 
 
 def _graph():

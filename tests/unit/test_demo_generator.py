@@ -30,14 +30,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 # columns and types as written in docs/contracts.md (independent of ingestion.demo.schemas)
 TS = pa.timestamp("us", tz="UTC")
-S, F, I = pa.string(), pa.float64(), pa.int64()
+S, F, INT = pa.string(), pa.float64(), pa.int64()
 CONTRACT = {
     "llm_calls": {
         "event_id": S, "occurred_at": TS, "conversation_id": S, "trace_id": S, "span_id": S,
         "parent_span_id": S, "customer_ref": S, "experiment_id": S, "variant": S, "prompt_id": S,
         "prompt_version": S, "config": S, "config_hash": S, "llm_provider": S, "llm_model": S,
         "intent": S, "capability": S, "action": S, "latency_ms": F, "time_to_first_token_ms": F,
-        "input_tokens": I, "output_tokens": I, "cached_input_tokens": I, "cost_usd": F, "status": S,
+        "input_tokens": INT, "output_tokens": INT, "cached_input_tokens": INT, "cost_usd": F, "status": S,
         "error_type": S, "project": S, "ingestion_key_id": S,
     },
     "conversation_events": {"event_id": S, "conversation_id": S, "occurred_at": TS, "kind": S, "customer_ref": S,
@@ -570,7 +570,7 @@ def test_contacts_and_deals(demo):
 
 
 def test_feedback(demo):
-    truth, t, conv = demo.truth, demo.t, demo.conv
+    t, conv = demo.t, demo.conv
     fb = t["feedback"]
     share = fb.groupby("kind").conversation_id.nunique() / len(conv)
     assert abs(share["thumb"] - 0.30) < 0.02 and abs(share["rating"] - 0.10) < 0.015

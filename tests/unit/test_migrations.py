@@ -8,10 +8,14 @@ import pytest
 from outcomelens.core import migrations
 from outcomelens.core.warehouse import Warehouse, ensure_warehouse
 
+# 0003 (readouts) was withdrawn before any release; 0005 removes what older checkouts' asset created.
+SHIPPED = [("0001", "ops"), ("0002", "insights"), ("0004", "accounts"), ("0005", "drop_readouts"),
+           ("0006", "raw_projects_and_load_ids"), ("0007", "governance"), ("0012", "hubspot_sync_requests")]
 PRODUCT_TABLES = {
     "ops.ingestion_keys", "ops.provider_keys", "ops.alerts", "ops.alert_deliveries", "ops.alert_webhooks",
     "insights.forecasts", "insights.anomalies", "ops.users", "ops.refresh_tokens", "ops.revoked_tokens",
-    "ops.service_tokens", "ops.login_failures", "ops.audit_log",
+    "ops.service_tokens", "ops.login_failures", "ops.audit_log", "ops.hubspot_sync_requests",
+    "ops.hubspot_connection", "ops.engagement_events", "ops.revoked_subjects",
 }
 
 
@@ -49,10 +53,7 @@ def _tables(wh: Warehouse) -> set[str]:
 
 def test_shipped_migrations_are_numbered_in_order():
     shipped = migrations.available()
-    # 0003 (readouts) was withdrawn before any release; 0005 removes what older checkouts' asset created;
-    # 0006 brings raw tables of older checkouts to the contract (project, _dlt_load_id).
-    assert [m.version for m in shipped] == ["0001", "0002", "0004", "0005", "0006"]
-    assert [m.name for m in shipped] == ["ops", "insights", "accounts", "drop_readouts", "raw_projects_and_load_ids"]
+    assert [(m.version, m.name) for m in shipped] == SHIPPED
 
 
 def test_ensuring_the_warehouse_applies_every_migration_once(fresh_db):
@@ -65,7 +66,7 @@ def test_ensuring_the_warehouse_applies_every_migration_once(fresh_db):
         assert migrations.apply(conn) == []  # nothing pending: nothing runs again
     with wh.connection() as conn, conn.cursor() as cur:
         cur.execute("select version from ops.schema_migrations order by version")
-        assert [r[0] for r in cur.fetchall()] == ["0001", "0002", "0004", "0005", "0006"]
+        assert [r[0] for r in cur.fetchall()] == [version for version, _ in SHIPPED]
         cur.execute("select alert_id from ops.alerts")
         assert cur.fetchall() == [("a1",)]
 
@@ -76,7 +77,7 @@ def test_tables_created_before_migrations_existed_are_adopted(fresh_db):
                     "name text not null, key_hash text not null unique, created_at timestamptz not null default now(), "
                     "revoked_at timestamptz); insert into ops.ingestion_keys values ('k1', 'shop', 'old', 'h', now(), null)")
     with fresh_db.connection() as conn:
-        assert migrations.apply(conn) == ["0001", "0002", "0004", "0005", "0006"]
+        assert migrations.apply(conn) == [version for version, _ in SHIPPED]
     with fresh_db.connection() as conn, conn.cursor() as cur:
         cur.execute("select key_id from ops.ingestion_keys")
         assert cur.fetchall() == [("k1",)]

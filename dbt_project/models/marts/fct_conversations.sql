@@ -45,7 +45,14 @@ conversations as (
 
 outcomes as (
 
-    select * from {{ ref('int_conversations__outcomes') }}
+    -- the attribution, with why a conversation has or lacks its deal (int_attribution_reasons)
+    select
+        int_conversations__outcomes.*,
+        reasons.attribution_reason
+
+    from {{ ref('int_conversations__outcomes') }} as int_conversations__outcomes
+    left join {{ ref('int_attribution_reasons') }} as reasons
+        on int_conversations__outcomes.conversation_id = reasons.conversation_id
 
 ),
 
@@ -72,7 +79,7 @@ to_rebuild as (
     left join stored
         on outcomes.conversation_id = stored.conversation_id
     where stored.conversation_id is null
-        {%- for column in ['contact_id', 'deal_id', 'order_value_usd', 'attributed_order_value'] %}
+        {%- for column in ['contact_id', 'deal_id', 'order_value_usd', 'attributed_order_value', 'attribution_reason'] %}
         or {{ is_distinct('outcomes.' ~ column, 'stored.' ~ column) }}
         {%- endfor %}
         or outcomes.converted <> stored.converted
@@ -128,6 +135,9 @@ final as (
         ----------  credit under the var attribution_model (last touch by default)
         coalesce(outcomes.conversion_credit, 0) as conversion_credit,
         outcomes.attributed_order_value,
+
+        ----------  why the deal is credited, or why none is (the attribution audit)
+        coalesce(outcomes.attribution_reason, 'no_contact') as attribution_reason,
 
         ----------  the latest dlt load of its calls, events or feedback (what the incremental run compares)
         conversations.last_load_id

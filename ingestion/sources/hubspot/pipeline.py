@@ -15,6 +15,7 @@ def hubspot_pipeline(pipelines_dir: str) -> dlt.Pipeline:
 
 
 def run_hubspot(pipelines_dir: str, credentials: str | None = None, **source_kwargs):
-    """One full-or-incremental run: contacts in full, deals changed since the last run, their links."""
+    """One run: the first reads every contact and deal, later ones what changed since; the links of
+    every deal read replace its earlier ones."""
     pipeline = hubspot_pipeline(pipelines_dir)
     return pipeline.run(hubspot_source(**source_kwargs), credentials=credentials)

@@ -97,6 +97,7 @@ cube(`conversations`, {
     capability: text(`capability`),
     action: text(`action`),
     converted: flag(`converted`),
+    attribution_reason: text(`attribution_reason`),
     resolved: flag(`resolved`),
     escalated: flag(`escalated`),
     deflected: flag(`deflected`),

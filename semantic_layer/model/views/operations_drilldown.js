@@ -30,6 +30,7 @@ if (access.canSeeView(role, `operations_drilldown`)) {
           `capability`,
           `action`,
           `converted`,
+          `attribution_reason`,
           `resolved`,
           `escalated`,
           `deflected`,

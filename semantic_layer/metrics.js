@@ -331,6 +331,10 @@ const DIMENSIONS = {
     format: 'id',
     description: 'The conversation id given by the application.',
   },
+  project: {
+    title: 'Project',
+    description: 'The project of the ingestion key the records were sent with (`demo` for the demo data).',
+  },
   customer_ref: {
     title: 'Customer reference',
     customerData: true,

@@ -42,11 +42,12 @@ from ingestion.collector.batches import (
     Batch,
     BatchError,
     dead_letter_rows,
+    stamp_key,
     validate_batch,
     validate_records,
 )
 from ingestion.collector.csv_upload import parse_outcomes_csv
-from ingestion.collector.keys import KeyVerifier
+from ingestion.collector.keys import KeyHolder, KeyVerifier
 from ingestion.collector.records import RECORD_KINDS, TITLES, ndjson, record_schema
 from ingestion.collector.webhooks import add_webhook_routes
 from ingestion.sources.spool import Spool
@@ -164,23 +165,24 @@ class Intake:
         request: Request,
         credentials: HTTPAuthorizationCredentials | None = Security(_BEARER),
         header_key: str | None = Security(_KEY_HEADER),
-    ) -> str:
-        """The project of a valid ingestion key (a FastAPI dependency); 401 otherwise. The middleware
-        has checked it already, before the body was read, and left the project in the request state."""
-        if getattr(request.state, "project", None):
-            return request.state.project
+    ) -> KeyHolder:
+        """The project and id of a valid ingestion key (a FastAPI dependency); 401 otherwise. The
+        middleware has checked it already, before the body was read, and left it in the request state."""
+        if getattr(request.state, "key_holder", None):
+            return request.state.key_holder
         key = header_key or (credentials.credentials if credentials else None)
-        project = self.verifier.project(key)
-        if project is None:
+        holder = self.verifier.holder(key)
+        if holder is None:
             raise HTTPException(401, "missing or invalid ingestion key", headers={"WWW-Authenticate": "Bearer"})
-        return project
+        return holder
 
-    def persist(self, endpoint: str, batch: Batch) -> IngestResult:
+    def persist(self, endpoint: str, batch: Batch, holder: KeyHolder) -> IngestResult:
         table = RECORD_KINDS[batch.kind][0]
+        stamp_key(batch.accepted, holder)
         try:
             # Dead letters first: a crash between the two writes loses nothing that was acknowledged.
             if batch.rejected:
-                self.spool.append("dead_letters", ndjson(dead_letter_rows(endpoint, batch.rejected)))
+                self.spool.append("dead_letters", ndjson(dead_letter_rows(endpoint, batch.rejected, holder.project)))
             self.spool.append(table, batch.ndjson())
         except OSError as exc:  # a full or failing disk: nothing is acknowledged, the client retries
             log.error("cannot write the spool: %s", exc)
@@ -197,11 +199,11 @@ def add_record_route(app: FastAPI, intake: Intake, kind: str) -> None:
     """POST /v1/<kind>: a JSON array or NDJSON of one record kind."""
     endpoint = f"/v1/{kind}"
 
-    async def ingest(request: Request, project: str = Depends(intake.require_key)) -> JSONResponse:
+    async def ingest(request: Request, holder: KeyHolder = Depends(intake.require_key)) -> JSONResponse:
         _require_media_type(request, RECORD_MEDIA_TYPES)
         body = await _body(request)
         try:
-            result = await run_in_threadpool(lambda: intake.persist(endpoint, validate_batch(kind, body)))
+            result = await run_in_threadpool(lambda: intake.persist(endpoint, validate_batch(kind, body), holder))
         except BatchError as exc:
             raise HTTPException(exc.status_code, str(exc)) from None
         return JSONResponse(result.model_dump(), status_code=202)
@@ -220,7 +222,7 @@ def add_record_route(app: FastAPI, intake: Intake, kind: str) -> None:
 
 def add_csv_route(app: FastAPI, intake: Intake) -> None:
     @app.post("/v1/outcomes/csv", status_code=202, response_model=IngestResult, summary="Upload outcome metrics as CSV")
-    async def outcomes_csv(file: UploadFile = File(...), project: str = Depends(intake.require_key)) -> JSONResponse:
+    async def outcomes_csv(file: UploadFile = File(...), holder: KeyHolder = Depends(intake.require_key)) -> JSONResponse:
         """Columns experiment_id, metric_name, metric_value, timestamp (required), intent, capability,
         action, llm_model, user_id; extra columns are kept. Rejections name the CSV line and column."""
         raw = await file.read()
@@ -231,7 +233,7 @@ def add_csv_route(app: FastAPI, intake: Intake) -> None:
             raise HTTPException(400, "CSV is not UTF-8") from None
         except BatchError as exc:
             raise HTTPException(exc.status_code, str(exc)) from None
-        result = await run_in_threadpool(intake.persist, "/v1/outcomes/csv", batch)
+        result = await run_in_threadpool(intake.persist, "/v1/outcomes/csv", batch, holder)
         return JSONResponse(result.model_dump(), status_code=202)
 
 
@@ -260,7 +262,7 @@ def add_traces_route(app: FastAPI, intake: Intake) -> None:
             "application/json": {"schema": {"type": "object", "description": "OTLP/JSON ExportTraceServiceRequest"}},
         }}},
     )
-    async def traces(request: Request, project: str = Depends(intake.require_key)) -> Response:
+    async def traces(request: Request, holder: KeyHolder = Depends(intake.require_key)) -> Response:
         _require_media_type(request, TRACE_MEDIA_TYPES)
         body = await _body(request)
         content_type = request.headers.get("content-type", "application/x-protobuf")
@@ -270,7 +272,7 @@ def add_traces_route(app: FastAPI, intake: Intake) -> None:
             raise HTTPException(400, str(exc)) from None
         records, skipped = otlp.records_from_request(export)
         batch = validate_records("llm-calls", records)
-        result = await run_in_threadpool(intake.persist, "/v1/traces", batch)
+        result = await run_in_threadpool(intake.persist, "/v1/traces", batch, holder)
         return export_response(batch, result, skipped, content_type)
 
 
@@ -282,7 +284,7 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         "every accepted record is durable before the 202.",
     )
     intake = Intake(settings)
-    app.add_middleware(AuthenticateFirst, project_of_key=intake.verifier.project, check_admin=admin_check(settings),
+    app.add_middleware(AuthenticateFirst, holder_of_key=intake.verifier.holder, check_admin=admin_check(settings),
                        limits=BodyLimits(records=MAX_BODY_BYTES, csv=MAX_CSV_BYTES))
     for kind in RECORD_KINDS:
         add_record_route(app, intake, kind)
@@ -291,7 +293,11 @@ def create_app(settings: CollectorSettings) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:
-        return {"status": "ok", "spooled_segments": intake.spool.pending_count()}
+        # The loader's health as the spool shows it: how long the oldest waiting segment has waited,
+        # and how many segments the warehouse refused for good (in the spool's _quarantine folder).
+        return {"status": "ok", "spooled_segments": intake.spool.pending_count(),
+                "loader_lag_s": round(intake.spool.oldest_age_s(), 3),
+                "quarantined_segments": len(intake.spool.quarantined())}
 
     add_webhook_routes(app, settings)
     add_admin_routes(app, settings)

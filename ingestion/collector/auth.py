@@ -3,8 +3,8 @@
 FastAPI reads a request's body (a form, a JSON model) before it resolves the route's dependencies,
 so a dependency alone would let anyone without a key make the collector read 40 MiB. This ASGI
 middleware runs first: it refuses, from the headers alone, a request whose declared body is too
-large (413) or whose credentials are missing or wrong (401), and hands the ingestion key's project
-to the routes in the request state. Each route keeps its own dependency as the OpenAPI declaration
+large (413) or whose credentials are missing or wrong (401), and hands the ingestion key's holder
+(project and key id) to the routes in the request state. Each route keeps its own dependency as the OpenAPI declaration
 and a second check.
 """
 
@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 
-from ingestion.collector.keys import KeysUnavailable
+from ingestion.collector.keys import KeyHolder, KeysUnavailable
 
 KEY_HEADER = "x-outcomelens-key"
 
@@ -85,10 +85,10 @@ class Refusal(Exception):
 class AuthenticateFirst:
     """ASGI middleware: sizes, then credentials, from the headers alone."""
 
-    def __init__(self, app, *, project_of_key: Callable[[str | None], str | None],
+    def __init__(self, app, *, holder_of_key: Callable[[str | None], KeyHolder | None],
                  check_admin: Callable[[str | None], None], limits: BodyLimits):
         self.app = app
-        self.project_of_key = project_of_key
+        self.holder_of_key = holder_of_key
         self.check_admin = check_admin  # raises Refusal unless the token may administer
         self.limits = limits
 
@@ -116,12 +116,12 @@ class AuthenticateFirst:
         credential = bearer_or_key(headers)
         if policy.credential == INGESTION:
             try:
-                project = await run_in_threadpool(self.project_of_key, credential)
+                holder = await run_in_threadpool(self.holder_of_key, credential)
             except KeysUnavailable as exc:
                 raise Refusal(503, f"{exc}; retry later") from None
-            if project is None:
+            if holder is None:
                 raise Refusal(401, "missing or invalid ingestion key")
-            scope.setdefault("state", {})["project"] = project
+            scope.setdefault("state", {})["key_holder"] = holder
         elif policy.credential == ADMIN:
             await run_in_threadpool(self.check_admin, credential)
 

@@ -49,8 +49,8 @@ class Batch:
     def ndjson(self) -> bytes:
         return ndjson(self.accepted)
 
-    def dead_letters(self, endpoint: str) -> list[dict]:
-        return dead_letter_rows(endpoint, self.rejected)
+    def dead_letters(self, endpoint: str, project: str | None = None) -> list[dict]:
+        return dead_letter_rows(endpoint, self.rejected, project)
 
 
 def raw_json(raw: Any) -> str:
@@ -66,7 +66,16 @@ def raw_json(raw: Any) -> str:
         return '"(a record nested too deeply to write out)"'
 
 
-def dead_letter_rows(endpoint: str, rejected: list[Rejection]) -> list[dict]:
+def stamp_key(records: list[dict], holder) -> None:
+    """Write the ingestion key's project and id (a KeyHolder) into each record, over any value the
+    client sent: the key decides which project a record belongs to."""
+    project, key_id = holder.project, holder.key_id
+    for record in records:
+        record["project"] = project
+        record["ingestion_key_id"] = key_id
+
+
+def dead_letter_rows(endpoint: str, rejected: list[Rejection], project: str | None = None) -> list[dict]:
     received_at = datetime.now(timezone.utc).isoformat()
     rows = []
     for rejection in rejected:
@@ -80,6 +89,7 @@ def dead_letter_rows(endpoint: str, rejected: list[Rejection]) -> list[dict]:
             "field": printable(rejection.field),
             "reason": printable(rejection.reason),
             "raw_record": raw_text,
+            "project": project,
         })
     return rows
 

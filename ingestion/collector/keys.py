@@ -25,7 +25,7 @@ def hash_key(key: str) -> str:
 
 @dataclass(frozen=True)
 class KeyInfo:
-    key_id: str
+    key_id: str | None  # None: not sent with a key (the CLI upload)
     project: str
     name: str
     created_at: object
@@ -66,7 +66,7 @@ def revoke_key(conn, key_id: str) -> bool:
 @dataclass(frozen=True)
 class KeyHolder:
     project: str
-    key_id: str
+    key_id: str | None  # None: not sent with a key (the CLI upload)
 
 
 def active_keys(conn) -> dict[str, KeyHolder]:

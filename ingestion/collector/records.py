@@ -106,7 +106,7 @@ def record_fields(table: str, name: str) -> type:
     """The TypedDict of one raw table's records: one field per contracted column, extras kept."""
     fields = {
         column.name: _INTAKE_TYPES[table, column.name] if (table, column.name) in _INTAKE_TYPES else intake_type(column)
-        for column in RAW_TABLES[table].columns
+        for column in RAW_TABLES[table].record_columns
     }
     return with_config(_KEEP_EXTRA)(TypedDict(name, fields))
 

@@ -25,6 +25,18 @@ DICTIONARY_COLUMNS = {
 }
 
 
+# The demo's records are not sent with an ingestion key: they belong to the project `demo`.
+DEMO_KEY = {"project": "demo", "ingestion_key_id": None}
+
+
+def _with_key(columns: dict[str, pa.Array], schema: pa.Schema) -> dict[str, pa.Array]:
+    rows = len(next(iter(columns.values())))
+    stamps = {name: pa.nulls(rows, pa.string()) if value is None else pa.array([value] * rows, pa.string())
+              for name, value in DEMO_KEY.items()
+              if name in schema.names and (name not in columns or columns[name].null_count == rows)}
+    return {**columns, **stamps}
+
+
 def column_names(table: str) -> list[str]:
     return [f.name for f in SCHEMAS[table]]
 
@@ -44,6 +56,7 @@ class PartWriter:
 
     def write(self, table: str, columns: dict[str, pa.Array]) -> None:
         schema = SCHEMAS[table]
+        columns = _with_key(columns, schema)
         arrays = [columns[f.name].cast(f.type) if columns[f.name].type != f.type else columns[f.name] for f in schema]
         tbl = pa.Table.from_arrays(arrays, schema=schema)
         path = self.out_dir / table / f"part-{self.parts[table]:05d}.parquet"

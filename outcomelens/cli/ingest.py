@@ -9,8 +9,9 @@ import typer
 from rich.console import Console
 
 from ingestion.collector import service
-from ingestion.collector.batches import BatchError
+from ingestion.collector.batches import BatchError, stamp_key
 from ingestion.collector.csv_upload import parse_outcomes_csv
+from ingestion.collector.keys import KeyHolder
 from ingestion.collector.records import ndjson
 from ingestion.sources.spool import Spool
 from ingestion.sources.spool.pipeline import run_loader
@@ -42,6 +43,7 @@ def loader(interval: Annotated[float, typer.Option(help="Seconds between micro-b
 def csv(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     load: Annotated[bool, typer.Option(help="Load into raw.outcome_metrics now, not on the loader's next cycle.")] = True,
+    project: Annotated[str, typer.Option(help="The project the rows belong to (no ingestion key is used here).")] = "default",
 ) -> None:
     """Ingest outcome metrics from a CSV (experiment_id, metric_name, metric_value, timestamp, intent,
     capability, action, llm_model, user_id; extra columns kept). Bad rows are reported and dead-lettered."""
@@ -51,8 +53,9 @@ def csv(
     except BatchError as exc:
         raise typer.BadParameter(str(exc), param_hint="FILE") from None
     spool = Spool(paths.spool_dir())
+    stamp_key(batch.accepted, KeyHolder(project, None))
     if batch.rejected:
-        spool.append("dead_letters", ndjson(batch.dead_letters(f"cli:csv:{file.name}")))
+        spool.append("dead_letters", ndjson(batch.dead_letters(f"cli:csv:{file.name}", project)))
     spool.append("outcome_metrics", batch.ndjson())
     for rejection in batch.rejected:
         console.print(f"[red]rejected[/red] {rejection.reason}")

@@ -81,7 +81,7 @@ def record_model_differences(table: str, model: type) -> list[str]:
     """A TypedDict of intake records whose fields, required keys, types or closed values differ."""
     contract = RAW_TABLES[table]
     hints = model.__annotations__
-    differences = _names("record model", table, hints, contract.column_names)
+    differences = _names("record model", table, hints, [column.name for column in contract.record_columns])
     required = [name for name in hints if name in model.__required_keys__]
     if required != list(contract.required):
         differences.append(f"record model {table}: required {required}, the contract requires {list(contract.required)}")

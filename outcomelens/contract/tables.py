@@ -33,6 +33,8 @@ class Column:
     values: the values the column takes; closed=True when intake rejects any other (else dbt only warns).
     minimum, maximum: the smallest and largest value intake accepts (counts and durations are never
     negative; no single measure is large enough to make a sum over it overflow).
+    stamped: set by the collector from the request's ingestion key, never read from the record (a
+    record's own value is replaced), so a client cannot write into another project.
     """
 
     name: str
@@ -44,6 +46,7 @@ class Column:
     closed: bool = False
     minimum: float | None = None
     maximum: float | None = None
+    stamped: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in TYPES:
@@ -73,6 +76,15 @@ class Table:
     def required(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns if column.required)
 
+    @property
+    def record_columns(self) -> tuple[Column, ...]:
+        """The columns a record brings (the stamped ones come from its ingestion key)."""
+        return tuple(column for column in self.columns if not column.stamped)
+
+    @property
+    def stamped(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns if column.stamped)
+
     def column(self, name: str) -> Column:
         for column in self.columns:
             if column.name == name:
@@ -96,12 +108,26 @@ def _bigint(name: str, doc: str = "", **options) -> Column:
     return Column(name, "bigint", doc, **options)
 
 
+# Every record the collector takes carries the project and key it was sent with. Events are keyed on
+# (project, event_id): the same event_id from two projects is two rows, a replay within one is one.
+PROJECT_KEY = ("project", "event_id")
+
+
+def _ingestion_key_columns() -> tuple[Column, ...]:
+    return (
+        _text("project", "the project of the ingestion key the record was sent with (`demo` for the demo)",
+              stamped=True),
+        _text("ingestion_key_id", "the id of that key (ops.ingestion_keys; null for the demo)", stamped=True,
+              nullable=True),
+    )
+
+
 LLM_CALLS = Table(
     name="llm_calls",
     doc="one row per LLM call",
     loaded_by="collector",
     dbt_source="outcomelens",
-    primary_key=("event_id",),
+    primary_key=PROJECT_KEY,
     columns=(
         _text("event_id", "idempotency key", required=True),
         _timestamp("occurred_at", "call start", required=True),
@@ -130,6 +156,7 @@ LLM_CALLS = Table(
                 maximum=MAX_MEASURE),
         _text("status", "`ok` when not given", values=("ok", "error"), closed=True),
         _text("error_type", nullable=True),
+        *_ingestion_key_columns(),
     ),
     notes="All calls of one conversation share conversation_id, customer_ref, experiment_id, variant, "
     "prompt_id, prompt_version, config, config_hash, llm_provider, llm_model, intent, capability, action.",
@@ -140,13 +167,14 @@ CONVERSATION_EVENTS = Table(
     doc="conversation lifecycle",
     loaded_by="collector",
     dbt_source="outcomelens",
-    primary_key=("event_id",),
+    primary_key=PROJECT_KEY,
     columns=(
         _text("event_id", "idempotency key", required=True),
         _text("conversation_id", required=True),
         _timestamp("occurred_at", required=True),
         _text("kind", values=("started", "resolved", "escalated", "abandoned"), closed=True, required=True),
         _text("customer_ref", "as on the calls"),
+        *_ingestion_key_columns(),
     ),
     notes="Every conversation has exactly one `started` and exactly one terminal event (`resolved`, "
     "`escalated` or `abandoned`).",
@@ -157,7 +185,7 @@ FEEDBACK = Table(
     doc="thumbs, ratings and CSAT answers",
     loaded_by="collector",
     dbt_source="outcomelens",
-    primary_key=("event_id",),
+    primary_key=PROJECT_KEY,
     columns=(
         _text("event_id", "idempotency key", required=True),
         _timestamp("occurred_at", required=True),
@@ -166,6 +194,7 @@ FEEDBACK = Table(
         _text("kind", values=("thumb", "rating", "csat"), closed=True, required=True),
         _double("value", "thumb: 1 = up, 0 = down; rating 1–5; csat 1–5", required=True),
         _text("comment", nullable=True),
+        *_ingestion_key_columns(),
     ),
     notes="A feedback record names a conversation_id or a trace_id (or both).",
 )
@@ -175,7 +204,7 @@ OUTCOME_METRICS = Table(
     doc="generic outcome metrics (CSV upload, API, demo)",
     loaded_by="collector",
     dbt_source="outcomelens",
-    primary_key=("event_id",),
+    primary_key=PROJECT_KEY,
     columns=(
         _text("event_id", "given, or sha256 of the canonical row when absent"),
         _timestamp("occurred_at", "the CSV's `timestamp`", required=True),
@@ -190,6 +219,7 @@ OUTCOME_METRICS = Table(
         _text("conversation_id", nullable=True),
         _text("customer_ref", nullable=True),
         _text("source", "`api` when not given", values=("csv", "api", "demo"), closed=True),
+        *_ingestion_key_columns(),
     ),
     notes="Extra columns are kept as they come (dlt evolves the table); core columns are contracted. "
     "A fresh warehouse may not have the table yet.",
@@ -209,6 +239,7 @@ DEAD_LETTERS = Table(
         _text("field"),
         _text("reason"),
         _text("raw_record", "JSON as received"),
+        _text("project", "the project of the key it was sent with", stamped=True, nullable=True),
     ),
 )
 

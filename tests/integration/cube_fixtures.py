@@ -47,7 +47,7 @@ create table marts.fct_attribution_daily (
 {_HISTOGRAM_COLUMNS}
 );
 create table marts.fct_conversations (
-  conversation_id text primary key, customer_ref text, contact_id text, started_at timestamptz,
+  conversation_id text primary key, project text not null default 'shop', customer_ref text, contact_id text, started_at timestamptz,
   date_day date, experiment_id text, variant text, prompt_id text, prompt_version text,
   config_hash text, llm_provider text, llm_model text, intent text, capability text, action text,
   llm_calls bigint, llm_errors bigint, latency_ms_sum double precision, input_tokens bigint,
@@ -57,12 +57,13 @@ create table marts.fct_conversations (
   rating_mean double precision, csat double precision, attribution_reason text
 );
 create table marts.fct_llm_calls (
-  event_id text primary key, occurred_at timestamptz, date_day date, conversation_id text,
+  project text not null default 'shop', event_id text, occurred_at timestamptz, date_day date, conversation_id text,
   customer_ref text, experiment_id text, variant text, prompt_id text, prompt_version text,
   config_hash text, llm_provider text, llm_model text, intent text, capability text, action text,
   latency_ms double precision, time_to_first_token_ms double precision, input_tokens bigint,
   output_tokens bigint, cached_input_tokens bigint, cost_usd double precision,
-  cost_from_price_table boolean, status text, error_type text, is_error boolean
+  cost_from_price_table boolean, status text, error_type text, is_error boolean,
+  primary key (project, event_id)
 );
 create table marts.fct_outcome_metrics (
   event_id text primary key, occurred_at timestamptz, date_day date, experiment_id text,

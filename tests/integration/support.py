@@ -156,6 +156,18 @@ def dlt_load(landing_dir: Path, warehouse: Warehouse, pipelines_dir: Path) -> No
     pipeline.run(landing_source(landing_dir))
 
 
+# HubSpot's raw tables as dlt creates them, empty: for a test without CRM data whose models read them.
+HUBSPOT_RAW_DDL = """
+create table raw.hubspot_contacts (id varchar not null primary key, email varchar, firstname varchar, lastname varchar,
+    createdate timestamptz, lastmodifieddate timestamptz, _dlt_load_id varchar not null, _dlt_id varchar not null);
+create table raw.hubspot_deals (id varchar not null primary key, dealname varchar, amount double precision,
+    dealstage varchar, pipeline varchar, closedate timestamptz, createdate timestamptz, hs_lastmodifieddate timestamptz,
+    _dlt_load_id varchar not null, _dlt_id varchar not null);
+create table raw.hubspot_deal_contact_associations (deal_id varchar not null, contact_id varchar not null,
+    _dlt_load_id varchar not null, _dlt_id varchar not null);
+"""
+
+
 # --- the collector --------------------------------------------------------------------------
 
 @contextlib.contextmanager

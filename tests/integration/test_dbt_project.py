@@ -38,16 +38,19 @@ create table raw.llm_calls (
     latency_ms double precision, time_to_first_token_ms double precision,
     input_tokens bigint, output_tokens bigint, cached_input_tokens bigint,
     cost_usd double precision, status varchar, error_type varchar,
+    project varchar not null default 'test', ingestion_key_id varchar,
     _dlt_load_id varchar not null default 'test', _dlt_id varchar not null default md5(random()::text)
 );
 create table raw.conversation_events (
     event_id varchar not null primary key, conversation_id varchar, occurred_at timestamptz,
     kind varchar, customer_ref varchar,
+    project varchar not null default 'test', ingestion_key_id varchar,
     _dlt_load_id varchar not null default 'test', _dlt_id varchar not null default md5(random()::text)
 );
 create table raw.feedback (
     event_id varchar not null primary key, occurred_at timestamptz, conversation_id varchar,
     trace_id varchar, kind varchar, value double precision, comment varchar,
+    project varchar not null default 'test', ingestion_key_id varchar,
     _dlt_load_id varchar not null default 'test', _dlt_id varchar not null default md5(random()::text)
 );
 create table raw.hubspot_contacts (
@@ -334,12 +337,12 @@ def _mart_columns(wh, table: str) -> list[str]:
 def test_fct_conversations_column_contract(warehouse):
     wh, _, _ = warehouse
     assert _mart_columns(wh, "fct_conversations") == [
-        "conversation_id", "customer_ref", "contact_id", "started_at", "date_day", "experiment_id",
+        "conversation_id", "project", "customer_ref", "contact_id", "started_at", "date_day", "experiment_id",
         "variant", "prompt_id", "prompt_version", "config_hash", "llm_provider", "llm_model", "intent",
         "capability", "action", "llm_calls", "llm_errors", "latency_ms_sum", "input_tokens",
         "output_tokens", "cost_usd", "resolved", "escalated", "abandoned", "deflected",
         "resolution_time_s", "converted", "deal_id", "order_value_usd", "thumbs_up", "thumbs_down",
-        "rating_mean", "csat", "conversion_credit", "attributed_order_value",
+        "rating_mean", "csat", "conversion_credit", "attributed_order_value", "last_load_id",
     ]
     assert _mart_columns(wh, "fct_attribution_daily") == [
         "date_day", "experiment_id", "variant", "prompt_id", "prompt_version", "config_hash",

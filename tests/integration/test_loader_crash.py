@@ -14,7 +14,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ingestion.collector.batches import validate_batch
+from ingestion.collector.batches import stamp_key, validate_batch
+from ingestion.collector.keys import KeyHolder
 from ingestion.sources.spool import Spool
 from tests.integration.support import Cli, query_value
 
@@ -35,6 +36,7 @@ def spool_records(spool: Spool) -> set[str]:
             for i in range(PER_SEGMENT)
         ]
         batch = validate_batch("llm-calls", json.dumps(records).encode())
+        stamp_key(batch.accepted, KeyHolder("shop", "key-1"))  # as the collector does before spooling
         spool.append("llm_calls", batch.ndjson())
         ids.update(r["event_id"] for r in records)
     return ids

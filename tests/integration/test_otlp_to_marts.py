@@ -13,18 +13,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from ingestion.collector.keys import create_key
-from tests.integration.support import DBT, query
+from tests.integration.support import DBT, HUBSPOT_RAW_DDL, query
 
-# HubSpot's raw tables as dlt creates them; no CRM data in this test, but the models read them.
-HUBSPOT_DDL = """
-create table raw.hubspot_contacts (id varchar not null primary key, email varchar, firstname varchar, lastname varchar,
-    createdate timestamptz, lastmodifieddate timestamptz, _dlt_load_id varchar not null, _dlt_id varchar not null);
-create table raw.hubspot_deals (id varchar not null primary key, dealname varchar, amount double precision,
-    dealstage varchar, pipeline varchar, closedate timestamptz, createdate timestamptz, hs_lastmodifieddate timestamptz,
-    _dlt_load_id varchar not null, _dlt_id varchar not null);
-create table raw.hubspot_deal_contact_associations (deal_id varchar not null, contact_id varchar not null,
-    _dlt_load_id varchar not null, _dlt_id varchar not null);
-"""
 SPANS = [(812, 96, 512, 0.12), (400, 50, 0, 0.05), (1000, 10, 1000, 0.08)]  # input, output, cached, seconds
 
 
@@ -69,7 +59,7 @@ def test_genai_spans_reach_fct_conversations(exported_warehouse, collector, dbt)
     assert requests.post(url + "/v1/feedback", json=thumb, headers=headers, timeout=10).json()["accepted"] == 1
     collector.load()
     with wh.connection() as conn, conn.cursor() as cur:
-        cur.execute(HUBSPOT_DDL)
+        cur.execute(HUBSPOT_RAW_DDL)
 
     dbt("seed")
     dbt("run", "--select", "+fct_conversations")

@@ -98,11 +98,11 @@ def test_failed_checks_fire_the_data_quality_sensor(warehouse):
             insert into raw.llm_calls (event_id, occurred_at, conversation_id, trace_id, span_id, customer_ref,
                 experiment_id, variant, prompt_id, prompt_version, config, config_hash, llm_provider, llm_model,
                 intent, capability, action, latency_ms, time_to_first_token_ms, input_tokens, output_tokens,
-                cached_input_tokens, cost_usd, status)
+                cached_input_tokens, cost_usd, status, project, _dlt_load_id)
             select 'corrupt-1', occurred_at, conversation_id, trace_id, 'corrupt-span', customer_ref,
                 experiment_id, variant, prompt_id, prompt_version, config, config_hash, llm_provider, llm_model,
                 intent, capability, action, -40.0, time_to_first_token_ms, input_tokens, output_tokens,
-                cached_input_tokens, cost_usd, 'exploded'
+                cached_input_tokens, cost_usd, 'exploded', project, _dlt_load_id
             from raw.llm_calls limit 1
         """)
         cur.execute("""

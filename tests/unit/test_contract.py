@@ -49,7 +49,10 @@ def test_registry_states_the_known_contract():
     assert RAW_TABLES["llm_calls"].required == ("event_id", "occurred_at", "conversation_id", "llm_model")
     assert RAW_TABLES["feedback"].required == ("event_id", "occurred_at", "kind", "value")
     assert RAW_TABLES["hubspot_deal_contact_associations"].primary_key == ("deal_id", "contact_id")
-    assert len(RAW_TABLES["llm_calls"].columns) == 26
+    assert len(RAW_TABLES["llm_calls"].columns) == 28
+    for table in ("llm_calls", "conversation_events", "feedback", "outcome_metrics"):
+        assert RAW_TABLES[table].primary_key == ("project", "event_id")
+        assert RAW_TABLES[table].stamped == ("project", "ingestion_key_id")
 
 
 @pytest.mark.parametrize("table", list(RAW_TABLES.values()), ids=lambda table: table.name)
@@ -86,7 +89,8 @@ def _record_model(kind: str) -> type:
 def test_loader_schemas_are_the_contract():
     assert list(CORE_SCHEMAS) == list(COLLECTOR_TABLES)
     assert drift.arrow_differences("loader", CORE_SCHEMAS, strict_nulls=False) == []
-    assert PRIMARY_KEYS == {table: ("event_id",) for table in COLLECTOR_TABLES}
+    assert PRIMARY_KEYS == {table: ("event_id",) if table == "dead_letters" else ("project", "event_id")
+                            for table in COLLECTOR_TABLES}
 
 
 def test_demo_schemas_are_the_contract():
@@ -119,7 +123,8 @@ def test_gx_suites_follow_the_contract():
     assert drift.gx_differences(SUITES) == []
     events = next(suite for suite in SUITES if suite.name == "raw_conversation_events")
     existing = [e.column for e in events.expectations if isinstance(e, E.ExpectColumnToExist)]
-    assert existing == ["event_id", "conversation_id", "occurred_at", "kind", "customer_ref"]
+    assert existing == ["event_id", "conversation_id", "occurred_at", "kind", "customer_ref", "project",
+                        "ingestion_key_id"]
     value_sets = {(suite.table, e.column): e.value_set for suite in SUITES for e in suite.expectations
                   if isinstance(e, E.ExpectColumnValuesToBeInSet)}
     assert value_sets == {

@@ -38,11 +38,13 @@ CONTRACT = {
         "prompt_version": S, "config": S, "config_hash": S, "llm_provider": S, "llm_model": S,
         "intent": S, "capability": S, "action": S, "latency_ms": F, "time_to_first_token_ms": F,
         "input_tokens": INT, "output_tokens": INT, "cached_input_tokens": INT, "cost_usd": F, "status": S,
-        "error_type": S,
+        "error_type": S, "project": S, "ingestion_key_id": S,
     },
-    "conversation_events": {"event_id": S, "conversation_id": S, "occurred_at": TS, "kind": S, "customer_ref": S},
+    "conversation_events": {"event_id": S, "conversation_id": S, "occurred_at": TS, "kind": S, "customer_ref": S,
+                            "project": S, "ingestion_key_id": S},
     "feedback": {
         "event_id": S, "occurred_at": TS, "conversation_id": S, "trace_id": S, "kind": S, "value": F, "comment": S,
+        "project": S, "ingestion_key_id": S,
     },
     "hubspot_contacts": {
         "id": S, "email": S, "firstname": S, "lastname": S, "createdate": TS, "lastmodifieddate": TS,
@@ -55,7 +57,7 @@ CONTRACT = {
     "outcome_metrics": {
         "event_id": S, "occurred_at": TS, "experiment_id": S, "metric_name": S, "metric_value": F, "intent": S,
         "capability": S, "action": S, "llm_model": S, "user_id": S, "conversation_id": S, "customer_ref": S,
-        "source": S, "variant": S,
+        "source": S, "project": S, "ingestion_key_id": S, "variant": S,
     },
 }
 CONV_SHARED = [

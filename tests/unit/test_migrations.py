@@ -10,7 +10,7 @@ from outcomelens.core.warehouse import Warehouse, ensure_warehouse
 
 # 0003 (readouts) was withdrawn before any release; 0005 removes what older checkouts' asset created.
 SHIPPED = [("0001", "ops"), ("0002", "insights"), ("0004", "accounts"), ("0005", "drop_readouts"),
-           ("0007", "governance"), ("0008", "experiments"),
+           ("0006", "raw_projects_and_load_ids"), ("0007", "governance"), ("0008", "experiments"),
            ("0009", "experiment_statistics"), ("0012", "hubspot_sync_requests")]
 PRODUCT_TABLES = {
     "ops.ingestion_keys", "ops.provider_keys", "ops.alerts", "ops.alert_deliveries", "ops.alert_webhooks",
@@ -83,6 +83,25 @@ def test_tables_created_before_migrations_existed_are_adopted(fresh_db):
     with fresh_db.connection() as conn, conn.cursor() as cur:
         cur.execute("select key_id from ops.ingestion_keys")
         assert cur.fetchall() == [("k1",)]
+
+
+def test_raw_tables_of_an_older_checkout_get_project_and_load_id(fresh_db):
+    # as older loaders left them: Arrow loads without _dlt_load_id, calls without a project
+    with fresh_db.connection() as conn, conn.cursor() as cur:
+        cur.execute("create schema raw; create table raw.llm_calls (event_id varchar not null, latency_ms double precision);"
+                    "insert into raw.llm_calls values ('e1', 1.0), ('e2', 2.0);"
+                    "create table raw.hubspot_deals (id varchar not null, _dlt_load_id varchar not null);"
+                    "insert into raw.hubspot_deals values ('d1', '1700000000.1')")
+    with fresh_db.connection() as conn:
+        migrations.apply(conn)  # ops.ingestion_keys is empty: old rows go to project `default`
+    with fresh_db.connection() as conn, conn.cursor() as cur:
+        cur.execute("select event_id, project, ingestion_key_id, _dlt_load_id from raw.llm_calls order by 1")
+        assert cur.fetchall() == [("e1", "default", None, None), ("e2", "default", None, None)]
+        cur.execute("select id, _dlt_load_id from raw.hubspot_deals")
+        assert cur.fetchall() == [("d1", "1700000000.1")]
+        cur.execute("select is_nullable from information_schema.columns where table_schema = 'raw' "
+                    "and table_name = 'llm_calls' and column_name = 'project'")
+        assert cur.fetchall() == [("NO",)]
 
 
 def test_a_failing_migration_leaves_nothing_behind(fresh_db, monkeypatch):

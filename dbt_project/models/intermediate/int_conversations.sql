@@ -2,7 +2,8 @@
     One row per conversation, from LLM calls and lifecycle events together (a conversation may have
     events but no calls, or calls whose events have not arrived yet). Dimensions come from the
     conversation's first call (all calls of a conversation share them); outcomes other than
-    conversion come from the events and the feedback.
+    conversion come from the events and the feedback. last_load_id is the latest dlt load that wrote
+    any of its calls, events or feedback: fct_conversations rewrites a conversation when it changes.
 -#}
 
 with
@@ -79,7 +80,9 @@ call_aggregates as (
         sum(cost_usd) as cost_usd,
         sum(case when cost_source = 'unpriced' then 1 else 0 end) as unpriced_calls,
         min(occurred_at) as first_call_at,
-        max(occurred_at) as last_call_at
+        max(occurred_at) as last_call_at,
+        min(project) as project,
+        max(load_id) as last_load_id
 
     from calls
     group by conversation_id
@@ -116,7 +119,9 @@ event_aggregates as (
         max(case when start_rank = 1 then customer_ref end) as customer_ref,
         max(case when kind = 'resolved' then 1 else 0 end) as has_resolved,
         max(case when kind = 'escalated' then 1 else 0 end) as has_escalated,
-        max(case when kind = 'abandoned' then 1 else 0 end) as has_abandoned
+        max(case when kind = 'abandoned' then 1 else 0 end) as has_abandoned,
+        min(project) as project,
+        max(load_id) as last_load_id
 
     from events_ranked
     group by conversation_id
@@ -144,7 +149,8 @@ feedback_linked as (
         feedback.event_id,
         feedback.kind,
         feedback.value,
-        feedback.occurred_at
+        feedback.occurred_at,
+        feedback.load_id
 
     from feedback
     left join trace_conversations
@@ -174,7 +180,8 @@ feedback_aggregates as (
         sum(case when kind = 'thumb' and value > 0 then 1 else 0 end) as thumbs_up,
         sum(case when kind = 'thumb' and value <= 0 then 1 else 0 end) as thumbs_down,
         sum(case when kind = 'rating' then value end) as rating_sum,
-        sum(case when kind = 'rating' and value is not null then 1 else 0 end) as rating_count
+        sum(case when kind = 'rating' and value is not null then 1 else 0 end) as rating_count,
+        max(load_id) as last_load_id
 
     from feedback_linked
     where conversation_id is not null
@@ -188,6 +195,7 @@ joined as (
 
     select
         conversation_ids.conversation_id,
+        coalesce(call_aggregates.project, event_aggregates.project) as project,
         coalesce(event_aggregates.customer_ref, call_dimensions.customer_ref) as customer_ref,
 
         call_dimensions.config,
@@ -227,7 +235,11 @@ joined as (
         coalesce(feedback_aggregates.thumbs_down, 0) as thumbs_down,
         coalesce(feedback_aggregates.rating_sum, 0) as rating_sum,
         coalesce(feedback_aggregates.rating_count, 0) as rating_count,
-        csat_ranked.value as csat
+        csat_ranked.value as csat,
+        -- greatest() skips nulls: a conversation without feedback has its calls' or events' load
+        greatest(
+            call_aggregates.last_load_id, event_aggregates.last_load_id, feedback_aggregates.last_load_id
+        ) as last_load_id
 
     from conversation_ids
     left join call_dimensions
@@ -248,6 +260,7 @@ final as (
 
     select
         conversation_id,
+        project,
         customer_ref,
         config,
         {%- for dimension in segment_dimensions() %}
@@ -285,7 +298,8 @@ final as (
         case
             when rating_count > 0 then {{ dbt.cast('rating_sum', dbt.type_float()) }} / rating_count
         end as rating_mean,
-        {{ dbt.cast('csat', dbt.type_float()) }} as csat
+        {{ dbt.cast('csat', dbt.type_float()) }} as csat,
+        last_load_id
 
     from joined
 

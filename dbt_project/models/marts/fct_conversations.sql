@@ -4,13 +4,15 @@
     Incremental, so late outcomes still land. Attribution itself is computed over all history in
     int_conversations__outcomes (last touch needs every conversation of a contact); each run then
     rewrites (delete+insert on conversation_id) only the conversations that can have changed:
-      - conversations started within attribution_window_days + conversations_lookback_days of the
-        latest one already in the table (late lifecycle events and feedback arrive within hours);
+      - conversations touched by a load the table has not seen: their last_load_id (the latest dlt
+        load of any of their calls, events or feedback) differs from the stored one, whatever the
+        records' event times (a backfill of last month, a late event, a replayed call);
       - conversations whose attribution (contact, deal, order value, credit) differs from what the
         table holds: a deal that closes late, changes stage or amount, or moves to a later touch,
         whatever its timestamps say;
       - conversations not in the table yet.
-    Events or feedback older than the lookback need `dbt build --full-refresh`.
+    No event time is compared with the table's latest, so one conversation dated far ahead cannot
+    make later ones be skipped.
 
     Upgrading a warehouse built by an older checkout: when the stored table lacks a column this
     model declares (stored_columns_missing()), the run rewrites every conversation and never reads
@@ -30,7 +32,6 @@
     )
 }}
 
-{%- set lookback_hours = (var('attribution_window_days') | int + var('conversations_lookback_days') | int) * 24 %}
 {#- An incremental run rewrites only what can have changed, unless the stored table predates a column. #}
 {%- set rewrite_changed_only = is_incremental() and not stored_columns_missing() %}
 
@@ -56,13 +57,6 @@ outcomes as (
 ),
 
 {% if rewrite_changed_only %}
-cutoff as (
-
-    select {{ dbt.dateadd('hour', -1 * lookback_hours, 'max(started_at)') }} as cutoff_at
-    from {{ this }}
-
-),
-
 stored as (
 
     select * from {{ this }}
@@ -73,8 +67,10 @@ to_rebuild as (
 
     select conversations.conversation_id
     from conversations
-    cross join cutoff
-    where conversations.started_at >= cutoff.cutoff_at
+    left join stored
+        on conversations.conversation_id = stored.conversation_id
+    where stored.conversation_id is null
+        or {{ is_distinct('conversations.last_load_id', 'stored.last_load_id') }}
 
     union
 
@@ -97,6 +93,7 @@ final as (
     select
         ----------  ids
         conversations.conversation_id,
+        conversations.project,
         conversations.customer_ref,
         outcomes.contact_id,
 
@@ -140,7 +137,10 @@ final as (
         outcomes.attributed_order_value,
 
         ----------  why the deal is credited, or why none is (the attribution audit)
-        coalesce(outcomes.attribution_reason, 'no_contact') as attribution_reason
+        coalesce(outcomes.attribution_reason, 'no_contact') as attribution_reason,
+
+        ----------  the latest dlt load of its calls, events or feedback (what the incremental run compares)
+        conversations.last_load_id
 
     from conversations
     left join outcomes

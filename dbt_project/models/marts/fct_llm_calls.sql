@@ -1,22 +1,23 @@
 {#-
-    One row per LLM call (docs/contracts.md). Incremental: a run re-reads the calls of the last
-    `llm_calls_lookback_days` days (by occurred_at) and merges them on event_id, so a replayed or
-    corrected call replaces its row instead of doubling it. Calls arriving later than that need
-    `dbt build --full-refresh`.
+    One row per LLM call (docs/contracts.md), keyed on (project, event_id). Incremental by load, not
+    by event time: a run reads the calls whose dlt load (load_id) the table has not stored for that
+    key — new calls, replayed or corrected ones, and calls dated weeks back (a backfill) alike — and
+    merges them on the key, so a replay replaces its row instead of doubling it. No event time is
+    compared, so a call dated far ahead cannot make later calls be skipped.
 
     Upgrading a warehouse built by an older checkout: when the stored table lacks a column this
-    model declares (stored_columns_missing()), the run re-reads every call instead of the lookback,
-    and append_new_columns adds the column, so old rows get it too and the table equals a full
-    refresh (on_schema_change='fail' used to stop such runs; appending alone would leave old rows
-    null). The added column sits last and carries no constraint of its own: inserts name their
-    columns and the contract is checked against this SQL, not the stored table, so dbt accepts the
-    order; dbt applies contract constraints only when it creates the table.
+    model declares (stored_columns_missing(); load_id, say), the run re-reads every call once, and
+    append_new_columns adds the column, so old rows get it too and the table equals a full refresh
+    (on_schema_change='fail' used to stop such runs; appending alone would leave old rows null). The
+    added column sits last and carries no constraint of its own: inserts name their columns and the
+    contract is checked against this SQL, not the stored table, so dbt accepts the order; dbt
+    applies contract constraints only when it creates the table.
 -#}
 
 {{
     config(
         materialized='incremental',
-        unique_key='event_id',
+        unique_key=['project', 'event_id'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns'
     )
@@ -26,11 +27,14 @@ with
 
 calls as (
 
-    select * from {{ ref('stg_outcomelens__llm_calls') }}
+    select * from {{ ref('stg_outcomelens__llm_calls') }} as staged
     {% if is_incremental() and not stored_columns_missing() %}
-    where occurred_at >= (
-        select {{ dbt.dateadd('day', -1 * var('llm_calls_lookback_days'), 'max(occurred_at)') }}
-        from {{ this }}
+    where not exists (
+        select 1
+        from {{ this }} as stored
+        where stored.project = staged.project
+            and stored.event_id = staged.event_id
+            and not {{ is_distinct('stored.load_id', 'staged.load_id') }}
     )
     {% endif %}
 
@@ -39,6 +43,7 @@ calls as (
 final as (
 
     select
+        project,
         event_id,
         occurred_at,
         {{ utc_date('occurred_at') }} as date_day,
@@ -56,7 +61,9 @@ final as (
         cost_source = 'price_table' as cost_from_price_table,
         status,
         error_type,
-        is_error
+        is_error,
+        ingestion_key_id,
+        load_id
 
     from calls
 

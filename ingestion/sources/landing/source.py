@@ -12,16 +12,20 @@ from typing import Iterator
 import dlt
 import pyarrow.parquet as pq
 
-# table -> primary key (docs/contracts.md)
-LANDING_TABLES: dict[str, tuple[str, ...]] = {
-    "llm_calls": ("event_id",),
-    "conversation_events": ("event_id",),
-    "feedback": ("event_id",),
-    "hubspot_contacts": ("id",),
-    "hubspot_deals": ("id",),
-    "hubspot_deal_contact_associations": ("deal_id", "contact_id"),
-    "outcome_metrics": ("event_id",),
-}
+from ingestion.sources.load_ids import stamp_load_ids
+from outcomelens.contract import RAW_TABLES
+
+LANDED = (
+    "llm_calls",
+    "conversation_events",
+    "feedback",
+    "hubspot_contacts",
+    "hubspot_deals",
+    "hubspot_deal_contact_associations",
+    "outcome_metrics",
+)
+# table -> primary key (the contract's, docs/contracts.md)
+LANDING_TABLES: dict[str, tuple[str, ...]] = {table: RAW_TABLES[table].primary_key for table in LANDED}
 
 
 def _read_parts(folder: Path) -> Iterator:
@@ -45,5 +49,6 @@ def _table_resource(directory: Path, table: str, primary_key: tuple[str, ...]):
 
 @dlt.source(name="landing", max_table_nesting=0)
 def landing_source(directory: str | Path):
+    stamp_load_ids()
     directory = Path(directory)
     return [_table_resource(directory, table, pk) for table, pk in LANDING_TABLES.items()]

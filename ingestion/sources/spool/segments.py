@@ -16,6 +16,8 @@ from pathlib import Path
 
 SUFFIX = ".ndjson"
 TMP_PREFIX = ".tmp-"
+# Folders of the spool that are not a table's: segments the warehouse refused (kept for a replay).
+QUARANTINE = "_quarantine"
 
 
 @dataclass(frozen=True, order=True)
@@ -68,7 +70,7 @@ class Spool:
         return Segment(table, final)
 
     def tables(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir())
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("_"))
 
     def ready(self, table: str, limit: int | None = None) -> list[Segment]:
         folder = self.root / table
@@ -81,6 +83,29 @@ class Spool:
 
     def pending_count(self) -> int:
         return sum(len(self.ready(table)) for table in self.tables())
+
+    def oldest_age_s(self) -> float:
+        """Seconds since the oldest segment still waiting was written (0 when none waits): the
+        loader's lag. Names start with their write time in nanoseconds."""
+        oldest = min((int(s.path.name.split("-", 1)[0]) for t in self.tables() for s in self.ready(t, limit=1)),
+                     default=None)
+        return 0.0 if oldest is None else max(0.0, (time.time_ns() - oldest) / 1e9)
+
+    def quarantine(self, segment: Segment) -> Path:
+        """Set a segment aside: the loader no longer takes it, its file stays for a replay."""
+        folder = self.root / QUARANTINE / segment.table
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / segment.path.name
+        os.rename(segment.path, target)
+        _fsync_dir(folder)
+        _fsync_dir(segment.path.parent)
+        return target
+
+    def quarantined(self) -> list[Segment]:
+        folder = self.root / QUARANTINE
+        if not folder.is_dir():
+            return []
+        return [Segment(t.name, path) for t in sorted(folder.iterdir()) for path in sorted(t.glob("*" + SUFFIX))]
 
     def retire(self, segments: list[Segment]) -> None:
         """Forget segments whose records are committed in the warehouse."""

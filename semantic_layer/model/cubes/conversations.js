@@ -77,6 +77,7 @@ cube(`conversations`, {
       public: true,
       ...dimension(`conversation_id`),
     },
+    project: text(`project`),
     // Customer-identifying: only in the schemas of the roles that may see customer data.
     ...(SEES_CUSTOMER_DATA ? {
       customer_ref: text(`customer_ref`),

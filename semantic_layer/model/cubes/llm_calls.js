@@ -61,7 +61,10 @@ cube(`llm_calls`, {
   },
 
   dimensions: {
-    event_id: { sql: `event_id`, type: `string`, primary_key: true, public: true, ...dimension(`event_id`) },
+    // A call is one (project, event_id): the same event_id sent by two projects is two calls.
+    call_key: { sql: `${CUBE}.project || '/' || ${CUBE}.event_id`, type: `string`, primary_key: true, public: false },
+    event_id: text(`event_id`),
+    project: text(`project`),
     ...(SEES_CUSTOMER_DATA ? { customer_ref: text(`customer_ref`) } : {}),
     occurred_at: { sql: `occurred_at`, type: `time`, ...dimension(`occurred_at`) },
     date_day: { sql: `date_day`, type: `time`, ...dimension(`date_day`) },

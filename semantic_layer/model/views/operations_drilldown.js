@@ -15,6 +15,7 @@ if (access.canSeeView(role, `operations_drilldown`)) {
         join_path: conversations,
         includes: [
           `conversation_id`,
+          `project`,
           ...(customerData ? [`customer_ref`, `contact_id`, `deal_id`] : []),
           `started_at`,
           `date_day`,
@@ -60,6 +61,7 @@ if (access.canSeeView(role, `operations_drilldown`)) {
         alias: `call`,
         includes: [
           `event_id`,
+          `project`,
           ...(customerData ? [`customer_ref`] : []),
           `occurred_at`, `status`, `error_type`, `latency_ms`, `time_to_first_token_ms`,
           `count`, `errors`, `error_rate`, `latency_mean_ms`, `latency_p95_exact_ms`,

@@ -21,7 +21,12 @@ renamed as (
         {{ to_text('comment') }} as comment,
 
         ----------  timestamps
-        occurred_at
+        occurred_at,
+
+        ----------  ingestion: the key's project and id, and the dlt load that wrote the row
+        {{ to_text('project') }} as project,
+        {{ to_text('ingestion_key_id') }} as ingestion_key_id,
+        {{ to_text('_dlt_load_id') }} as load_id
 
     from source
 

@@ -63,7 +63,17 @@ renamed as (
         {%- endfor %}
 
         ----------  timestamps
-        occurred_at
+        occurred_at,
+
+        ----------  ingestion: the key's project and id, and the dlt load that wrote the row
+        {%- for column, name in [('project', 'project'), ('ingestion_key_id', 'ingestion_key_id'),
+                                 ('_dlt_load_id', 'load_id')] %}
+        {% if column in present -%}
+        {{ to_text(column) }}
+        {%- else -%}
+        {{ dbt.cast('null', dbt.type_string()) }}
+        {%- endif %} as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
 
     from source
 

@@ -263,6 +263,11 @@ const MEASURES = {
     title: 'Critical anomalies',
     description: 'Anomalies of severity "critical".',
   },
+  freshness_age_s: {
+    title: 'Seconds since newest row',
+    format: 'number',
+    description: 'Seconds since the newest row of a source was loaded into the warehouse (the oldest of the selected sources when several are selected); null while a source is empty.',
+  },
 };
 
 const DIMENSIONS = {
@@ -468,6 +473,18 @@ const DIMENSIONS = {
   top_contributor_value: {
     title: 'Top contributor value',
     description: 'The slice that contributed most to the change.',
+  },
+  source_name: {
+    title: 'Source',
+    description: 'The dbt source a raw table belongs to: outcomelens (the collector), hubspot.',
+  },
+  table_name: {
+    title: 'Raw table',
+    description: 'The raw table, e.g. llm_calls.',
+  },
+  newest_loaded_at: {
+    title: 'Newest row loaded at',
+    description: 'When the newest row of the raw table was loaded.',
   },
 };
 

@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
@@ -40,12 +40,18 @@ def profile_mismatches(warehouse: Warehouse, environ: Mapping[str, str]) -> list
     return sorted(name for name in expected if name.startswith("OUTCOMELENS_PG_") and environ.get(name, "") != expected[name])
 
 
+class DbtCommandConfig(dg.Config):
+    # "run" on the live path (orchestration/defs/live): its data tests run on their own schedule.
+    command: Literal["build", "run"] = "build"
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator)
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def dbt_models(context: dg.AssetExecutionContext, config: DbtCommandConfig, dbt: DbtCliResource,
+               warehouse: WarehouseResource):
     mismatched = profile_mismatches(warehouse.warehouse, os.environ)
     if mismatched:
         raise dg.Failure(
             f"dbt's profile ({', '.join(mismatched)}) does not name the warehouse {warehouse.warehouse.url()}: "
             "start Dagster with `outcomelens up`, or set these variables from `Warehouse.env()`"
         )
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli([config.command], context=context).stream()

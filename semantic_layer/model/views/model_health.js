@@ -1,5 +1,5 @@
 // Model health: latency, errors, tokens and cost per provider and model over time, with the
-// anomalies detected in the governed metrics.
+// anomalies detected in the governed metrics, and how fresh each source is.
 const access = require('../access');
 
 const { role } = COMPILE_CONTEXT.securityContext || {};
@@ -48,6 +48,12 @@ if (access.canSeeView(role, `model_health`)) {
           `segment_value`, `observed`, `expected`, `lower`, `upper`, `rule`, `severity`, `volume`,
           `contributors`, `top_contributor_dimension`, `top_contributor_value`, `count`, `critical`,
         ],
+      },
+      {
+        // Not joined to the rest: queried alone, it says how current everything else here is.
+        join_path: freshness,
+        prefix: true,
+        includes: [`source_name`, `table_name`, `newest_loaded_at`, `age_s`],
       },
     ],
   });

@@ -263,6 +263,46 @@ const MEASURES = {
     title: 'Critical anomalies',
     description: 'Anomalies of severity "critical".',
   },
+  provider_requests: {
+    title: 'Provider requests',
+    format: 'number',
+    description: 'Requests the provider counted in its usage API (OpenAI only).',
+  },
+  provider_input_tokens: {
+    title: 'Provider input tokens',
+    format: 'number',
+    description: 'Input tokens the provider counted in its usage API, cached ones included.',
+  },
+  provider_output_tokens: {
+    title: 'Provider output tokens',
+    format: 'number',
+    description: 'Output tokens the provider counted in its usage API.',
+  },
+  provider_cost: {
+    title: 'Provider cost (USD)',
+    format: 'currency',
+    description: "The provider's counted tokens priced from the price table (its usage APIs report no money).",
+  },
+  requests_difference: {
+    title: 'Calls minus provider requests',
+    format: 'number',
+    description: 'Logged calls minus the requests the provider counted; negative: calls never logged.',
+  },
+  input_tokens_difference: {
+    title: 'Input tokens difference',
+    format: 'number',
+    description: "Logged calls' input tokens minus the provider's count.",
+  },
+  output_tokens_difference: {
+    title: 'Output tokens difference',
+    format: 'number',
+    description: "Logged calls' output tokens minus the provider's count.",
+  },
+  cost_difference: {
+    title: 'Cost difference (USD)',
+    format: 'currency',
+    description: "Logged calls' cost minus the provider's tokens at the price table.",
+  },
   freshness_age_s: {
     title: 'Seconds since newest row',
     format: 'number',
@@ -473,6 +513,10 @@ const DIMENSIONS = {
   top_contributor_value: {
     title: 'Top contributor value',
     description: 'The slice that contributed most to the change.',
+  },
+  reconciliation_key: {
+    title: 'Reconciliation row',
+    description: 'Day, provider and model of a reconciliation row.',
   },
   source_name: {
     title: 'Source',

@@ -13,8 +13,11 @@ from outcomelens.core.tokens import mint_token
 VIEW = "model_health"
 ROLE = "admin"
 QUERY = {
-    "dimensions": [f"{VIEW}.freshness_source_name", f"{VIEW}.freshness_table_name",
-                   f"{VIEW}.freshness_newest_loaded_at"],
+    "dimensions": [
+        f"{VIEW}.freshness_source_name",
+        f"{VIEW}.freshness_table_name",
+        f"{VIEW}.freshness_newest_loaded_at",
+    ],
     "measures": [f"{VIEW}.freshness_age_s"],
     "order": {f"{VIEW}.freshness_table_name": "asc"},
 }
@@ -46,7 +49,9 @@ def cube_load(api_url: str, secret: str, query: dict, timeout_s: float = TIMEOUT
         if response.ok and "data" in body:
             return body["data"]
         if body.get("error") != "Continue wait" or time.monotonic() > deadline:
-            raise FreshnessUnavailable(f"Cube answered {response.status_code}: {str(body.get('error', response.text))[:200]}")
+            raise FreshnessUnavailable(
+                f"Cube answered {response.status_code}: {str(body.get('error', response.text))[:200]}"
+            )
         time.sleep(0.2)
 
 

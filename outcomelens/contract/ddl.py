@@ -20,7 +20,8 @@ def create_table_sql(table: Table) -> sql.Composed:
     columns = [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(POSTGRES_TYPES[c.type])) for c in table.columns]
     columns += [sql.SQL("{} varchar not null").format(sql.Identifier(name)) for name in DLT_COLUMNS]
     return sql.SQL("create table if not exists {}.{} ({})").format(
-        sql.Identifier(RAW_SCHEMA), sql.Identifier(table.name), sql.SQL(", ").join(columns))
+        sql.Identifier(RAW_SCHEMA), sql.Identifier(table.name), sql.SQL(", ").join(columns)
+    )
 
 
 def create_missing_raw_tables(conn) -> list[str]:
@@ -37,6 +38,9 @@ def create_missing_raw_tables(conn) -> list[str]:
                 cur.execute(create_table_sql(table))
                 created.append(table.name)
             # The newest load per table is read every few seconds (freshness): an index makes it a lookup.
-            cur.execute(sql.SQL("create index if not exists {} on {}.{} (_dlt_load_id)").format(
-                sql.Identifier(f"{table.name}__dlt_load_id"), sql.Identifier(RAW_SCHEMA), sql.Identifier(table.name)))
+            cur.execute(
+                sql.SQL("create index if not exists {} on {}.{} (_dlt_load_id)").format(
+                    sql.Identifier(f"{table.name}__dlt_load_id"), sql.Identifier(RAW_SCHEMA), sql.Identifier(table.name)
+                )
+            )
     return created

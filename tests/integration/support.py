@@ -256,3 +256,38 @@ class Cli:
         """The embedded Postgres of this data directory, as `outcomelens` starts it."""
         return Warehouse(host=str(self.data_dir / "pg"), port=5432, user="postgres", password="",
                          database=EMBEDDED_DATABASE)
+
+
+# --- the whole stack ------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Stack:
+    """`outcomelens up` in `data_dir`: its environment, ports and what `up` printed."""
+
+    env: dict[str, str]
+    data_dir: Path
+    ports: dict[str, int]
+    out: str
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+
+@contextlib.contextmanager
+def running_stack(data_dir: Path, **settings: str) -> Iterator[Stack]:
+    """`outcomelens up` on the embedded Postgres of `data_dir`, every service on a free port, the
+    variables `settings` added to its environment; `outcomelens down` at the end."""
+    env = {**os.environ, "OUTCOMELENS_DATA_DIR": str(data_dir), "COLUMNS": "200", **settings}
+    env.pop(WAREHOUSE_URL_ENV, None)
+    ports = {name: free_port() for name in ("cube", "dagster", "collector", "dashboard")}
+    env["OUTCOMELENS_COLLECTOR_PORT"] = str(ports["collector"])
+    env["OUTCOMELENS_DASHBOARD_PORT"] = str(ports["dashboard"])
+    up = subprocess.run(
+        [str(OUTCOMELENS), "up", "--cube-port", str(ports["cube"]), "--dagster-port", str(ports["dagster"])],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        yield Stack(env, data_dir, ports, up.stdout)
+    finally:
+        subprocess.run([str(OUTCOMELENS), "down"], env=env, timeout=180)

@@ -32,11 +32,15 @@ class DagsterReporter:
         self.pending.update(rows)
         for table, count in list(self.pending.items()):
             try:
-                response = requests.post(f"{self.dagster_url}/report_asset_materialization/{ASSET_PREFIX}/{table}",
-                                         json={"metadata": {"rows": count}, "description": "loaded by the collector's loader"},
-                                         timeout=TIMEOUT_S)
+                response = requests.post(
+                    f"{self.dagster_url}/report_asset_materialization/{ASSET_PREFIX}/{table}",
+                    json={"metadata": {"rows": count}, "description": "loaded by the collector's loader"},
+                    timeout=TIMEOUT_S,
+                )
                 response.raise_for_status()
             except requests.RequestException as exc:
-                log.warning("could not report the load of raw.%s to Dagster (%s); retrying with the next load", table, exc)
+                log.warning(
+                    "could not report the load of raw.%s to Dagster (%s); retrying with the next load", table, exc
+                )
                 continue
             del self.pending[table]

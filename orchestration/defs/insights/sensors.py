@@ -1,8 +1,8 @@
 import dagster as dg
 
 from analytics.config import load_anomaly_config
-from orchestration.defs.insights.assets import MART
 from orchestration.defs.insights import jobs
+from orchestration.defs.insights.assets import MART
 from orchestration.defs.live.jobs import LIVE_TAG
 
 CHECK_LAST_DAYS_TAG = "outcomelens/anomaly_check"

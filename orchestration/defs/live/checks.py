@@ -44,10 +44,15 @@ def evaluate(table: str, newest: dict, max_age_s: int, now: dt.datetime) -> dg.A
         passed, severity = age <= max_age_s, dg.AssetCheckSeverity.ERROR
         text = f"newest row of raw.{table} loaded {age:.0f} s ago (at most {max_age_s} s)"
     return dg.AssetCheckEvaluation(
-        asset_key=raw_asset_key(table), check_name=CHECK_NAME, passed=passed, severity=severity,
+        asset_key=raw_asset_key(table),
+        check_name=CHECK_NAME,
+        passed=passed,
+        severity=severity,
         description=text,
-        metadata={"age_s": dg.MetadataValue.float(age) if age is not None else dg.MetadataValue.null(),
-                  "max_age_s": max_age_s},
+        metadata={
+            "age_s": dg.MetadataValue.float(age) if age is not None else dg.MetadataValue.null(),
+            "max_age_s": max_age_s,
+        },
     )
 
 
@@ -59,13 +64,20 @@ def evaluate_all(warehouse: WarehouseResource, settings: LiveSettings) -> list[d
 
 
 def _check_for(table: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=raw_asset_key(table), name=CHECK_NAME, blocking=False,
-                    description=f"raw.{table}: its newest row is at most OUTCOMELENS_FRESHNESS_MAX_AGE_S "
-                                "(default 60) seconds old")
+    @dg.asset_check(
+        asset=raw_asset_key(table),
+        name=CHECK_NAME,
+        blocking=False,
+        description=f"raw.{table}: its newest row is at most OUTCOMELENS_FRESHNESS_MAX_AGE_S (default 60) seconds old",
+    )
     def freshness_check(warehouse: WarehouseResource, live: LiveSettings) -> dg.AssetCheckResult:
         [evaluation] = [e for e in evaluate_all(warehouse, live) if e.asset_key == raw_asset_key(table)]
-        return dg.AssetCheckResult(passed=evaluation.passed, severity=evaluation.severity,
-                                   description=evaluation.description, metadata=evaluation.metadata)
+        return dg.AssetCheckResult(
+            passed=evaluation.passed,
+            severity=evaluation.severity,
+            description=evaluation.description,
+            metadata=evaluation.metadata,
+        )
 
     return freshness_check
 

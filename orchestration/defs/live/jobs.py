@@ -19,8 +19,12 @@ from outcomelens.core import paths
 LIVE_JOB_NAME = "live_micro_batch"
 LIVE_TAG = paths.LIVE_RUN_TAG  # dagster.yaml's run queue runs one run with this tag at a time
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
-IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
-             dg.DagsterRunStatus.STARTED]
+IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 
 models = build_dbt_asset_selection([dbt_models], dbt_select="resource_type:model")
 
@@ -29,10 +33,12 @@ live_job = dg.define_asset_job(
     selection=(models | dg.AssetSelection.assets(ANOMALIES)).without_checks(),
     description="Micro-batch: dbt run of the models (no tests), then the anomaly check and its alerts.",
     tags={LIVE_TAG: "micro_batch"},
-    config={"ops": {
-        "dbt_models": {"config": {"command": "run"}},
-        "insights__anomalies": {"config": {"last_days": load_anomaly_config().check_last_days}},
-    }},
+    config={
+        "ops": {
+            "dbt_models": {"config": {"command": "run"}},
+            "insights__anomalies": {"config": {"last_days": load_anomaly_config().check_last_days}},
+        }
+    },
 )
 
 
@@ -42,7 +48,8 @@ def purge_old_live_runs(context: dg.OpExecutionContext, live: LiveSettings) -> N
     deleted = 0
     while True:
         records = context.instance.get_run_records(
-            filters=dg.RunsFilter(job_name=LIVE_JOB_NAME, statuses=FINISHED, updated_before=cutoff), limit=500)
+            filters=dg.RunsFilter(job_name=LIVE_JOB_NAME, statuses=FINISHED, updated_before=cutoff), limit=500
+        )
         for record in records:
             context.instance.delete_run(record.dagster_run.run_id)
         deleted += len(records)

@@ -30,14 +30,19 @@ def newest_raw_load(instance: dg.DagsterInstance) -> int:
 
 
 def live_run_in_flight(instance: dg.DagsterInstance) -> bool:
-    return bool(instance.get_run_records(
-        filters=dg.RunsFilter(job_name=jobs.LIVE_JOB_NAME, statuses=jobs.IN_FLIGHT), limit=1))
+    return bool(
+        instance.get_run_records(filters=dg.RunsFilter(job_name=jobs.LIVE_JOB_NAME, statuses=jobs.IN_FLIGHT), limit=1)
+    )
 
 
-@dg.sensor(name="live_after_raw_loads", job=jobs.live_job, minimum_interval_seconds=LIVE_INTERVAL_S,
-           default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Requests a micro-batch when the loader reported new raw loads; while one runs, "
-                       "loads accumulate and the next micro-batch takes them all (never two at once).")
+@dg.sensor(
+    name="live_after_raw_loads",
+    job=jobs.live_job,
+    minimum_interval_seconds=LIVE_INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests a micro-batch when the loader reported new raw loads; while one runs, "
+    "loads accumulate and the next micro-batch takes them all (never two at once).",
+)
 def live_after_raw_loads(context: dg.SensorEvaluationContext):
     newest = newest_raw_load(context.instance)
     seen = int(context.cursor or 0)
@@ -49,10 +54,13 @@ def live_after_raw_loads(context: dg.SensorEvaluationContext):
     return dg.RunRequest(run_key=f"raw-load-{newest}")
 
 
-@dg.sensor(name="freshness_checks", minimum_interval_seconds=FRESHNESS_INTERVAL_S,
-           default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Evaluates the freshness checks of the collector's tables and reports each result "
-                       "when it changes (and every 5 minutes), without a run.")
+@dg.sensor(
+    name="freshness_checks",
+    minimum_interval_seconds=FRESHNESS_INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Evaluates the freshness checks of the collector's tables and reports each result "
+    "when it changes (and every 5 minutes), without a run.",
+)
 def freshness_checks(context: dg.SensorEvaluationContext, warehouse: WarehouseResource, live: LiveSettings):
     last = json.loads(context.cursor) if context.cursor else {}
     now = time.time()

@@ -13,13 +13,14 @@ const number = (name) => ({ sql: () => name, type: `number`, ...dimension(name) 
 cube(`llm_calls`, {
   // The lambda view (docs/live.md): the mart plus the calls loaded since its last run, each once.
   sql_table: `marts.live_llm_calls`,
-  // A new load (the loader commits one every ~2 s while calls arrive) invalidates the cache; the key
-  // is checked every 2 s. A mart run changes the answer only for calls older than the view's recent
-  // hours, so the mart's write counter (statistics, flushed within seconds) is enough for those.
+  // A new load of calls (the loader commits one every ~2 s while calls arrive; max over an index)
+  // invalidates the cache; the key is checked every 2 s. A mart run changes the answer only for calls
+  // older than the view's recent hours, so the mart's write counter (statistics, flushed within
+  // seconds) is enough for those.
   refresh_key: {
     every: `2 second`,
-    sql: `SELECT (SELECT max(load_id) FROM raw._dlt_loads) || ':' || (SELECT n_tup_ins + n_tup_del
-      FROM pg_stat_user_tables WHERE relid = to_regclass('marts.fct_llm_calls'))`,
+    sql: `SELECT concat((SELECT max(_dlt_load_id) FROM raw.llm_calls), ':', (SELECT n_tup_ins + n_tup_del
+      FROM pg_stat_user_tables WHERE relid = to_regclass('marts.fct_llm_calls')))`,
   },
   public: false,
   title: `LLM calls`,

@@ -50,6 +50,18 @@ if (access.canSeeView(role, `model_health`)) {
         ],
       },
       {
+        // Not joined to the rest: the providers' own usage per day and model beside the logged calls.
+        join_path: provider_reconciliation,
+        prefix: true,
+        alias: `reconciliation`,
+        includes: [
+          `date_day`, `llm_provider`, `llm_model`,
+          `provider_requests`, `provider_input_tokens`, `provider_output_tokens`, `provider_cost`,
+          `llm_calls`, `input_tokens`, `output_tokens`, `cost`,
+          `requests_difference`, `input_tokens_difference`, `output_tokens_difference`, `cost_difference`,
+        ],
+      },
+      {
         // Not joined to the rest: queried alone, it says how current everything else here is.
         join_path: freshness,
         prefix: true,

@@ -72,6 +72,9 @@ def write_dagster_yaml(home: Path, *, storage_url: str | None) -> None:
         "retention": {kind: {"purge_after_days": TICK_RETENTION_DAYS} for kind in ("schedule", "sensor", "auto_materialize")},
         # One live micro-batch at a time (orchestration/defs/live), whatever requested it.
         "run_queue": {"tag_concurrency_limits": [{"key": LIVE_RUN_TAG, "limit": 1}]},
+        # Loading the definitions (dbt's manifest, the semantic layer) takes minutes on a loaded
+        # machine, past the 180 s Dagster waits for its code server by default.
+        "code_servers": {"local_startup_timeout": 600},
     }
     if storage_url:
         settings["storage"] = {"postgres": {"postgres_url": storage_url}}

@@ -51,7 +51,7 @@ def live_after_raw_loads(context: dg.SensorEvaluationContext):
     if live_run_in_flight(context.instance):
         return dg.SkipReason("a micro-batch is running; the next one takes these loads too")
     context.update_cursor(str(newest))
-    return dg.RunRequest(run_key=f"raw-load-{newest}")
+    return dg.RunRequest(run_key=f"raw-load-{newest}", run_config=jobs.micro_batch_run_config())
 
 
 @dg.sensor(

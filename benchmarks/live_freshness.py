@@ -27,21 +27,36 @@ from pathlib import Path
 import psutil
 import requests
 
+from outcomelens.cli.stack import COLLECTOR, CUBE, processes_url
+from outcomelens.core.keyring import cube_api_secret
+from outcomelens.core.tokens import mint_token
+
 ROOT = Path(__file__).resolve().parents[1]
 OUTCOMELENS = ROOT / ".venv" / "bin" / "outcomelens"
 BATCHES_PER_S = 10  # the rate is posted as 10 batches a second
 
 
 def cli(env: dict, *args: str) -> str:
-    return subprocess.run([str(OUTCOMELENS), *args], env=env, capture_output=True, text=True, check=True,
-                          timeout=900).stdout
+    return subprocess.run(
+        [str(OUTCOMELENS), *args], env=env, capture_output=True, text=True, check=True, timeout=900
+    ).stdout
 
 
 def calls(prefix: str, n: int) -> list[dict]:
     now = dt.datetime.now(dt.timezone.utc).isoformat()
-    return [{"event_id": f"{prefix}-{i}", "conversation_id": f"{prefix}-c{i // 4}", "occurred_at": now,
-             "llm_model": "gpt-4o-mini", "llm_provider": "openai", "latency_ms": 400 + i % 500,
-             "input_tokens": 100, "output_tokens": 20} for i in range(n)]
+    return [
+        {
+            "event_id": f"{prefix}-{i}",
+            "conversation_id": f"{prefix}-c{i // 4}",
+            "occurred_at": now,
+            "llm_model": "gpt-4o-mini",
+            "llm_provider": "openai",
+            "latency_ms": 400 + i % 500,
+            "input_tokens": 100,
+            "output_tokens": 20,
+        }
+        for i in range(n)
+    ]
 
 
 class Cube:
@@ -51,8 +66,9 @@ class Cube:
     def count(self, prefix: str | None = None) -> int | None:
         query = {"measures": ["operations_drilldown.call_count"]}
         if prefix:
-            query["filters"] = [{"member": "operations_drilldown.call_event_id", "operator": "startsWith",
-                                 "values": [prefix + "-"]}]
+            query["filters"] = [
+                {"member": "operations_drilldown.call_event_id", "operator": "startsWith", "values": [prefix + "-"]}
+            ]
         try:
             body = requests.post(self.url, json={"query": query}, headers=self.headers, timeout=30).json()
         except requests.RequestException:
@@ -60,6 +76,18 @@ class Cube:
         if "data" not in body:
             return None
         return int(body["data"][0]["operations_drilldown.call_count"] or 0)
+
+
+def micro_batch_runs(data_dir: Path, since: float) -> list[float]:
+    """Wall time of each successful micro-batch (Dagster run of live_micro_batch) started since `since`."""
+    os.environ["DAGSTER_HOME"] = str(data_dir / "dagster_home")
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        records = instance.get_run_records(
+            dg.RunsFilter(job_name="live_micro_batch", statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1000
+        )
+    return [r.end_time - r.start_time for r in records if r.start_time and r.end_time and r.start_time >= since]
 
 
 def main() -> None:
@@ -75,14 +103,17 @@ def main() -> None:
     env = {**os.environ, "OUTCOMELENS_DATA_DIR": args.data_dir}
     env.pop("OUTCOMELENS_WAREHOUSE_URL", None)
     cli(env, "up")
-    os.environ.update(OUTCOMELENS_DATA_DIR=args.data_dir)
-    # Imported after the data dir is set: the paths and the Cube secret are read from it.
-    from outcomelens.cli.stack import CUBE, COLLECTOR, processes_url
-    from outcomelens.core.keyring import cube_api_secret
-    from outcomelens.core.tokens import mint_token
+    os.environ.update(OUTCOMELENS_DATA_DIR=args.data_dir)  # where processes_url and the Cube secret look
 
-    key = cli(env, "keys", "ingestion", "create", "--project", "bench", "--name", uuid.uuid4().hex[:8]).strip().splitlines()[-1]
-    collector, cube = processes_url(COLLECTOR), Cube(processes_url(CUBE) + "/cubejs-api", mint_token("admin", cube_api_secret(), ttl_s=7200))
+    key = (
+        cli(env, "keys", "ingestion", "create", "--project", "bench", "--name", uuid.uuid4().hex[:8])
+        .strip()
+        .splitlines()[-1]
+    )
+    collector, cube = (
+        processes_url(COLLECTOR),
+        Cube(processes_url(CUBE) + "/cubejs-api", mint_token("admin", cube_api_secret(), ttl_s=7200)),
+    )
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {key}"
 
@@ -137,11 +168,22 @@ def main() -> None:
     while (total := cube.count(run)) != accepted and time.monotonic() < deadline:
         time.sleep(1)
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+    runs = micro_batch_runs(Path(args.data_dir), since=time.time() - (time.monotonic() - t0))
     result = {
-        "rate_requested_per_s": args.rate, "rate_achieved_per_s": round((accepted - 1) / posted_s, 1),
-        "duration_s": args.duration, "accepted": accepted, "in_cube_at_end": total,
-        "exactly_once": total == accepted, "samples": len(latencies), "unmeasured": len(pending),
-        "p50_s": round(q[49], 2), "p95_s": round(q[94], 2), "max_s": round(max(latencies), 2),
+        "rate_requested_per_s": args.rate,
+        "rate_achieved_per_s": round((accepted - 1) / posted_s, 1),
+        "duration_s": args.duration,
+        "accepted": accepted,
+        "in_cube_at_end": total,
+        "exactly_once": total == accepted,
+        "samples": len(latencies),
+        "unmeasured": len(pending),
+        "p50_s": round(q[49], 2),
+        "p95_s": round(q[94], 2),
+        "max_s": round(max(latencies), 2),
+        "micro_batches": len(runs),
+        "micro_batch_p50_s": round(statistics.median(runs), 1) if runs else None,
+        "micro_batch_max_s": round(max(runs), 1) if runs else None,
         "machine": f"{platform.node()}: {psutil.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB",
         "load_average": os.getloadavg(),
         "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -282,9 +282,12 @@ def running_stack(data_dir: Path, **settings: str) -> Iterator[Stack]:
     ports = {name: free_port() for name in ("cube", "dagster", "collector", "dashboard")}
     env["OUTCOMELENS_COLLECTOR_PORT"] = str(ports["collector"])
     env["OUTCOMELENS_DASHBOARD_PORT"] = str(ports["dashboard"])
+    # The Dagster webserver loads the definitions (dbt's manifest, the semantic layer) before it
+    # answers: over 300 s on the shared CI machine under load.
     up = subprocess.run(
-        [str(OUTCOMELENS), "up", "--cube-port", str(ports["cube"]), "--dagster-port", str(ports["dagster"])],
-        env=env, capture_output=True, text=True, timeout=600,
+        [str(OUTCOMELENS), "up", "--cube-port", str(ports["cube"]), "--dagster-port", str(ports["dagster"]),
+         "--timeout", "540"],
+        env=env, capture_output=True, text=True, timeout=660,
     )
     try:
         assert up.returncode == 0, up.stdout + up.stderr

@@ -2,8 +2,10 @@
 
 A fresh `outcomelens up` has no `raw.*` until each source's first load, and dbt's staging views
 cannot be created over a table that does not exist: the first micro-batch of LLM calls would wait for
-a first HubSpot sync before any mart is built. Created with the contract's columns and dlt's own two
-(`_dlt_load_id`, `_dlt_id`); dlt finds them on its first load and adds whatever else it needs.
+a first HubSpot sync before any mart is built. Created with the contract's columns and dlt's
+`_dlt_load_id` (the loaders write it for Arrow rows too, see ingestion/sources/spool/source.py); dlt
+finds them on its first load and adds whatever else it needs. A table dlt created before the loaders
+wrote load ids gets the column (null for its old rows) and, everywhere, an index on it.
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ from psycopg2 import sql
 from outcomelens.contract.tables import POSTGRES_TYPES, RAW_TABLES, Table
 
 RAW_SCHEMA = "raw"
-DLT_COLUMNS = ("_dlt_load_id", "_dlt_id")
+LOAD_ID = "_dlt_load_id"
 
 
 def create_table_sql(table: Table) -> sql.Composed:
     columns = [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(POSTGRES_TYPES[c.type])) for c in table.columns]
-    columns += [sql.SQL("{} varchar not null").format(sql.Identifier(name)) for name in DLT_COLUMNS]
+    columns.append(sql.SQL("{} varchar").format(sql.Identifier(LOAD_ID)))
     return sql.SQL("create table if not exists {}.{} ({})").format(
         sql.Identifier(RAW_SCHEMA), sql.Identifier(table.name), sql.SQL(", ").join(columns)
     )

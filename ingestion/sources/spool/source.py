@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -74,9 +75,17 @@ def _resource(table: str, parts: list):
     )
 
 
+def with_load_ids(pipeline_name: str) -> str:
+    """Every row this pipeline loads carries `_dlt_load_id`: dlt adds it to JSON rows only, unless told
+    (for this pipeline's name only) to add it to Arrow tables too. The freshness of each raw table
+    (marts.source_freshness) is its newest load id."""
+    os.environ.setdefault(f"{pipeline_name.upper()}__NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    return pipeline_name
+
+
 def collector_pipeline(pipelines_dir: str) -> dlt.Pipeline:
     return dlt.pipeline(
-        pipeline_name=PIPELINE_NAME,
+        pipeline_name=with_load_ids(PIPELINE_NAME),
         destination="postgres",
         dataset_name=RAW_DATASET,
         pipelines_dir=pipelines_dir,

@@ -6,6 +6,7 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from ingestion.sources.landing import landing_source
+from ingestion.sources.spool.source import with_load_ids
 from orchestration.defs.warehouse.resources import WarehouseResource
 from outcomelens.core import paths
 
@@ -26,7 +27,7 @@ class LandingTranslator(DagsterDltTranslator):
 
 def landing_pipeline() -> dlt.Pipeline:
     return dlt.pipeline(
-        pipeline_name="outcomelens_landing",
+        pipeline_name=with_load_ids("outcomelens_landing"),
         destination="postgres",
         dataset_name=RAW_DATASET,
         pipelines_dir=paths.pipelines_dir(),

@@ -33,13 +33,21 @@ live_job = dg.define_asset_job(
     selection=(models | dg.AssetSelection.assets(ANOMALIES)).without_checks(),
     description="Micro-batch: dbt run of the models (no tests), then the anomaly check and its alerts.",
     tags={LIVE_TAG: "micro_batch"},
-    config={
+    config={"ops": {"dbt_models": {"config": {"command": "run"}}}},
+)
+
+
+def micro_batch_run_config() -> dict:
+    """The sensor's run config: `dbt run`, and the anomaly check of the most recent days only. Read at
+    tick time, not import time: the anomaly rules compile the semantic layer (node), and the
+    definitions must load fast."""
+    last_days = load_anomaly_config().check_last_days
+    return {
         "ops": {
             "dbt_models": {"config": {"command": "run"}},
-            "insights__anomalies": {"config": {"last_days": load_anomaly_config().check_last_days}},
+            "insights__anomalies": {"config": {"last_days": last_days}},
         }
-    },
-)
+    }
 
 
 @dg.op(description="Deletes finished micro-batch runs (and their events) older than the retention")

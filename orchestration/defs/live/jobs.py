@@ -1,7 +1,7 @@
 """The micro-batch job and the housekeeping of its runs.
 
-One micro-batch: `dbt run` of every model (staging views, intermediate tables, the incremental marts;
-no data tests, they run on their own schedule) and then the anomaly check of the most recent days,
+One micro-batch: `dbt build` of the seeds and every model (staging views, intermediate tables, the
+incremental marts; no data tests, they run on their own schedule) and then the anomaly check of the most recent days,
 which records and delivers alerts. Cube needs no step: its refresh keys see the new data.
 """
 
@@ -26,25 +26,26 @@ IN_FLIGHT = [
     dg.DagsterRunStatus.STARTED,
 ]
 
-models = build_dbt_asset_selection([dbt_models], dbt_select="resource_type:model")
+# Seeds too: a fresh warehouse has none, and the staging views read the price table.
+models = build_dbt_asset_selection([dbt_models], dbt_select="resource_type:model resource_type:seed")
 
 live_job = dg.define_asset_job(
     LIVE_JOB_NAME,
     selection=(models | dg.AssetSelection.assets(ANOMALIES)).without_checks(),
-    description="Micro-batch: dbt run of the models (no tests), then the anomaly check and its alerts.",
+    description="Micro-batch: dbt build of the seeds and models (no tests), then the anomaly check and its alerts.",
     tags={LIVE_TAG: "micro_batch"},
-    config={"ops": {"dbt_models": {"config": {"command": "run"}}}},
+    config={"ops": {"dbt_models": {"config": {"tests": False}}}},
 )
 
 
 def micro_batch_run_config() -> dict:
-    """The sensor's run config: `dbt run`, and the anomaly check of the most recent days only. Read at
+    """The sensor's run config: dbt without tests, and the anomaly check of the most recent days only. Read at
     tick time, not import time: the anomaly rules compile the semantic layer (node), and the
     definitions must load fast."""
     last_days = load_anomaly_config().check_last_days
     return {
         "ops": {
-            "dbt_models": {"config": {"command": "run"}},
+            "dbt_models": {"config": {"tests": False}},
             "insights__anomalies": {"config": {"last_days": last_days}},
         }
     }

@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
@@ -41,8 +41,12 @@ def profile_mismatches(warehouse: Warehouse, environ: Mapping[str, str]) -> list
 
 
 class DbtCommandConfig(dg.Config):
-    # "run" on the live path (orchestration/defs/live): its data tests run on their own schedule.
-    command: Literal["build", "run"] = "build"
+    # False on the live path (orchestration/defs/live): seeds and models only; the data tests run on
+    # their own schedule, off the hot path.
+    tests: bool = True
+
+
+NO_TESTS = ["--resource-type", "seed", "--resource-type", "model"]
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator)
@@ -54,4 +58,4 @@ def dbt_models(context: dg.AssetExecutionContext, config: DbtCommandConfig, dbt:
             f"dbt's profile ({', '.join(mismatched)}) does not name the warehouse {warehouse.warehouse.url()}: "
             "start Dagster with `outcomelens up`, or set these variables from `Warehouse.env()`"
         )
-    yield from dbt.cli([config.command], context=context).stream()
+    yield from dbt.cli(["build", *([] if config.tests else NO_TESTS)], context=context).stream()

@@ -80,10 +80,13 @@ def _cube_program(wh: warehouse.Warehouse, port: int) -> Program:
 def _dagster_programs(dagster_port: int) -> list[Program]:
     workspace = str(paths.PROJECT_ROOT / "workspace.yaml")
     webserver = [str(VENV_BIN / "dagster-webserver"), "-w", workspace, "-h", "127.0.0.1", "-p", str(dagster_port)]
+    # Launching a run is a gRPC call to the code server, 60 s at most by default: on a loaded machine
+    # that failed micro-batches before they started ("Deadline Exceeded").
+    grpc = {"DAGSTER_GRPC_TIMEOUT_SECONDS": "300"}
     return [
         Program(DAGSTER_DAEMON, [str(VENV_BIN / "dagster-daemon"), "run", "-w", workspace], paths.PROJECT_ROOT,
-                priority=20, stop_wait_s=30),
-        Program(DAGSTER_WEBSERVER, webserver, paths.PROJECT_ROOT, priority=20,
+                priority=20, stop_wait_s=30, env=grpc),
+        Program(DAGSTER_WEBSERVER, webserver, paths.PROJECT_ROOT, priority=20, env=grpc,
                 health_url=f"http://127.0.0.1:{dagster_port}/server_info"),
     ]
 

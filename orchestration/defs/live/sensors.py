@@ -16,6 +16,7 @@ LIVE_INTERVAL_S = 5
 FRESHNESS_INTERVAL_S = 10
 # A freshness result is reported when it changes, and at least this often while it does not.
 FRESHNESS_REPORT_EVERY_S = 300
+RETRY_AFTER_S = 30
 
 
 def newest_raw_load(instance: dg.DagsterInstance) -> int:
@@ -27,6 +28,15 @@ def newest_raw_load(instance: dg.DagsterInstance) -> int:
         if result.records:
             newest = max(newest, result.records[0].storage_id)
     return newest
+
+
+def last_micro_batch_failed(instance: dg.DagsterInstance) -> bool:
+    """The newest micro-batch failed (or was never started: a launch that timed out) at least
+    RETRY_AFTER_S ago: its loads are built by another, so none waits for the next load to arrive."""
+    records = instance.get_run_records(filters=dg.RunsFilter(job_name=jobs.LIVE_JOB_NAME), limit=1)
+    if not records or records[0].dagster_run.status != dg.DagsterRunStatus.FAILURE:
+        return False
+    return time.time() - records[0].update_timestamp.timestamp() >= RETRY_AFTER_S
 
 
 def live_run_in_flight(instance: dg.DagsterInstance) -> bool:
@@ -46,12 +56,14 @@ def live_run_in_flight(instance: dg.DagsterInstance) -> bool:
 def live_after_raw_loads(context: dg.SensorEvaluationContext):
     newest = newest_raw_load(context.instance)
     seen = int(context.cursor or 0)
-    if newest <= seen:
+    retry = newest <= seen and last_micro_batch_failed(context.instance)
+    if newest <= seen and not retry:
         return dg.SkipReason("no new raw load")
     if live_run_in_flight(context.instance):
         return dg.SkipReason("a micro-batch is running; the next one takes these loads too")
     context.update_cursor(str(newest))
-    return dg.RunRequest(run_key=f"raw-load-{newest}", run_config=jobs.micro_batch_run_config())
+    run_key = f"raw-load-{newest}" + (f"-retry-{int(time.time())}" if retry else "")
+    return dg.RunRequest(run_key=run_key, run_config=jobs.micro_batch_run_config())
 
 
 @dg.sensor(

@@ -270,7 +270,10 @@ def show_status(console: Console) -> None:
 
 
 def show_freshness(console: Console, services: dict) -> None:
-    """Per source, seconds since its newest row, as Cube's `freshness` view answers it."""
+    """Per source, seconds since its newest row, as Cube answers it (`model_health.freshness_*`)."""
+    if CUBE not in services:
+        console.print("freshness: Cube is not running in this stack (`up --only`)")
+        return
     table = Table("source", "raw table", "newest row loaded", "age (s)")
     try:
         rows = freshness.through_cube(services[CUBE]["url"] + cube_server.API_PATH, cube_api_secret())

@@ -279,6 +279,51 @@ const MEASURES = {
     title: 'Mean response time (ms)',
     description: 'Mean time to answer a page view or a query, in milliseconds.',
   },
+  provider_requests: {
+    title: 'Provider requests',
+    format: 'number',
+    description: 'Requests the provider counted in its usage API (OpenAI only).',
+  },
+  provider_input_tokens: {
+    title: 'Provider input tokens',
+    format: 'number',
+    description: 'Input tokens the provider counted in its usage API, cached ones included.',
+  },
+  provider_output_tokens: {
+    title: 'Provider output tokens',
+    format: 'number',
+    description: 'Output tokens the provider counted in its usage API.',
+  },
+  provider_cost: {
+    title: 'Provider cost (USD)',
+    format: 'currency',
+    description: "The provider's counted tokens priced from the price table (its usage APIs report no money).",
+  },
+  requests_difference: {
+    title: 'Calls minus provider requests',
+    format: 'number',
+    description: 'Logged calls minus the requests the provider counted; negative: calls never logged.',
+  },
+  input_tokens_difference: {
+    title: 'Input tokens difference',
+    format: 'number',
+    description: "Logged calls' input tokens minus the provider's count.",
+  },
+  output_tokens_difference: {
+    title: 'Output tokens difference',
+    format: 'number',
+    description: "Logged calls' output tokens minus the provider's count.",
+  },
+  cost_difference: {
+    title: 'Cost difference (USD)',
+    format: 'currency',
+    description: "Logged calls' cost minus the provider's tokens at the price table.",
+  },
+  freshness_age_s: {
+    title: 'Seconds since newest row',
+    format: 'number',
+    description: 'Seconds since the newest row of a source was loaded into the warehouse (the oldest of the selected sources when several are selected); null while a source is empty.',
+  },
 };
 
 const DIMENSIONS = {
@@ -569,6 +614,22 @@ const DIMENSIONS = {
   view_name: { title: 'View', description: 'The semantic-layer view queried, or the one a page showed.' },
   engaged_at: { title: 'When', description: 'When the page was viewed or the query answered (by day or week).' },
   engagement_kind: { title: 'Kind', description: 'page_view (a dashboard page) or api_query (a view queried).' },
+  reconciliation_key: {
+    title: 'Reconciliation row',
+    description: 'Day, provider and model of a reconciliation row.',
+  },
+  source_name: {
+    title: 'Source',
+    description: 'The dbt source a raw table belongs to: outcomelens (the collector), hubspot.',
+  },
+  table_name: {
+    title: 'Raw table',
+    description: 'The raw table, e.g. llm_calls.',
+  },
+  newest_loaded_at: {
+    title: 'Newest row loaded at',
+    description: 'When the newest row of the raw table was loaded.',
+  },
 };
 
 function docs(table, kind, name) {

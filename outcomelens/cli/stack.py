@@ -15,7 +15,10 @@ from rich.console import Console
 from rich.table import Table
 
 from accounts.manage import ADMIN_PASSWORD_ENV, first_admin_at_setup
+from ingestion.sources.spool.reporting import DAGSTER_URL_ENV
+from outcomelens.cli import freshness
 from outcomelens.cli.pipeline import configure_dagster_instance
+from outcomelens.contract.ddl import create_missing_raw_tables
 from outcomelens.core import cube_server, paths, processes, warehouse
 from outcomelens.core.keyring import CUBE_SECRET_ENV, cube_api_secret
 from outcomelens.core.processes import Program
@@ -97,19 +100,24 @@ def _cube_program(wh: warehouse.Warehouse, port: int, auth_port: int | None) -> 
 def _dagster_programs(dagster_port: int) -> list[Program]:
     workspace = str(paths.PROJECT_ROOT / "workspace.yaml")
     webserver = [str(VENV_BIN / "dagster-webserver"), "-w", workspace, "-h", "127.0.0.1", "-p", str(dagster_port)]
+    # Launching a run is a gRPC call to the code server, 60 s at most by default: on a loaded machine
+    # that failed micro-batches before they started ("Deadline Exceeded").
+    grpc = {"DAGSTER_GRPC_TIMEOUT_SECONDS": "300"}
     return [
         Program(DAGSTER_DAEMON, [str(VENV_BIN / "dagster-daemon"), "run", "-w", workspace], paths.PROJECT_ROOT,
-                priority=20, stop_wait_s=30),
-        Program(DAGSTER_WEBSERVER, webserver, paths.PROJECT_ROOT, priority=20,
+                priority=20, stop_wait_s=30, env=grpc),
+        Program(DAGSTER_WEBSERVER, webserver, paths.PROJECT_ROOT, priority=20, env=grpc,
                 health_url=f"http://127.0.0.1:{dagster_port}/server_info"),
     ]
 
 
-def _ingestion_programs(collector_port: int) -> list[Program]:
+def _ingestion_programs(collector_port: int, dagster_port: int) -> list[Program]:
     cli = str(VENV_BIN / "outcomelens")
+    # The loader reports each load to the webserver, whose sensor starts the micro-batch (docs/live.md).
+    reports = {DAGSTER_URL_ENV: f"http://127.0.0.1:{dagster_port}"}
     return [
         # The loader finishes its cycle on SIGTERM; the collector (stopped first) spools nothing new.
-        Program(LOADER, [cli, "ingest", "loader"], paths.PROJECT_ROOT, priority=30, stop_wait_s=30),
+        Program(LOADER, [cli, "ingest", "loader"], paths.PROJECT_ROOT, priority=30, stop_wait_s=30, env=reports),
         Program(COLLECTOR, [cli, "ingest", "serve", "--port", str(collector_port)], paths.PROJECT_ROOT,
                 priority=40, health_url=f"http://127.0.0.1:{collector_port}/healthz"),
     ]
@@ -136,7 +144,7 @@ def stack_programs(wh: warehouse.Warehouse, ports: dict[str, int], *, with_accou
         _accounts_program(ports[ACCOUNTS]),
         _cube_program(wh, ports[CUBE], ports[ACCOUNTS] if with_accounts else None),
         *_dagster_programs(ports[DAGSTER_WEBSERVER]),
-        *_ingestion_programs(ports[COLLECTOR]),
+        *_ingestion_programs(ports[COLLECTOR], ports[DAGSTER_WEBSERVER]),
         _dashboard_program(ports[DASHBOARD], ports[CUBE], ports[ACCOUNTS]),
         _sql_program(ports[SQL], ports[CUBE], ports[ACCOUNTS]),
     ]
@@ -179,6 +187,9 @@ def start_stack(console: Console, *, cube_port: int, dagster_port: int, only: li
     """Start every service (or `only` those) under supervision; return once each one answers."""
     wh = warehouse.ensure_warehouse()
     console.print(f"warehouse  {wh.url()}")
+    with wh.connection() as conn:
+        # The first micro-batch can build every model, whichever sources have sent nothing yet.
+        create_missing_raw_tables(conn)
     ports = {
         CUBE: cube_port, DAGSTER_WEBSERVER: dagster_port,
         COLLECTOR: int(os.environ.get(COLLECTOR_PORT_ENV, DEFAULT_COLLECTOR_PORT)),
@@ -309,4 +320,23 @@ def show_status(console: Console) -> None:
             str(processes.restarts(name)), probe(services[name]["health"]) if up else "",
             services[name]["url"],
         )
+    console.print(table)
+    if services:
+        show_freshness(console, services)
+
+
+def show_freshness(console: Console, services: dict) -> None:
+    """Per source, seconds since its newest row, as Cube answers it (`model_health.freshness_*`)."""
+    if CUBE not in services:
+        console.print("freshness: Cube is not running in this stack (`up --only`)")
+        return
+    table = Table("source", "raw table", "newest row loaded", "age (s)")
+    try:
+        rows = freshness.through_cube(services[CUBE]["url"] + cube_server.API_PATH, cube_api_secret())
+    except freshness.FreshnessUnavailable as exc:
+        console.print(f"freshness: {exc}")
+        return
+    for row in rows:
+        table.add_row(row.source_name, row.table_name, row.newest_loaded_at or "no row yet",
+                      f"{row.age_s:.0f}" if row.age_s is not None else "")
     console.print(table)

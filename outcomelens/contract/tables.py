@@ -290,6 +290,7 @@ PROVIDER_USAGE = Table(
     name="provider_usage",
     doc="usage reported by the LLM providers, one row per provider × time bucket × model (× project, API key)",
     loaded_by="provider_usage",
+    dbt_source="provider_usage",
     primary_key=("usage_id",),
     columns=(
         _text("usage_id", "hash of provider, bucket and model (and project, API key)"),

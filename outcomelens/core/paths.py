@@ -50,6 +50,7 @@ def write_private(path: Path, text: str) -> None:
 
 # Sensors and automation tick every few seconds: without a purge their ticks grow storage without
 # bound. Skipped ticks (nothing new) are worth a day; failures are kept longest, to be investigated.
+LIVE_RUN_TAG = "outcomelens/live"
 TICK_RETENTION_DAYS = {"skipped": 1, "success": 7, "failure": 30, "started": 7}
 
 
@@ -69,6 +70,11 @@ def write_dagster_yaml(home: Path, *, storage_url: str | None) -> None:
     settings: dict = {
         "telemetry": {"enabled": False},
         "retention": {kind: {"purge_after_days": TICK_RETENTION_DAYS} for kind in ("schedule", "sensor", "auto_materialize")},
+        # One live micro-batch at a time (orchestration/defs/live), whatever requested it.
+        "run_queue": {"tag_concurrency_limits": [{"key": LIVE_RUN_TAG, "limit": 1}]},
+        # Loading the definitions (dbt's manifest, the semantic layer) takes minutes on a loaded
+        # machine, past the 180 s Dagster waits for its code server by default.
+        "code_servers": {"local_startup_timeout": 600},
     }
     if storage_url:
         settings["storage"] = {"postgres": {"postgres_url": storage_url}}

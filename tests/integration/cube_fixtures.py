@@ -76,6 +76,16 @@ create table marts.fct_experiment_comparison (
   difference double precision, ci_low double precision, ci_high double precision, method text,
   significant boolean, underpowered boolean
 );
+-- the lambda view Cube's llm_calls cube reads (dbt: models/marts/live/): here the mart alone
+create view marts.live_llm_calls as select * from marts.fct_llm_calls;
+create table marts.source_freshness (source_name text, table_name text, newest_loaded_at timestamptz);
+create table marts.fct_provider_reconciliation (
+  date_day date, llm_provider text, llm_model text, provider_requests bigint, provider_input_tokens bigint,
+  provider_output_tokens bigint, provider_cost_usd double precision, logged_calls bigint,
+  logged_input_tokens bigint, logged_output_tokens bigint, logged_cost_usd double precision,
+  requests_difference bigint, input_tokens_difference bigint, output_tokens_difference bigint,
+  cost_usd_difference double precision
+);
 create table marts.fct_engagement_events (
   event_id bigint primary key, occurred_at timestamptz, kind text, user_id text, role text, page text,
   view_name text, response_ms double precision
@@ -316,6 +326,18 @@ def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -
                 forecasts=forecasts, anomalies=anomalies, engagement=engagement)
 
 
+# What the providers reported equals what was logged (every difference 0), and the calls' newest
+# event stands in for the newest load.
+FRESHNESS_AND_RECONCILIATION_FROM_ROWS_SQL = """
+insert into marts.source_freshness
+select 'outcomelens', 'llm_calls', max(occurred_at) from marts.fct_llm_calls;
+insert into marts.fct_provider_reconciliation
+select date_day, llm_provider, llm_model, count(*), sum(input_tokens), sum(output_tokens), sum(cost_usd),
+       count(*), sum(input_tokens), sum(output_tokens), sum(cost_usd), 0, 0, 0, 0
+from marts.fct_llm_calls group by 1, 2, 3;
+"""
+
+
 def _insert(cur, table: str, rows: list[dict]) -> None:
     if not rows:
         return
@@ -338,3 +360,4 @@ def load_world(warehouse: Warehouse, world: dict) -> None:
         _insert(cur, "insights.anomalies", world["anomalies"])
         _insert(cur, "marts.fct_engagement_events", world.get("engagement", []))
         cur.execute(ATTRIBUTION_FROM_ROWS_SQL)
+        cur.execute(FRESHNESS_AND_RECONCILIATION_FROM_ROWS_SQL)

@@ -283,3 +283,41 @@ def assert_docs_served_locally(base_url: str) -> None:
         served = requests.get(f"{base_url}{asset}", timeout=10)
         assert served.status_code == 200 and len(served.content) > 10_000
     assert "cdn" not in page.text.lower()
+
+
+# --- the whole stack ------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Stack:
+    """`outcomelens up` in `data_dir`: its environment, ports and what `up` printed."""
+
+    env: dict[str, str]
+    data_dir: Path
+    ports: dict[str, int]
+    out: str
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+
+@contextlib.contextmanager
+def running_stack(data_dir: Path, **settings: str) -> Iterator[Stack]:
+    """`outcomelens up` on the embedded Postgres of `data_dir`, every service on a free port, the
+    variables `settings` added to its environment; `outcomelens down` at the end."""
+    env = {**os.environ, "OUTCOMELENS_DATA_DIR": str(data_dir), "COLUMNS": "200", **settings}
+    env.pop(WAREHOUSE_URL_ENV, None)
+    ports = {name: free_port() for name in ("cube", "dagster", "collector", "dashboard", "accounts", "sql")}
+    for name in ("collector", "dashboard", "accounts", "sql"):
+        env[f"OUTCOMELENS_{name.upper()}_PORT"] = str(ports[name])
+    # The Dagster webserver loads the definitions (dbt's manifest, the semantic layer) before it
+    # answers: over 300 s on the shared CI machine under load.
+    up = subprocess.run(
+        [str(OUTCOMELENS), "up", "--cube-port", str(ports["cube"]), "--dagster-port", str(ports["dagster"]),
+         "--timeout", "540"],
+        env=env, capture_output=True, text=True, timeout=660,
+    )
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        yield Stack(env, data_dir, ports, up.stdout)
+    finally:
+        subprocess.run([str(OUTCOMELENS), "down"], env=env, timeout=180)

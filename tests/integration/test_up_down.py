@@ -19,7 +19,7 @@ from cryptography.fernet import Fernet
 from outcomelens.core import cube_server
 from outcomelens.core.tokens import mint_token
 from outcomelens.core.warehouse import Warehouse
-from tests.integration.support import OUTCOMELENS
+from tests.integration.support import OUTCOMELENS, running_stack
 
 SECRET = "up-down-test-secret-0123456789abcdef0123"
 MASTER_KEY = Fernet.generate_key().decode()
@@ -30,25 +30,10 @@ SERVICES = ("accounts", "cube", "dagster-webserver", "dagster-daemon", "collecto
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("up")
-    env = {**os.environ, "OUTCOMELENS_DATA_DIR": str(data_dir), "CUBEJS_API_SECRET": SECRET,
-           "OUTCOMELENS_MASTER_KEY": MASTER_KEY, "COLUMNS": "200",
-           "OUTCOMELENS_FIRST_ADMIN_EMAIL": FIRST_ADMIN_EMAIL, "OUTCOMELENS_FIRST_ADMIN_PASSWORD": FIRST_ADMIN_PASSWORD}
-    env.pop("OUTCOMELENS_WAREHOUSE_URL", None)
-    ports = {name: cube_server.free_port() for name in ("cube", "dagster", "collector", "dashboard", "accounts", "sql")}
-    env["OUTCOMELENS_ACCOUNTS_PORT"] = str(ports["accounts"])
-    env["OUTCOMELENS_COLLECTOR_PORT"] = str(ports["collector"])
-    env["OUTCOMELENS_SQL_PORT"] = str(ports["sql"])
-    env["OUTCOMELENS_DASHBOARD_PORT"] = str(ports["dashboard"])
-    up = subprocess.run(
-        [OUTCOMELENS, "up", "--cube-port", str(ports["cube"]), "--dagster-port", str(ports["dagster"])],
-        env=env, capture_output=True, text=True, timeout=600,
-    )
-    try:
-        assert up.returncode == 0, up.stdout + up.stderr
-        yield env, data_dir, ports, up.stdout
-    finally:
-        subprocess.run([OUTCOMELENS, "down"], env=env, timeout=180)
+    with running_stack(tmp_path_factory.mktemp("up"), CUBEJS_API_SECRET=SECRET, OUTCOMELENS_MASTER_KEY=MASTER_KEY,
+                       OUTCOMELENS_FIRST_ADMIN_EMAIL=FIRST_ADMIN_EMAIL,
+                       OUTCOMELENS_FIRST_ADMIN_PASSWORD=FIRST_ADMIN_PASSWORD) as up:
+        yield up.env, up.data_dir, up.ports, up.out
 
 
 def test_up_returns_with_every_service_answering_and_prints_urls(stack):

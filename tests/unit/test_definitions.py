@@ -19,11 +19,13 @@ from orchestration.defs.warehouse.resources import WarehouseResource, warehouse_
 from outcomelens.core.warehouse import Warehouse
 
 JOBS = ["data_quality_checks", "deliver_alerts_job", "hubspot_sync_job", "insights_anomaly_check",
-        "insights_forecasts", "outcomelens_pipeline", "provider_usage_job", "scheduled_reports_job"]
+        "insights_forecasts", "live_micro_batch", "outcomelens_pipeline", "provider_usage_job",
+        "purge_live_runs_job", "scheduled_reports_job"]
 # No report schedules: analytics/config/reports.yaml lists none (each report there adds one).
-SCHEDULES = ["alert_delivery_every_5_minutes", "hubspot_sync_job_schedule", "insights_daily_forecasts",
-             "provider_usage_job_schedule"]
-SENSORS = ["anomaly_check_after_micro_batch", "data_quality_alerts", "hubspot_sync_on_webhook"]
+SCHEDULES = ["alert_delivery_every_5_minutes", "data_quality_every_15_minutes", "hubspot_sync_job_schedule",
+             "insights_daily_forecasts", "provider_usage_job_schedule", "purge_live_runs_hourly"]
+SENSORS = ["anomaly_check_after_micro_batch", "data_quality_alerts", "freshness_checks", "hubspot_sync_on_webhook",
+           "live_after_raw_loads"]
 
 
 def _graph():
@@ -36,7 +38,7 @@ def test_definitions_load_and_validate_once_each():
     assert sorted(j.name for j in defs.jobs) == JOBS
     assert sorted(s.name for s in defs.schedules) == SCHEDULES
     assert sorted(s.name for s in defs.sensors) == SENSORS
-    assert set(defs.resources) == {"warehouse", "dlt", "dbt"}
+    assert set(defs.resources) == {"warehouse", "dlt", "dbt", "live"}
 
 
 def _domain_modules(kind: str) -> list:

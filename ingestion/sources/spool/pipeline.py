@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 
+from ingestion.sources.spool.reporting import DAGSTER_URL_ENV, DagsterReporter
 from ingestion.sources.spool.segments import Spool
 from ingestion.sources.spool.source import collector_pipeline, run_forever
 from outcomelens.core import paths
@@ -13,4 +15,6 @@ from outcomelens.core.warehouse import ensure_warehouse
 def run_loader(interval_s: float = 2.0) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     ensure_warehouse().export_env()
-    run_forever(Spool(paths.spool_dir()), collector_pipeline(paths.pipelines_dir()), interval_s=interval_s)
+    dagster_url = os.environ.get(DAGSTER_URL_ENV)  # set by `outcomelens up`; unset, nothing is reported
+    run_forever(Spool(paths.spool_dir()), collector_pipeline(paths.pipelines_dir()), interval_s=interval_s,
+                on_loaded=DagsterReporter(dagster_url) if dagster_url else None)

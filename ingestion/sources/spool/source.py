@@ -19,8 +19,10 @@ import hashlib
 import io
 import json
 import logging
+import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -285,8 +287,10 @@ class _Stop:
     requested = False
 
 
-def run_forever(spool: Spool, pipeline: dlt.Pipeline, interval_s: float = 2.0) -> None:
-    """Load every `interval_s` until SIGTERM/SIGINT; a stop waits for the cycle under way."""
+def run_forever(spool: Spool, pipeline: dlt.Pipeline, interval_s: float = 2.0,
+                on_loaded: Callable[[dict[str, int]], None] | None = None) -> None:
+    """Load every `interval_s` until SIGTERM/SIGINT; a stop waits for the cycle under way.
+    `on_loaded` gets the rows per table of each cycle that loaded any (and of none, to retry)."""
     stop = _Stop()
 
     def request_stop(signum, frame):
@@ -303,6 +307,8 @@ def run_forever(spool: Spool, pipeline: dlt.Pipeline, interval_s: float = 2.0) -
                 log.info("loaded %d segments: %s", result.segments, result.rows)
             if result.quarantined:
                 log.error("quarantined %s", result.quarantined)
+            if on_loaded is not None:
+                on_loaded(result.rows)
         except Exception:  # keep the service alive; the segments stay and are retried
             log.exception("load cycle failed; retrying in %.1fs", interval_s)
         remaining = interval_s - (time.monotonic() - started)

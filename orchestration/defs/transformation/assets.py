@@ -40,12 +40,22 @@ def profile_mismatches(warehouse: Warehouse, environ: Mapping[str, str]) -> list
     return sorted(name for name in expected if name.startswith("OUTCOMELENS_PG_") and environ.get(name, "") != expected[name])
 
 
+class DbtCommandConfig(dg.Config):
+    # False on the live path (orchestration/defs/live): seeds and models only; the data tests run on
+    # their own schedule, off the hot path.
+    tests: bool = True
+
+
+NO_TESTS = ["--resource-type", "seed", "--resource-type", "model"]
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator)
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def dbt_models(context: dg.AssetExecutionContext, config: DbtCommandConfig, dbt: DbtCliResource,
+               warehouse: WarehouseResource):
     mismatched = profile_mismatches(warehouse.warehouse, os.environ)
     if mismatched:
         raise dg.Failure(
             f"dbt's profile ({', '.join(mismatched)}) does not name the warehouse {warehouse.warehouse.url()}: "
             "start Dagster with `outcomelens up`, or set these variables from `Warehouse.env()`"
         )
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(["build", *([] if config.tests else NO_TESTS)], context=context).stream()

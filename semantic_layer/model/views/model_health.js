@@ -1,5 +1,5 @@
 // Model health: latency, errors, tokens and cost per provider and model over time, with the
-// anomalies detected in the governed metrics.
+// anomalies detected in the governed metrics, and how fresh each source is.
 const access = require('../access');
 
 const { role } = COMPILE_CONTEXT.securityContext || {};
@@ -48,6 +48,24 @@ if (access.canSeeView(role, `model_health`)) {
           `segment_value`, `observed`, `expected`, `lower`, `upper`, `rule`, `severity`, `volume`,
           `contributors`, `top_contributor_dimension`, `top_contributor_value`, `count`, `critical`,
         ],
+      },
+      {
+        // Not joined to the rest: the providers' own usage per day and model beside the logged calls.
+        join_path: provider_reconciliation,
+        prefix: true,
+        alias: `reconciliation`,
+        includes: [
+          `date_day`, `llm_provider`, `llm_model`,
+          `provider_requests`, `provider_input_tokens`, `provider_output_tokens`, `provider_cost`,
+          `llm_calls`, `input_tokens`, `output_tokens`, `cost`,
+          `requests_difference`, `input_tokens_difference`, `output_tokens_difference`, `cost_difference`,
+        ],
+      },
+      {
+        // Not joined to the rest: queried alone, it says how current everything else here is.
+        join_path: freshness,
+        prefix: true,
+        includes: [`source_name`, `table_name`, `newest_loaded_at`, `age_s`],
       },
     ],
   });

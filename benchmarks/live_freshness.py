@@ -1,0 +1,199 @@
+"""Freshness of the live path (docs/live.md): a steady event rate into the collector while `outcomelens
+up` runs; for sampled batches, the time from the collector's 202 to the batch counted in a Cube REST
+answer (operations_drilldown.call_count over the batch's event ids, an admin token). Prints and writes
+p50/p95/max, and at the end checks that every accepted call is in Cube's answer exactly once.
+
+    .venv/bin/python benchmarks/live_freshness.py --data-dir /tmp/ol-live --rate 1000 --duration 300 \
+        --out benchmarks/results/live_freshness.json
+
+It starts the stack in --data-dir (`outcomelens up`, embedded Postgres), creates an ingestion key,
+waits for the first micro-batch (which builds every model), then posts. `--down` stops the stack after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import requests
+
+from outcomelens.cli.stack import COLLECTOR, CUBE, processes_url
+from outcomelens.core.keyring import cube_api_secret
+from outcomelens.core.tokens import mint_token
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTCOMELENS = ROOT / ".venv" / "bin" / "outcomelens"
+BATCHES_PER_S = 10  # the rate is posted as 10 batches a second
+
+
+def cli(env: dict, *args: str) -> str:
+    return subprocess.run(
+        [str(OUTCOMELENS), *args], env=env, capture_output=True, text=True, check=True, timeout=900
+    ).stdout
+
+
+def calls(prefix: str, n: int) -> list[dict]:
+    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    return [
+        {
+            "event_id": f"{prefix}-{i}",
+            "conversation_id": f"{prefix}-c{i // 4}",
+            "occurred_at": now,
+            "llm_model": "gpt-4o-mini",
+            "llm_provider": "openai",
+            "latency_ms": 400 + i % 500,
+            "input_tokens": 100,
+            "output_tokens": 20,
+        }
+        for i in range(n)
+    ]
+
+
+class Cube:
+    def __init__(self, api_url: str, token: str):
+        self.url, self.headers = api_url + "/v1/load", {"Authorization": f"Bearer {token}"}
+
+    def count(self, prefix: str | None = None) -> int | None:
+        query = {"measures": ["operations_drilldown.call_count"]}
+        if prefix:
+            query["filters"] = [
+                {"member": "operations_drilldown.call_event_id", "operator": "startsWith", "values": [prefix + "-"]}
+            ]
+        try:
+            body = requests.post(self.url, json={"query": query}, headers=self.headers, timeout=30).json()
+        except requests.RequestException:
+            return None
+        if "data" not in body:
+            return None
+        return int(body["data"][0]["operations_drilldown.call_count"] or 0)
+
+
+def micro_batch_runs(data_dir: Path, since: float) -> list[float]:
+    """Wall time of each successful micro-batch (Dagster run of live_micro_batch) started since `since`."""
+    os.environ["DAGSTER_HOME"] = str(data_dir / "dagster_home")
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        records = instance.get_run_records(
+            dg.RunsFilter(job_name="live_micro_batch", statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1000
+        )
+    return [r.end_time - r.start_time for r in records if r.start_time and r.end_time and r.start_time >= since]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--rate", type=int, default=1000, help="events per second")
+    parser.add_argument("--duration", type=int, default=300, help="seconds of posting")
+    parser.add_argument("--sample-every", type=int, default=10, help="time every Nth batch")
+    parser.add_argument("--out")
+    parser.add_argument("--down", action="store_true")
+    args = parser.parse_args()
+
+    env = {**os.environ, "OUTCOMELENS_DATA_DIR": args.data_dir}
+    env.pop("OUTCOMELENS_WAREHOUSE_URL", None)
+    cli(env, "up")
+    os.environ.update(OUTCOMELENS_DATA_DIR=args.data_dir)  # where processes_url and the Cube secret look
+
+    key = (
+        cli(env, "keys", "ingestion", "create", "--project", "bench", "--name", uuid.uuid4().hex[:8])
+        .strip()
+        .splitlines()[-1]
+    )
+    collector, cube = (
+        processes_url(COLLECTOR),
+        Cube(processes_url(CUBE) + "/cubejs-api", mint_token("admin", cube_api_secret(), ttl_s=7200)),
+    )
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {key}"
+
+    def post(prefix: str, n: int) -> None:
+        answer = session.post(collector + "/v1/llm-calls", json=calls(prefix, n), timeout=30)
+        answer.raise_for_status()
+
+    run = uuid.uuid4().hex[:6]
+    post(f"{run}-warmup", 1)
+    started = time.monotonic()
+    while cube.count(f"{run}-warmup") != 1:
+        time.sleep(0.5)
+    print(f"first micro-batch visible after {time.monotonic() - started:.0f}s")
+
+    per_batch = max(1, args.rate // BATCHES_PER_S)
+    pending: dict[str, float] = {}
+    latencies: list[float] = []
+    accepted = 1
+    lock = threading.Lock()
+    posting_done = threading.Event()
+
+    def sampler() -> None:
+        while not (posting_done.is_set() and not pending):
+            with lock:
+                waiting = list(pending.items())
+            for prefix, sent in waiting:
+                if cube.count(prefix) == per_batch:
+                    with lock:
+                        latencies.append(time.monotonic() - sent)
+                        del pending[prefix]
+            time.sleep(0.1)
+
+    thread = threading.Thread(target=sampler, daemon=True)
+    thread.start()
+    t0 = time.monotonic()
+    batch = 0
+    while time.monotonic() - t0 < args.duration:
+        due = t0 + batch / BATCHES_PER_S
+        time.sleep(max(0.0, due - time.monotonic()))
+        prefix = f"{run}-b{batch}"
+        post(prefix, per_batch)
+        accepted += per_batch
+        if batch % args.sample_every == 0:
+            with lock:
+                pending[prefix] = time.monotonic()
+        batch += 1
+    posted_s = time.monotonic() - t0
+    posting_done.set()
+    thread.join(timeout=600)
+
+    deadline = time.monotonic() + 600
+    while (total := cube.count(run)) != accepted and time.monotonic() < deadline:
+        time.sleep(1)
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+    runs = micro_batch_runs(Path(args.data_dir), since=time.time() - (time.monotonic() - t0))
+    result = {
+        "rate_requested_per_s": args.rate,
+        "rate_achieved_per_s": round((accepted - 1) / posted_s, 1),
+        "duration_s": args.duration,
+        "accepted": accepted,
+        "in_cube_at_end": total,
+        "exactly_once": total == accepted,
+        "samples": len(latencies),
+        "unmeasured": len(pending),
+        "p50_s": round(q[49], 2),
+        "p95_s": round(q[94], 2),
+        "max_s": round(max(latencies), 2),
+        "micro_batches": len(runs),
+        "micro_batch_p50_s": round(statistics.median(runs), 1) if runs else None,
+        "micro_batch_max_s": round(max(runs), 1) if runs else None,
+        "machine": f"{platform.node()}: {psutil.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB",
+        "load_average": os.getloadavg(),
+        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    print(json.dumps(result, indent=2))
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    if args.down:
+        cli(env, "down")
+
+
+if __name__ == "__main__":
+    main()

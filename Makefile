@@ -24,8 +24,9 @@ $(NODE_STAMP): semantic_layer/package-lock.json
 demo: setup
 	$(OUTCOMELENS) demo
 
+# Two workers, one module each at a time: most tests wait on servers they started (Cube, Dagster, dbt).
 test: setup
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile
 
 up: setup
 	$(OUTCOMELENS) up

@@ -18,6 +18,7 @@ as `%(ENV_…)s`, which supervisord expands when it reads the config.
 from __future__ import annotations
 
 import configparser
+import contextlib
 import io
 import os
 import re
@@ -242,6 +243,12 @@ def shutdown(timeout_s: float = 60.0) -> bool:
     if not supervisor_running():
         return False
     pid = int((paths.run_dir() / "supervisord.pid").read_text())
+    try:
+        # Every process it runs, grandchildren included: a program's own children (the Dagster
+        # webserver's and daemon's code servers) can outlive it by their heartbeat timeout.
+        descendants = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        descendants = []
     rpc().supervisor.shutdown()
     try:
         psutil.Process(pid).wait(timeout_s)
@@ -249,7 +256,20 @@ def shutdown(timeout_s: float = 60.0) -> bool:
         pass
     except psutil.TimeoutExpired as exc:
         raise SupervisionError(f"supervisord (pid {pid}) still runs {timeout_s:.0f}s after shutdown") from exc
+    _end(descendants)
     return True
+
+
+def _end(procs: list[psutil.Process], grace_s: float = 10.0) -> None:
+    """Terminate what is still running of `procs`, and kill what has not ended after `grace_s`."""
+    alive = [p for p in procs if p.is_running()]
+    for proc in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.terminate()
+    _, still = psutil.wait_procs(alive, timeout=grace_s)
+    for proc in still:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
 
 
 def reap_orphans_forever() -> None:

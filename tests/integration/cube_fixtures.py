@@ -16,6 +16,8 @@ from psycopg2.extras import execute_values
 
 from outcomelens.contract import LATENCY_EDGES_MS, RESOLUTION_EDGES_S
 from outcomelens.contract import SEGMENT_DIMENSIONS as DIMENSIONS
+from outcomelens.contract.ddl import create_table_sql
+from outcomelens.contract.tables import RAW_TABLES
 from outcomelens.core import migrations
 from outcomelens.core.warehouse import Warehouse
 
@@ -164,6 +166,10 @@ def create_contract_tables(warehouse: Warehouse) -> Warehouse:
     with warehouse.connection() as conn, conn.cursor() as cur:
         migrations.apply(conn)
         cur.execute(CONTRACT_DDL)
+        # Cube's llm_calls cube refreshes on the newest load of raw.llm_calls (empty here, as `up`
+        # creates it before the first load).
+        cur.execute("create schema if not exists raw")
+        cur.execute(create_table_sql(RAW_TABLES["llm_calls"]))
     return warehouse
 
 

@@ -4,7 +4,10 @@
 const { dimension } = require('../metrics');
 
 const text = (name) => ({ sql: () => name, type: `string`, ...dimension(name) });
-const day = (name) => ({ sql: () => name, type: `time`, ...dimension(name) });
+// The registered period as ISO dates (text), not time dimensions: Cube 0.33's GraphQL declares a time
+// dimension's granularities non-nullable, so a running experiment's empty end date would fail every
+// GraphQL query that selects it.
+const day = (name) => ({ sql: () => `to_char(${name}, 'YYYY-MM-DD')`, type: `string`, ...dimension(name) });
 
 cube(`experiment_registry`, {
   sql_table: `marts.dim_experiments`,

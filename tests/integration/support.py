@@ -28,6 +28,7 @@ from ingestion.collector.app import CollectorSettings, create_app
 from ingestion.sources.landing import landing_source
 from ingestion.sources.spool import Spool
 from ingestion.sources.spool.source import collector_pipeline, load_cycle
+from outcomelens.contract.ddl import create_missing_raw_tables
 from outcomelens.core import cube_server, migrations, paths
 from outcomelens.core.cube_server import CubeServer, free_port
 from outcomelens.core.warehouse import EMBEDDED_DATABASE, WAREHOUSE_URL_ENV, Warehouse
@@ -135,6 +136,10 @@ class Dbt:
         if dbt_vars:
             command += ["--vars", json.dumps(dbt_vars)]
         env = {**os.environ, **warehouse.env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        if args and args[0] in ("build", "run", "test", "seed"):
+            # As the product's dbt asset does: sources nothing loaded are empty tables, not errors.
+            with self.warehouse.connection() as conn:
+                create_missing_raw_tables(conn)
         started = time.monotonic()
         result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
         self.timings[" ".join(args)] = time.monotonic() - started

@@ -346,8 +346,10 @@ def test_rules_are_the_configured_anomaly_rules_and_forecasts(stack, admin):
     assert rules["forecasts"]["horizon_days"] == 14 and rules["forecasts"]["interval_level"] == 0.95
     by_metric = {m["metric"]["name"]: m for m in rules["anomaly_rules"]["metrics"]}
     conversion = by_metric["conversion_rate"]
-    assert conversion["min_volume"] == 300 and conversion["rules"][0] == {"rule": "relative_change", "params": {
-        "baseline_days": 28, "max_drop": 0.20, "min_z": 3.0, "critical_at": 0.30}}
+    # as analytics/config/anomaly_rules.yaml ships it: count-aware windows, no minimum volume
+    assert "min_volume" not in conversion and conversion["rules"][0] == {"rule": "relative_change", "params": {
+        "baseline_days": 28, "windows_days": [1, 3, 5, 7], "false_alarms_per_90_days": 1.0, "max_drop": 0.20,
+        "critical_at": 0.30}}
 
 
 # --- engagement -------------------------------------------------------------------------------

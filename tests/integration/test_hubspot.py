@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet
 
 from accounts.governance import store_hubspot_token
 from ingestion.collector.webhooks import signature_v3
+from ingestion.demo.parquet_parts import DEMO_KEY
 from ingestion.demo.schemas import SCHEMAS
 from ingestion.sources.hubspot.pipeline import run_hubspot
 from outcomelens.core import keyring
@@ -220,6 +221,7 @@ def land_conversations(directory) -> None:
     events = [dict(event_id=f"s_{c}", conversation_id=c, occurred_at=_at(at), kind="started", customer_ref=ref)
               for c, (ref, at) in CONVERSATIONS.items()]
     for table, rows in (("llm_calls", calls), ("conversation_events", events), ("feedback", []), ("outcome_metrics", [])):
+        rows = [{**row, **DEMO_KEY} for row in rows]  # as the demo's files carry their project
         (directory / table).mkdir(parents=True)
         pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMAS[table]), directory / table / "part-00000.parquet")
 

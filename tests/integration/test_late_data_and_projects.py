@@ -90,7 +90,7 @@ def built(exported_warehouse, collector, dbt):
     with wh.connection() as conn, conn.cursor() as cur:
         cur.execute(HUBSPOT_RAW_DDL)
     dbt("seed")
-    dbt("run", "--select", "+fct_llm_calls", "+fct_conversations")
+    dbt("run", "--select", "+fct_llm_calls", "+fct_conversations", "live_llm_calls")
     first_build = query_value(wh, "select count(*) from marts.fct_llm_calls")
 
     send_conversations(url, shop, "backfill", BACKFILL_AT)
@@ -99,7 +99,7 @@ def built(exported_warehouse, collector, dbt):
     send(url, beta, [{**twin, "conversation_id": "beta-twin", "latency_ms": 20.0}])
     send(url, shop, [{**twin, "conversation_id": "shop-twin", "latency_ms": 10.0}])  # a client's retry
     collector.load()
-    dbt("run", "--select", "+fct_llm_calls", "+fct_conversations")
+    dbt("run", "--select", "+fct_llm_calls", "+fct_conversations", "live_llm_calls")
     return {"wh": wh, "first_build": first_build}
 
 

@@ -10,6 +10,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.defs.landing.assets import RAW_DATASET
 from orchestration.defs.transformation.project import dbt_project
 from orchestration.defs.warehouse.resources import WarehouseResource
+from outcomelens.contract.ddl import create_missing_raw_tables
 from outcomelens.core.warehouse import Warehouse
 
 
@@ -58,4 +59,8 @@ def dbt_models(context: dg.AssetExecutionContext, config: DbtCommandConfig, dbt:
             f"dbt's profile ({', '.join(mismatched)}) does not name the warehouse {warehouse.warehouse.url()}: "
             "start Dagster with `outcomelens up`, or set these variables from `Warehouse.env()`"
         )
+    # A source nothing has loaded yet (provider usage without provider keys, HubSpot without a token)
+    # is an empty table, as `up` creates it, rather than a failed build.
+    with warehouse.warehouse.connection() as conn:
+        create_missing_raw_tables(conn)
     yield from dbt.cli(["build", *([] if config.tests else NO_TESTS)], context=context).stream()

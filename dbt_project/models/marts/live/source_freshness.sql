@@ -7,7 +7,8 @@
 
 {%- set raw_sources = [] %}
 {%- if execute %}
-    {%- for node in graph.sources.values() | sort(attribute='unique_id') %}
+    {#- raw.* only: the product's own tables (ops.*) are not loaded by dlt and carry no load id. #}
+    {%- for node in graph.sources.values() | sort(attribute='unique_id') if node.schema == 'raw' %}
         {%- do raw_sources.append(node) %}
     {%- endfor %}
 {%- endif %}

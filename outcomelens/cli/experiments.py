@@ -3,7 +3,6 @@ operating-system user as actor and "cli" as source). The same checks as the API 
 
 from __future__ import annotations
 
-import getpass
 import json
 from datetime import date, datetime
 from typing import Annotated
@@ -13,24 +12,14 @@ from rich.console import Console
 from rich.table import Table
 
 from accounts import experiments
-from outcomelens.core.warehouse import ensure_warehouse
+from outcomelens.cli.audited import SOURCE, actor, connect, refusal
 
 app = typer.Typer(help="Experiments: register, list, show, end.", no_args_is_help=True)
 console = Console()
-SOURCE = "cli"
-
-
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
-
-
-def _connect():
-    return ensure_warehouse().connect
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[red]{exc}[/red]", highlight=False)
-    return typer.Exit(1)
+    return refusal(console, exc)
 
 
 def _day(value: str, option: str) -> date:
@@ -77,7 +66,7 @@ def add(
         hypothesis,
     )
     try:
-        experiments.add(_connect(), _actor(), SOURCE, spec)
+        experiments.add(connect(), actor(), SOURCE, spec)
     except experiments.ExperimentError as exc:
         raise _fail(exc) from None
     console.print(f"registered {experiment_id} ({len(spec.variants)} arms)", highlight=False)
@@ -87,7 +76,7 @@ def add(
 def list_experiments() -> None:
     """Every registered experiment with arms, expected split, metrics and period."""
     table = Table("id", "arms (expected share)", "primary", "guardrails", "starts", "ends")
-    for e in experiments.list_all(_connect()):
+    for e in experiments.list_all(connect()):
         arms = ", ".join(f"{v.variant}{'*' if v.is_control else ''} {v.expected_share:g}" for v in e.variants)
         table.add_row(
             e.experiment_id,
@@ -104,7 +93,7 @@ def list_experiments() -> None:
 def show(experiment_id: str) -> None:
     """One experiment as JSON."""
     try:
-        typer.echo(json.dumps(experiments.get(_connect(), experiment_id).public(), indent=2))
+        typer.echo(json.dumps(experiments.get(connect(), experiment_id).public(), indent=2))
     except experiments.ExperimentError as exc:
         raise _fail(exc) from None
 
@@ -113,7 +102,7 @@ def show(experiment_id: str) -> None:
 def end(experiment_id: str, on: Annotated[str, typer.Option(help="Last day, YYYY-MM-DD.")]) -> None:
     """Set the last day of an experiment."""
     try:
-        experiments.end(_connect(), _actor(), SOURCE, experiment_id, _day(on, "--on"))
+        experiments.end(connect(), actor(), SOURCE, experiment_id, _day(on, "--on"))
     except experiments.ExperimentError as exc:
         raise _fail(exc) from None
     console.print(f"{experiment_id} ends on {on}", highlight=False)

@@ -3,7 +3,6 @@ with the operating-system user as actor and "cli" as source)."""
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated
 
 import typer
@@ -13,24 +12,14 @@ from rich.table import Table
 from accounts import manage
 from accounts.passwords import WeakPassword
 from accounts.users import UserError
-from outcomelens.core.warehouse import ensure_warehouse
+from outcomelens.cli.audited import SOURCE, actor, connect, refusal
 
 app = typer.Typer(help="Users: add, list, set roles, disable, reset passwords.", no_args_is_help=True)
 console = Console()
-SOURCE = "cli"
-
-
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
-
-
-def _connect():
-    return ensure_warehouse().connect
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[red]{exc}[/red]")
-    return typer.Exit(1)
+    return refusal(console, exc)
 
 
 def _show_one_time(password: str | None) -> None:
@@ -47,7 +36,7 @@ def add(
 ) -> None:
     """Add a user with a one-time password, printed once."""
     try:
-        user, one_time = manage.add_user(_connect(), _actor(), SOURCE, email=email, name=name, role=role)
+        user, one_time = manage.add_user(connect(), actor(), SOURCE, email=email, name=name, role=role)
     except (UserError, WeakPassword) as exc:
         raise _fail(exc) from None
     console.print(f"added {user.email} ({user.role}), id {user.user_id}", highlight=False)
@@ -58,7 +47,7 @@ def add(
 def list_users() -> None:
     """Every user with role, status, created and last seen."""
     table = Table("id", "email", "name", "role", "status", "created", "last seen")
-    for user in manage.list_users(_connect()):
+    for user in manage.list_users(connect()):
         table.add_row(user.user_id, user.email, user.name, user.role, user.status,
                       f"{user.created_at:%Y-%m-%d %H:%M}", f"{user.last_seen_at:%Y-%m-%d %H:%M}" if user.last_seen_at else "never")
     console.print(table)
@@ -69,7 +58,7 @@ def set_role(user: Annotated[str, typer.Argument(help="Email or id.")],
              role: Annotated[str, typer.Argument(help="The new role.")]) -> None:
     """Change a user's role (their next access token carries it)."""
     try:
-        changed = manage.set_role(_connect(), _actor(), SOURCE, user, role)
+        changed = manage.set_role(connect(), actor(), SOURCE, user, role)
     except UserError as exc:
         raise _fail(exc) from None
     console.print(f"{changed.email} is now {changed.role}", highlight=False)
@@ -79,7 +68,7 @@ def set_role(user: Annotated[str, typer.Argument(help="Email or id.")],
 def disable(user: Annotated[str, typer.Argument(help="Email or id.")]) -> None:
     """Disable a user: sessions revoked at once, access tokens refused within a minute."""
     try:
-        changed = manage.disable(_connect(), _actor(), SOURCE, user)
+        changed = manage.disable(connect(), actor(), SOURCE, user)
     except UserError as exc:
         raise _fail(exc) from None
     console.print(f"{changed.email} disabled", highlight=False)
@@ -89,7 +78,7 @@ def disable(user: Annotated[str, typer.Argument(help="Email or id.")]) -> None:
 def reset_password(user: Annotated[str, typer.Argument(help="Email or id.")]) -> None:
     """Give a user a new one-time password, printed once; their sessions are revoked."""
     try:
-        changed, one_time = manage.reset_password(_connect(), _actor(), SOURCE, user)
+        changed, one_time = manage.reset_password(connect(), actor(), SOURCE, user)
     except UserError as exc:
         raise _fail(exc) from None
     console.print(f"password of {changed.email} reset", highlight=False)

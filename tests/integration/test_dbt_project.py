@@ -342,7 +342,7 @@ def test_fct_conversations_column_contract(warehouse):
         "capability", "action", "llm_calls", "llm_errors", "latency_ms_sum", "input_tokens",
         "output_tokens", "cost_usd", "resolved", "escalated", "abandoned", "deflected",
         "resolution_time_s", "converted", "deal_id", "order_value_usd", "thumbs_up", "thumbs_down",
-        "rating_mean", "csat", "conversion_credit", "attributed_order_value", "last_load_id",
+        "rating_mean", "csat", "conversion_credit", "attributed_order_value", "attribution_reason", "last_load_id",
     ]
     assert _mart_columns(wh, "fct_attribution_daily") == [
         "date_day", "experiment_id", "variant", "prompt_id", "prompt_version", "config_hash",

@@ -25,12 +25,21 @@ class LandingTranslator(DagsterDltTranslator):
 
 
 def landing_pipeline() -> dlt.Pipeline:
-    return dlt.pipeline(
-        pipeline_name="outcomelens_landing",
-        destination="postgres",
-        dataset_name=RAW_DATASET,
-        pipelines_dir=paths.pipelines_dir(),
-    )
+    def pipeline() -> dlt.Pipeline:
+        return dlt.pipeline(
+            pipeline_name="outcomelens_landing",
+            destination="postgres",
+            dataset_name=RAW_DATASET,
+            pipelines_dir=paths.pipelines_dir(),
+        )
+
+    try:
+        return pipeline()
+    except FileExistsError:
+        # Loading these definitions creates the pipeline's folder on first use, and processes load them
+        # at once (`up`'s Dagster webserver and daemon, parallel test workers): another one made it
+        # between dlt's check and its own mkdir. Now it exists, and dlt opens it.
+        return pipeline()
 
 
 @dlt_assets(

@@ -649,8 +649,14 @@ function docs(table, kind, name) {
 const measure = (name) => docs(MEASURES, 'measure', name);
 const dimension = (name) => docs(DIMENSIONS, 'dimension', name);
 
+// A dimension that is one column of the cube's table, named as in metrics.js.
+const columnDimension = (type) => (name) => ({ sql: () => name, type, ...dimension(name) });
+const text = columnDimension(`string`);
+const number = columnDimension(`number`);
+const flag = columnDimension(`boolean`);
+
 function catalogue() {
   return { measures: MEASURES, dimensions: DIMENSIONS };
 }
 
-module.exports = { MEASURES, DIMENSIONS, measure, dimension, catalogue };
+module.exports = { MEASURES, DIMENSIONS, measure, dimension, text, number, flag, catalogue };

@@ -1,9 +1,6 @@
 // insights.anomalies, written by the anomalies asset: each anomaly with its baseline, the observed
 // value and the dimension slices that contributed most to the change.
-const { measure, dimension } = require('../metrics');
-
-const text = (name) => ({ sql: () => name, type: `string`, ...dimension(name) });
-const number = (name) => ({ sql: () => name, type: `number`, ...dimension(name) });
+const { measure, dimension, text, number } = require('../metrics');
 
 cube(`anomalies`, {
   sql_table: `insights.anomalies`,

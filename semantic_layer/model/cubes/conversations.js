@@ -6,13 +6,10 @@
 // attribution_daily (same definitions, additive parts).
 // `require('../x')` in a model file resolves against the model folder: semantic_layer/x.js.
 const access = require('../access');
-const { measure, dimension } = require('../metrics');
+const { measure, dimension, text, flag } = require('../metrics');
 
 const { role } = COMPILE_CONTEXT.securityContext || {};
 const SEES_CUSTOMER_DATA = access.policyFor(role).customerData;
-
-const flag = (name) => ({ sql: () => name, type: `boolean`, ...dimension(name) });
-const text = (name) => ({ sql: () => name, type: `string`, ...dimension(name) });
 
 cube(`conversations`, {
   sql_table: `marts.fct_conversations`,

@@ -1,11 +1,7 @@
 // marts.fct_experiment_comparison: one row per experiment x metric x non-control variant, with the
 // difference to control, its 95% confidence interval and the sample sizes (docs/design.md §3: never a
 // bare ratio). The figures are computed by dbt; here they are dimensions to read, not to sum.
-const { measure, dimension } = require('../metrics');
-
-const text = (name) => ({ sql: () => name, type: `string`, ...dimension(name) });
-const number = (name) => ({ sql: () => name, type: `number`, ...dimension(name) });
-const flag = (name) => ({ sql: () => name, type: `boolean`, ...dimension(name) });
+const { measure, text, number, flag } = require('../metrics');
 
 cube(`experiment_comparison`, {
   sql_table: `marts.fct_experiment_comparison`,

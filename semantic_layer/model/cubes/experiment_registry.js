@@ -1,9 +1,8 @@
 // marts.dim_experiments: one row per experiment seen in the data or registered (ops.experiments), with
 // its registration (expected split, prompt versions, primary and guardrail metrics, period) or the mark
 // "unregistered". Its own root in the experiments view, so every experiment is listed, compared or not.
-const { dimension } = require('../metrics');
+const { dimension, text } = require('../metrics');
 
-const text = (name) => ({ sql: () => name, type: `string`, ...dimension(name) });
 // The registered period as ISO dates (text), not time dimensions: Cube 0.33's GraphQL declares a time
 // dimension's granularities non-nullable, so a running experiment's empty end date would fail every
 // GraphQL query that selects it.

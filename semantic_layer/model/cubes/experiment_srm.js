@@ -1,9 +1,7 @@
 // marts.fct_experiment_srm: one row per experiment, the sample-ratio-mismatch test of its observed split
 // (chi-square against an equal split, flagged below p = 0.001). Joined to each comparison: an SRM makes
 // that comparison untrustworthy, so it is shown beside it.
-const { dimension } = require('../metrics');
-
-const number = (name) => ({ sql: () => name, type: `number`, ...dimension(name) });
+const { dimension, number } = require('../metrics');
 
 cube(`experiment_srm`, {
   sql_table: `marts.fct_experiment_srm`,

@@ -1,10 +1,7 @@
 // insights.experiment_statistics (analytics/experiment_stats.py): per comparison, p-values raw and
 // adjusted (Holm, Benjamini-Hochberg), the Bayesian chance to beat control and expected loss, the
 // always-valid (peeking-safe) 95% interval, and for running experiments the MDE and days to detect.
-const { dimension } = require('../metrics');
-
-const number = (name) => ({ sql: () => name, type: `number`, ...dimension(name) });
-const flag = (name) => ({ sql: () => name, type: `boolean`, ...dimension(name) });
+const { number, flag } = require('../metrics');
 
 cube(`experiment_statistics`, {
   sql_table: `insights.experiment_statistics`,

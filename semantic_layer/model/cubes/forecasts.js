@@ -1,9 +1,6 @@
 // insights.forecasts, written by the forecasts asset: per metric and segment series, a forecast
 // with its 95% prediction interval per day, and the observed value on holdout days.
-const { measure, dimension } = require('../metrics');
-
-const text = (name) => ({ sql: () => name, type: `string`, ...dimension(name) });
-const number = (name) => ({ sql: () => name, type: `number`, ...dimension(name) });
+const { measure, dimension, text, number } = require('../metrics');
 
 cube(`forecasts`, {
   sql_table: `insights.forecasts`,

@@ -1,8 +1,6 @@
 // marts.source_freshness: per raw table, when its newest row was loaded. The age is computed here,
 // at query time, and the cache lives one second: an age read from a cache would be as old as it.
-const { measure, dimension } = require('../metrics');
-
-const text = (name) => ({ sql: () => name, type: `string`, ...dimension(name) });
+const { measure, dimension, text } = require('../metrics');
 
 cube(`freshness`, {
   sql_table: `marts.source_freshness`,

@@ -2,13 +2,10 @@
 // Rates over time for dashboards come from attribution_daily (additive parts, same wording);
 // here the latency percentile is exact (percentile_cont) because single calls are at hand.
 const access = require('../access');
-const { measure, dimension } = require('../metrics');
+const { measure, dimension, text, number } = require('../metrics');
 
 const { role } = COMPILE_CONTEXT.securityContext || {};
 const SEES_CUSTOMER_DATA = access.policyFor(role).customerData;
-
-const text = (name) => ({ sql: () => name, type: `string`, ...dimension(name) });
-const number = (name) => ({ sql: () => name, type: `number`, ...dimension(name) });
 
 cube(`llm_calls`, {
   // The lambda view (docs/live.md): the mart plus the calls loaded since its last run, each once.

@@ -1,12 +1,10 @@
 // marts.fct_outcome_metrics: generic outcome metrics in long form (CSV upload, API, CRM).
 // Sums and means are meaningful per metric_name: views expose metric_name to cut by.
 const access = require('../access');
-const { measure, dimension } = require('../metrics');
+const { measure, dimension, text } = require('../metrics');
 
 const { role } = COMPILE_CONTEXT.securityContext || {};
 const SEES_CUSTOMER_DATA = access.policyFor(role).customerData;
-
-const text = (name) => ({ sql: () => name, type: `string`, ...dimension(name) });
 
 cube(`outcome_metrics`, {
   sql_table: `marts.fct_outcome_metrics`,

@@ -331,3 +331,33 @@ def test_admin_manages_users_and_reads_the_audit_log(dashboard, accounts, cube, 
     while not (query(warehouse, sql)[0][0] if recorded else "engagement record not sent for overview" in log.read_text()):
         assert time.monotonic() < deadline, "the page view was neither recorded nor reported as not sent"
         time.sleep(0.2)
+
+
+def test_saved_views_live_on_the_server_and_say_why_a_role_cannot_open_one(dashboard, accounts, new_page, tokens):
+    page, name = new_page(), "Team drill-down e2e"
+    sign_in(page, dashboard.url, tokens("admin"), "/drilldown?range=7D")
+    page.wait_for_selector(".card .widget-ready", state="attached")
+    page.fill("#view-name", name)
+    page.check("#view-shared input")
+    page.click("#save-view")
+    page.wait_for_function("() => document.querySelector('#saved-view-message').innerText.includes('shared with the team')")
+    # Kept by the accounts API for this user (the token's subject), nothing of it in the browser.
+    listed = requests.get(f"{accounts['url']}/v1/saved-views", timeout=10,
+                          headers={"Authorization": f"Bearer {tokens('admin')}"}).json()
+    [saved] = [v for v in listed if v["name"] == name]
+    assert saved["href"].startswith("/drilldown?range=7D") and saved["shared"] and saved["owner"] == "dev:admin"
+    assert page.evaluate("() => Object.keys(localStorage).filter(k => k.includes('saved-views')).length") == 0
+    # Another role, in a fresh browser: the team's view is in its menu, marked; opened, the page says why.
+    other = new_page()
+    sign_in(other, dashboard.url, tokens("enablement"))
+    wait_kpi(other)
+    choose(other, "saved-views-menu", name)
+    other.wait_for_function("() => location.pathname === '/drilldown'")
+    reason = other.wait_for_selector("#forbidden-reason").inner_text()
+    assert "operations_drilldown" in reason and "enablement" in reason
+    assert "closed to your role" in other.inner_text("#saved-view-message")
+    # Only its owner deletes it: the enablement user's attempt is refused with the reason.
+    other.click("#delete-view")
+    other.wait_for_function("() => document.querySelector('#saved-view-message').innerText.includes('only its owner')")
+    assert any(v["name"] == name for v in requests.get(f"{accounts['url']}/v1/saved-views", timeout=10, headers={
+        "Authorization": f"Bearer {tokens('admin')}"}).json())

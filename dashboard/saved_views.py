@@ -163,14 +163,13 @@ def _register_schedules(app: dash.Dash) -> None:
 
     @app.callback(Output("schedule-list", "children"), Output("schedule-message", "children"),
                   Output("schedule-destination", "options"),
-                  Input("schedule-panel", "open"), Input("schedule-create", "n_clicks"),
+                  Input("saved-views", "data"), Input("schedule-create", "n_clicks"),
                   Input({"type": "schedule-delete", "id": ALL}, "n_clicks"),
                   State("saved-views-menu", "value"), State("schedule-frequency", "value"),
                   State("schedule-weekday", "value"), State("schedule-hour", "value"),
                   State("schedule-destination", "value"), State("schedule-slack-channel", "value"))
-    def schedules(is_open, _create, deletes, chosen, frequency, weekday, hour, destination, channel):
-        if not is_open and ctx.triggered_id in (None, "schedule-panel"):
-            raise PreventUpdate  # read when the panel is opened, not on every page
+    def schedules(_views, _create, deletes, chosen, frequency, weekday, hour, destination, channel):
+        # Read again whenever the saved views are (a deleted view takes its schedules with it).
         client, message = context.accounts_client(), ""
         trigger = ctx.triggered_id
         try:

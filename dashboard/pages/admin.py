@@ -39,6 +39,7 @@ SECTIONS = (
     Section("provider-keys", "Provider keys", "/v1/governance/provider-keys", ("provider", "name")),
     Section("alert-channels", "Alert channels", "/v1/governance/alert-channels", ("id", "name", "kind")),
     Section("hubspot", "HubSpot connection", "/v1/governance/hubspot"),
+    Section("slack", "Slack bot token (scheduled reports; set with PUT /v1/governance/slack)", "/v1/governance/slack"),
     Section("rules", "Anomaly rules and forecast settings", "/v1/governance/rules"),
     Section("audit", "Audit log", "/v1/audit", ("event_id", "occurred_at", "actor", "action", "target")),
 )

@@ -152,6 +152,7 @@ def _rows_of_load(cur, load_id: str) -> dict[str, int]:
 
 # ---- the Slack bot token (scheduled reports upload their PDF with it) -----------------------------
 
+
 def store_slack_token(cur, fernet: Fernet | MultiFernet, token: str, actor: str) -> None:
     cur.execute(
         "insert into ops.slack_connection (token_encrypted, updated_by) values (%s, %s)"
@@ -176,5 +177,8 @@ def slack_status(cur) -> dict:
     """Whether a bot token is set, when and by whom: never the token."""
     cur.execute("select updated_at, updated_by from ops.slack_connection")
     row = cur.fetchone()
-    return {"connected": row is not None, "updated_at": row[0].isoformat() if row else None,
-            "updated_by": row[1] if row else None}
+    return {
+        "connected": row is not None,
+        "updated_at": row[0].isoformat() if row else None,
+        "updated_by": row[1] if row else None,
+    }

@@ -61,8 +61,12 @@ class HubSpotIn(BaseModel):
 
 
 class SlackIn(BaseModel):
-    bot_token: str = Field(min_length=8, max_length=512, pattern=r"^xox[a-z]-[A-Za-z0-9-]+$",
-                           description="a Slack bot token (xoxb-…) with the files:write scope")
+    bot_token: str = Field(
+        min_length=8,
+        max_length=512,
+        pattern=r"^xox[a-z]-[A-Za-z0-9-]+$",
+        description="a Slack bot token (xoxb-…) with the files:write scope",
+    )
 
 
 def _when(value: datetime | None) -> str | None:

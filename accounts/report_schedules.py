@@ -25,8 +25,10 @@ FREQUENCIES = ("daily", "weekly")
 # Slack channel ids (files.completeUploadExternal takes an id, not a #name): C…, G… (private), D… (DM).
 _SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{6,20}$")
 MAX_SCHEDULES_PER_OWNER = 50
-_COLUMNS = ("s.schedule_id, s.view_id, v.name, v.href, s.owner_sub, s.owner_role, s.frequency, s.weekday, s.hour,"
-            " s.destination_kind, s.destination, s.created_at, s.last_due_at, s.last_sent_at, s.last_error")
+_COLUMNS = (
+    "s.schedule_id, s.view_id, v.name, v.href, s.owner_sub, s.owner_role, s.frequency, s.weekday, s.hour,"
+    " s.destination_kind, s.destination, s.created_at, s.last_due_at, s.last_sent_at, s.last_error"
+)
 _FROM = "ops.report_schedules s join ops.saved_views v using (view_id)"
 
 
@@ -50,16 +52,26 @@ class Schedule:
 
     def public(self, now: datetime | None = None) -> dict:
         when = lambda t: t.isoformat() if t else None  # noqa: E731
-        return {"id": self.schedule_id, "view_id": self.view_id, "view_name": self.view_name, "href": self.href,
-                "owner": self.owner, "frequency": self.frequency,
-                "weekday": WEEKDAYS[self.weekday] if self.weekday is not None else None, "hour": self.hour,
-                "destination": {"kind": self.destination_kind, "name": self.destination},
-                "created_at": when(self.created_at), "last_due_at": when(self.last_due_at),
-                "last_sent_at": when(self.last_sent_at), "last_error": self.last_error,
-                "next_due_at": when(next_due(self, now or datetime.now(timezone.utc)))}
+        return {
+            "id": self.schedule_id,
+            "view_id": self.view_id,
+            "view_name": self.view_name,
+            "href": self.href,
+            "owner": self.owner,
+            "frequency": self.frequency,
+            "weekday": WEEKDAYS[self.weekday] if self.weekday is not None else None,
+            "hour": self.hour,
+            "destination": {"kind": self.destination_kind, "name": self.destination},
+            "created_at": when(self.created_at),
+            "last_due_at": when(self.last_due_at),
+            "last_sent_at": when(self.last_sent_at),
+            "last_error": self.last_error,
+            "next_due_at": when(next_due(self, now or datetime.now(timezone.utc))),
+        }
 
 
 # ---- due times (pure) ----------------------------------------------------------------------------
+
 
 def latest_due(frequency: str, weekday: int | None, hour: int, now: datetime) -> datetime:
     """The latest due time at or before `now` (UTC)."""
@@ -87,6 +99,7 @@ def due_time(schedule: Schedule, now: datetime) -> datetime | None:
 
 # ---- validation ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Destinations:
     """Where reports may go: the alert webhooks (by name; they sign like the alerts) and whether a
@@ -113,14 +126,20 @@ def check(body: dict, destinations: Destinations) -> dict:
         raise SavedViewError("hour", f"an hour of the day in UTC, 0–23, got {hour!r}")
     destination = body.get("destination")
     if not isinstance(destination, dict):
-        raise SavedViewError("destination", 'required: {"kind": "webhook", "name": <alert channel>} '
-                             'or {"kind": "slack", "channel_id": "C0123456789"}')
+        raise SavedViewError(
+            "destination",
+            'required: {"kind": "webhook", "name": <alert channel>} or {"kind": "slack", "channel_id": "C0123456789"}',
+        )
     kind = destination.get("kind")
     if kind == "webhook":
         name = destination.get("name")
         if destinations.webhooks is None:
-            raise SavedViewError("destination", "this accounts service was started without the governance "
-                                 "backends, so it cannot list the alert webhooks: run it through `outcomelens up`", 503)
+            raise SavedViewError(
+                "destination",
+                "this accounts service was started without the governance "
+                "backends, so it cannot list the alert webhooks: run it through `outcomelens up`",
+                503,
+            )
         if name not in destinations.webhooks:
             shown = ", ".join(destinations.webhooks) or "none is configured: an admin adds one under Admin"
             raise SavedViewError("destination.name", f"no alert webhook named {name!r} (signed JSON webhooks: {shown})")
@@ -128,21 +147,31 @@ def check(body: dict, destinations: Destinations) -> dict:
     elif kind == "slack":
         target = destination.get("channel_id")
         if not isinstance(target, str) or not _SLACK_CHANNEL.match(target):
-            raise SavedViewError("destination.channel_id", "a Slack channel id such as C0123456789 "
-                                 "(channel details → About, in Slack), not a #name")
+            raise SavedViewError(
+                "destination.channel_id",
+                "a Slack channel id such as C0123456789 (channel details → About, in Slack), not a #name",
+            )
         if not destinations.slack:
-            raise SavedViewError("destination", "no Slack bot token is set: an admin sets one with "
-                                 "PUT /v1/governance/slack", 409)
+            raise SavedViewError(
+                "destination", "no Slack bot token is set: an admin sets one with PUT /v1/governance/slack", 409
+            )
     else:
         raise SavedViewError("destination.kind", f"must be webhook or slack, got {kind!r}")
     view_id = body.get("view_id")
     if not isinstance(view_id, int) or isinstance(view_id, bool):
         raise SavedViewError("view_id", "required: the id of a saved view (own or shared)")
-    return {"view_id": view_id, "frequency": frequency, "weekday": weekday, "hour": hour,
-            "destination_kind": kind, "destination": target}
+    return {
+        "view_id": view_id,
+        "frequency": frequency,
+        "weekday": weekday,
+        "hour": hour,
+        "destination_kind": kind,
+        "destination": target,
+    }
 
 
 # ---- storage -------------------------------------------------------------------------------------
+
 
 def _rows(cur, where: str, params: tuple) -> list[Schedule]:
     cur.execute(f"select {_COLUMNS} from {_FROM} where {where} order by s.schedule_id", params)
@@ -155,8 +184,9 @@ def listed(connect, caller: str, role: str) -> list[Schedule]:
         return _rows(cur, "true", ()) if role == "admin" else _rows(cur, "s.owner_sub = %s", (caller,))
 
 
-def create(connect, caller: str, role: str, source: str | None, body: dict,
-           destinations: Callable[[object], Destinations]) -> Schedule:
+def create(
+    connect, caller: str, role: str, source: str | None, body: dict, destinations: Callable[[object], Destinations]
+) -> Schedule:
     if role not in ROLES:
         raise SavedViewError("role", f"unknown role {role!r}", 403)
     with transaction(connect) as conn:
@@ -166,8 +196,11 @@ def create(connect, caller: str, role: str, source: str | None, body: dict,
             cur.execute("select pg_advisory_xact_lock(hashtext('report_schedules:' || %s))", (caller,))
             cur.execute("select count(*) from ops.report_schedules where owner_sub = %s", (caller,))
             if cur.fetchone()[0] >= MAX_SCHEDULES_PER_OWNER:
-                raise SavedViewError("view_id", f"you have {MAX_SCHEDULES_PER_OWNER} report schedules, the most "
-                                     "one may keep: delete some first", 409)
+                raise SavedViewError(
+                    "view_id",
+                    f"you have {MAX_SCHEDULES_PER_OWNER} report schedules, the most one may keep: delete some first",
+                    409,
+                )
             cur.execute(
                 "insert into ops.report_schedules (view_id, owner_sub, owner_role, frequency, weekday, hour,"
                 " destination_kind, destination) values (%(view_id)s, %(owner)s, %(role)s, %(frequency)s,"
@@ -186,11 +219,13 @@ def delete(connect, caller: str, role: str, source: str | None, schedule_id: int
         if not found or (found[0].owner != caller and role != "admin"):
             raise SavedViewError("schedule_id", f"no report schedule {schedule_id} of yours", 404)
         cur.execute("delete from ops.report_schedules where schedule_id = %s", (schedule_id,))
-        audit.record(cur, caller, "report_schedule.delete", target=str(schedule_id), source=source,
-                     owner=found[0].owner)
+        audit.record(
+            cur, caller, "report_schedule.delete", target=str(schedule_id), source=source, owner=found[0].owner
+        )
 
 
 # ---- what the Dagster sensor and job use ---------------------------------------------------------
+
 
 def due(connect, now: datetime) -> list[tuple[Schedule, datetime]]:
     """Every schedule due at `now`, with the due time to send."""
@@ -227,8 +262,13 @@ def record_sent(connect, schedule_id: int, due_at: datetime, error: str | None =
     Dagster's run key for it is spent, and the op's retry policy already tried again)."""
     with transaction(connect) as conn, conn.cursor() as cur:
         if error is None:
-            cur.execute("update ops.report_schedules set last_due_at = %s, last_sent_at = now(), last_error = null"
-                        " where schedule_id = %s", (due_at, schedule_id))
+            cur.execute(
+                "update ops.report_schedules set last_due_at = %s, last_sent_at = now(), last_error = null"
+                " where schedule_id = %s",
+                (due_at, schedule_id),
+            )
         else:
-            cur.execute("update ops.report_schedules set last_due_at = %s, last_error = %s where schedule_id = %s",
-                        (due_at, error[:500], schedule_id))
+            cur.execute(
+                "update ops.report_schedules set last_due_at = %s, last_error = %s where schedule_id = %s",
+                (due_at, error[:500], schedule_id),
+            )

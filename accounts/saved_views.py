@@ -54,17 +54,26 @@ class SavedView:
         return urlsplit(self.href).path.strip("/")
 
     def public(self, caller: str) -> dict:
-        return {"id": self.view_id, "name": self.name, "href": self.href, "page": self.page,
-                "shared": self.shared, "owner": self.owner, "owner_email": self.owner_email,
-                "mine": self.owner == caller, "created_at": self.created_at.isoformat(),
-                "updated_at": self.updated_at.isoformat()}
+        return {
+            "id": self.view_id,
+            "name": self.name,
+            "href": self.href,
+            "page": self.page,
+            "shared": self.shared,
+            "owner": self.owner,
+            "owner_email": self.owner_email,
+            "mine": self.owner == caller,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
 
 
 def check_name(name: object) -> str:
     text = name.strip() if isinstance(name, str) else ""
     if not _NAME.match(text):
-        raise SavedViewError("name", "1–100 characters: letters, digits, spaces and _ . , : ( ) ' -, "
-                             "starting with a letter or digit")
+        raise SavedViewError(
+            "name", "1–100 characters: letters, digits, spaces and _ . , : ( ) ' -, starting with a letter or digit"
+        )
     return text
 
 
@@ -81,11 +90,14 @@ def check_href(href: object) -> str:
         raise SavedViewError("href", "must be a relative dashboard path with a query string only")
     page = parts.path.strip("/")
     if parts.path not in (f"/{page}", f"/{page}/") or page not in DASHBOARD_PAGES:
-        raise SavedViewError("href", f"the path must be one of the dashboard's pages: "
-                             f"{', '.join('/' + p for p in DASHBOARD_PAGES)}")
+        raise SavedViewError(
+            "href", f"the path must be one of the dashboard's pages: {', '.join('/' + p for p in DASHBOARD_PAGES)}"
+        )
     if not _QUERY.match(parts.query):
-        raise SavedViewError("href", "the query string holds characters a dashboard link never has "
-                             "(spaces, quotes, < >): percent-encode them")
+        raise SavedViewError(
+            "href",
+            "the query string holds characters a dashboard link never has (spaces, quotes, < >): percent-encode them",
+        )
     return href
 
 
@@ -95,15 +107,19 @@ def _row(row) -> SavedView:
 
 def visible(cur, caller: str) -> list[SavedView]:
     """The caller's own views and every shared one, own first, by name."""
-    cur.execute(f"select {_COLUMNS} from {_FROM} where v.owner_sub = %s or v.shared"
-                " order by v.owner_sub <> %s, lower(v.name), v.view_id", (caller, caller))
+    cur.execute(
+        f"select {_COLUMNS} from {_FROM} where v.owner_sub = %s or v.shared"
+        " order by v.owner_sub <> %s, lower(v.name), v.view_id",
+        (caller, caller),
+    )
     return [_row(r) for r in cur.fetchall()]
 
 
 def find(cur, caller: str, view_id: int) -> SavedView:
     """A view the caller may see (own or shared); 404 otherwise, without saying whether it exists."""
-    cur.execute(f"select {_COLUMNS} from {_FROM} where v.view_id = %s and (v.owner_sub = %s or v.shared)",
-                (view_id, caller))
+    cur.execute(
+        f"select {_COLUMNS} from {_FROM} where v.view_id = %s and (v.owner_sub = %s or v.shared)", (view_id, caller)
+    )
     row = cur.fetchone()
     if row is None:
         raise SavedViewError("view_id", f"no saved view {view_id} that you may see", 404)
@@ -111,12 +127,17 @@ def find(cur, caller: str, view_id: int) -> SavedView:
 
 
 def _name_taken(cur, owner: str, name: str, other_than: int | None = None) -> None:
-    cur.execute("select view_id from ops.saved_views where owner_sub = %s and name = %s"
-                " and view_id is distinct from %s", (owner, name, other_than))
+    cur.execute(
+        "select view_id from ops.saved_views where owner_sub = %s and name = %s and view_id is distinct from %s",
+        (owner, name, other_than),
+    )
     taken = cur.fetchone()
     if taken:
-        raise SavedViewError("name", f"you already have a saved view named {name!r} (id {taken[0]}): "
-                             "choose another name or update that one", 409)
+        raise SavedViewError(
+            "name",
+            f"you already have a saved view named {name!r} (id {taken[0]}): choose another name or update that one",
+            409,
+        )
 
 
 def create(connect, caller: str, source: str | None, name: object, href: object, shared: bool) -> SavedView:
@@ -126,37 +147,60 @@ def create(connect, caller: str, source: str | None, name: object, href: object,
         cur.execute("select pg_advisory_xact_lock(hashtext('saved_views:' || %s))", (caller,))
         cur.execute("select count(*) from ops.saved_views where owner_sub = %s", (caller,))
         if cur.fetchone()[0] >= MAX_VIEWS_PER_OWNER:
-            raise SavedViewError("name", f"you have {MAX_VIEWS_PER_OWNER} saved views, the most one may keep: "
-                                 "delete some first", 409)
+            raise SavedViewError(
+                "name", f"you have {MAX_VIEWS_PER_OWNER} saved views, the most one may keep: delete some first", 409
+            )
         _name_taken(cur, caller, name)
-        cur.execute("insert into ops.saved_views (owner_sub, name, href, shared) values (%s, %s, %s, %s)"
-                    " returning view_id", (caller, name, href, bool(shared)))
+        cur.execute(
+            "insert into ops.saved_views (owner_sub, name, href, shared) values (%s, %s, %s, %s) returning view_id",
+            (caller, name, href, bool(shared)),
+        )
         view_id = cur.fetchone()[0]
-        audit.record(cur, caller, "saved_view.create", target=str(view_id), source=source, name=name,
-                     href=href, shared=bool(shared))
+        audit.record(
+            cur,
+            caller,
+            "saved_view.create",
+            target=str(view_id),
+            source=source,
+            name=name,
+            href=href,
+            shared=bool(shared),
+        )
         return find(cur, caller, view_id)
 
 
 def _owned(cur, caller: str, view_id: int, doing: str) -> SavedView:
     view = find(cur, caller, view_id)
     if view.owner != caller:
-        raise SavedViewError("view_id", f"only its owner ({view.owner_email or view.owner}) may {doing} "
-                             f"saved view {view_id}", 403)
+        raise SavedViewError(
+            "view_id", f"only its owner ({view.owner_email or view.owner}) may {doing} saved view {view_id}", 403
+        )
     return view
 
 
-def update(connect, caller: str, source: str | None, view_id: int, *, name: object = None,
-           href: object = None, shared: bool | None = None) -> SavedView:
+def update(
+    connect,
+    caller: str,
+    source: str | None,
+    view_id: int,
+    *,
+    name: object = None,
+    href: object = None,
+    shared: bool | None = None,
+) -> SavedView:
     with transaction(connect) as conn, conn.cursor() as cur:
         view = _owned(cur, caller, view_id, "change")
         name = view.name if name is None else check_name(name)
         href = view.href if href is None else check_href(href)
         shared = view.shared if shared is None else bool(shared)
         _name_taken(cur, caller, name, other_than=view_id)
-        cur.execute("update ops.saved_views set name = %s, href = %s, shared = %s, updated_at = now()"
-                    " where view_id = %s", (name, href, shared, view_id))
-        audit.record(cur, caller, "saved_view.update", target=str(view_id), source=source, name=name,
-                     href=href, shared=shared)
+        cur.execute(
+            "update ops.saved_views set name = %s, href = %s, shared = %s, updated_at = now() where view_id = %s",
+            (name, href, shared, view_id),
+        )
+        audit.record(
+            cur, caller, "saved_view.update", target=str(view_id), source=source, name=name, href=href, shared=shared
+        )
         return find(cur, caller, view_id)
 
 
@@ -166,5 +210,12 @@ def delete(connect, caller: str, source: str | None, view_id: int) -> None:
         cur.execute("select count(*) from ops.report_schedules where view_id = %s", (view_id,))
         schedules = cur.fetchone()[0]
         cur.execute("delete from ops.saved_views where view_id = %s", (view_id,))  # its schedules cascade
-        audit.record(cur, caller, "saved_view.delete", target=str(view_id), source=source, name=view.name,
-                     schedules_removed=schedules)
+        audit.record(
+            cur,
+            caller,
+            "saved_view.delete",
+            target=str(view_id),
+            source=source,
+            name=view.name,
+            schedules_removed=schedules,
+        )

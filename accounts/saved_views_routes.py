@@ -57,8 +57,11 @@ def add_saved_view_routes(app: FastAPI, settings) -> None:
             raise refused(exc) from None
         return view.public(sub)
 
-    @app.delete("/v1/saved-views/{view_id}", status_code=204,
-                summary="Delete one of your views (and the report schedules made on it)")
+    @app.delete(
+        "/v1/saved-views/{view_id}",
+        status_code=204,
+        summary="Delete one of your views (and the report schedules made on it)",
+    )
     def delete_view(view_id: int, request: Request) -> None:
         try:
             saved_views.delete(connect, request.state.principal.sub, source_of(request), view_id)

@@ -150,6 +150,7 @@ def _filename(name: str) -> str:
 
 # ---- Slack ---------------------------------------------------------------------------------------
 
+
 def slack_api_url() -> str:
     return os.environ.get(SLACK_API_URL_ENV, SLACK_API_URL).rstrip("/")
 
@@ -160,8 +161,9 @@ class SlackError(RuntimeError):
 
 def _slack_call(method: str, token: str, timeout_s: float, **kwargs) -> dict:
     try:
-        response = requests.post(f"{slack_api_url()}/{method}", headers={"Authorization": f"Bearer {token}"},
-                                 timeout=timeout_s, **kwargs)
+        response = requests.post(
+            f"{slack_api_url()}/{method}", headers={"Authorization": f"Bearer {token}"}, timeout=timeout_s, **kwargs
+        )
     except requests.RequestException as exc:
         raise SlackError(f"Slack {method} could not be reached ({exc.__class__.__name__})") from None
     try:
@@ -174,23 +176,27 @@ def _slack_call(method: str, token: str, timeout_s: float, **kwargs) -> dict:
     return body
 
 
-def upload_to_slack(token: str, channel_id: str, name: str, pdf: bytes, comment: str,
-                    timeout_s: float = 30.0) -> str:
+def upload_to_slack(token: str, channel_id: str, name: str, pdf: bytes, comment: str, timeout_s: float = 30.0) -> str:
     """Upload the PDF to the channel the way Slack's Web API asks (files.upload is retired): an upload
     URL for its name and length, the bytes POSTed there, then completeUploadExternal shares it in
     `channel_id`. The file's id; raises SlackError naming the step that failed (never the token)."""
     filename = _filename(name)
-    step = _slack_call("files.getUploadURLExternal", token, timeout_s,
-                       data={"filename": filename, "length": str(len(pdf))})
+    step = _slack_call(
+        "files.getUploadURLExternal", token, timeout_s, data={"filename": filename, "length": str(len(pdf))}
+    )
     try:
         # The upload URL is pre-signed (no token goes there); Slack takes the raw bytes or a form.
-        uploaded = requests.post(step["upload_url"], data=pdf, headers={"Content-Type": "application/pdf"},
-                                 timeout=timeout_s)
+        uploaded = requests.post(
+            step["upload_url"], data=pdf, headers={"Content-Type": "application/pdf"}, timeout=timeout_s
+        )
     except requests.RequestException as exc:
         raise SlackError(f"Slack's upload URL could not be reached ({exc.__class__.__name__})") from None
     if uploaded.status_code != 200:
         raise SlackError(f"Slack's upload URL answered {uploaded.status_code}")
-    _slack_call("files.completeUploadExternal", token, timeout_s,
-                json={"files": [{"id": step["file_id"], "title": name}], "channel_id": channel_id,
-                      "initial_comment": comment})
+    _slack_call(
+        "files.completeUploadExternal",
+        token,
+        timeout_s,
+        json={"files": [{"id": step["file_id"], "title": name}], "channel_id": channel_id, "initial_comment": comment},
+    )
     return step["file_id"]

@@ -82,11 +82,19 @@ def _save(name: str | None, shared: list | None, saved: list[dict], href: str) -
 
 
 def register(app: dash.Dash) -> None:
-    @app.callback(Output("saved-views", "data"), Output("saved-view-message", "children"),
-                  Output("view-name", "value"),
-                  Input("url", "pathname"), Input("save-view", "n_clicks"), Input("delete-view", "n_clicks"),
-                  State("view-name", "value"), State("view-shared", "value"), State("saved-views", "data"),
-                  State("saved-views-menu", "value"), State("url", "search"))
+    @app.callback(
+        Output("saved-views", "data"),
+        Output("saved-view-message", "children"),
+        Output("view-name", "value"),
+        Input("url", "pathname"),
+        Input("save-view", "n_clicks"),
+        Input("delete-view", "n_clicks"),
+        State("view-name", "value"),
+        State("view-shared", "value"),
+        State("saved-views", "data"),
+        State("saved-views-menu", "value"),
+        State("url", "search"),
+    )
     def saved_views(pathname, _save_clicks, _delete_clicks, name, shared, saved, chosen, search):
         message = ""
         try:
@@ -110,12 +118,16 @@ def register(app: dash.Dash) -> None:
 
     @app.callback(Output("saved-views-menu", "options"), Input("saved-views", "data"))
     def menu(saved):
-        return [{"label": _label(v), "value": str(v["id"]), "title": v.get("closed") or v["href"]}
-                for v in saved or []]
+        return [{"label": _label(v), "value": str(v["id"]), "title": v.get("closed") or v["href"]} for v in saved or []]
 
-    @app.callback(Output("url", "href"), Output("saved-view-message", "children", allow_duplicate=True),
-                  Input("saved-views-menu", "value"), State("saved-views", "data"), State("url", "href"),
-                  prevent_initial_call=True)
+    @app.callback(
+        Output("url", "href"),
+        Output("saved-view-message", "children", allow_duplicate=True),
+        Input("saved-views-menu", "value"),
+        State("saved-views", "data"),
+        State("url", "href"),
+        prevent_initial_call=True,
+    )
     def open_saved(chosen, saved, current):
         view = next((v for v in saved or [] if str(v["id"]) == chosen), None)
         if view is None:
@@ -135,39 +147,63 @@ def _destination_options(found: dict) -> list[dict]:
 
 
 def _schedule_item(s: dict) -> html.Li:
-    when = (f"every {s['weekday'].capitalize()}" if s["frequency"] == "weekly" else "daily") + f" at {s['hour']:02d}:00 UTC"
+    when = (
+        f"every {s['weekday'].capitalize()}" if s["frequency"] == "weekly" else "daily"
+    ) + f" at {s['hour']:02d}:00 UTC"
     to = s["destination"]
     sent = f"last sent {s['last_sent_at'][:16].replace('T', ' ')}" if s.get("last_sent_at") else "not sent yet"
     error = f" · last attempt failed: {s['last_error']}" if s.get("last_error") else ""
-    return html.Li(className="schedule-item", children=[
-        html.Span(f"“{s['view_name']}” {when} to {to['kind']} {to['name']} · {sent}{error}"),
-        html.Button("Delete", id={"type": "schedule-delete", "id": s["id"]}, className="button button-quiet"),
-    ])
+    return html.Li(
+        className="schedule-item",
+        children=[
+            html.Span(f"“{s['view_name']}” {when} to {to['kind']} {to['name']} · {sent}{error}"),
+            html.Button("Delete", id={"type": "schedule-delete", "id": s["id"]}, className="button button-quiet"),
+        ],
+    )
 
 
 def _schedule_request(chosen, frequency, weekday, hour, destination, channel) -> dict:
     if not destination:
         raise ValueError("Choose where to send it.")
     kind, _, name = destination.partition(":")
-    target = {"kind": "webhook", "name": name} if kind == "webhook" else {
-        "kind": "slack", "channel_id": (channel or "").strip()}
-    return {"view_id": int(chosen), "frequency": frequency, "hour": hour, "destination": target,
-            "weekday": weekday if frequency == "weekly" else None}
+    target = (
+        {"kind": "webhook", "name": name}
+        if kind == "webhook"
+        else {"kind": "slack", "channel_id": (channel or "").strip()}
+    )
+    return {
+        "view_id": int(chosen),
+        "frequency": frequency,
+        "hour": hour,
+        "destination": target,
+        "weekday": weekday if frequency == "weekly" else None,
+    }
 
 
 def _register_schedules(app: dash.Dash) -> None:
-    @app.callback(Output("schedule-weekday", "disabled"), Output("schedule-slack-channel", "disabled"),
-                  Input("schedule-frequency", "value"), Input("schedule-destination", "value"))
+    @app.callback(
+        Output("schedule-weekday", "disabled"),
+        Output("schedule-slack-channel", "disabled"),
+        Input("schedule-frequency", "value"),
+        Input("schedule-destination", "value"),
+    )
     def form(frequency, destination):
         return frequency != "weekly", destination != "slack"
 
-    @app.callback(Output("schedule-list", "children"), Output("schedule-message", "children"),
-                  Output("schedule-destination", "options"),
-                  Input("saved-views", "data"), Input("schedule-create", "n_clicks"),
-                  Input({"type": "schedule-delete", "id": ALL}, "n_clicks"),
-                  State("saved-views-menu", "value"), State("schedule-frequency", "value"),
-                  State("schedule-weekday", "value"), State("schedule-hour", "value"),
-                  State("schedule-destination", "value"), State("schedule-slack-channel", "value"))
+    @app.callback(
+        Output("schedule-list", "children"),
+        Output("schedule-message", "children"),
+        Output("schedule-destination", "options"),
+        Input("saved-views", "data"),
+        Input("schedule-create", "n_clicks"),
+        Input({"type": "schedule-delete", "id": ALL}, "n_clicks"),
+        State("saved-views-menu", "value"),
+        State("schedule-frequency", "value"),
+        State("schedule-weekday", "value"),
+        State("schedule-hour", "value"),
+        State("schedule-destination", "value"),
+        State("schedule-slack-channel", "value"),
+    )
     def schedules(_views, _create, deletes, chosen, frequency, weekday, hour, destination, channel):
         # Read again whenever the saved views are (a deleted view takes its schedules with it).
         client, message = context.accounts_client(), ""
@@ -177,10 +213,13 @@ def _register_schedules(app: dash.Dash) -> None:
                 if not chosen:
                     message = "Save this view or choose a saved view in the menu first: a schedule sends a saved view."
                 else:
-                    made = client.schedule_report(_schedule_request(chosen, frequency, weekday, hour, destination,
-                                                                    channel))
-                    message = (f"Scheduled “{made['view_name']}”: next report "
-                               f"{made['next_due_at'][:16].replace('T', ' ')} UTC.")
+                    made = client.schedule_report(
+                        _schedule_request(chosen, frequency, weekday, hour, destination, channel)
+                    )
+                    message = (
+                        f"Scheduled “{made['view_name']}”: next report "
+                        f"{made['next_due_at'][:16].replace('T', ' ')} UTC."
+                    )
             elif isinstance(trigger, dict) and trigger.get("type") == "schedule-delete":
                 if not any(deletes):
                     raise PreventUpdate  # the list was redrawn, nothing was clicked

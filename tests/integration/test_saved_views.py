@@ -23,16 +23,21 @@ pytestmark = pytest.mark.skipif(not postgres_available(), reason="needs the loca
 
 SECRET = "saved-views-secret-" + "v" * 32
 PASSWORD = "a long enough test password"
-USERS = {"pm": ("pm@example.com", "product_manager"), "enable": ("enable@example.com", "enablement"),
-         "admin": ("admin@example.com", "admin")}
+USERS = {
+    "pm": ("pm@example.com", "product_manager"),
+    "enable": ("enable@example.com", "enablement"),
+    "admin": ("admin@example.com", "admin"),
+}
 HOOK_URL = "https://hooks.example.com/reports/T0SECRETPATH"
 SLACK_TOKEN = "xoxb-1111-2222-abcdefSECRET"
 
 
 @pytest.fixture(scope="module")
 def api():
-    with throwaway_database("saved_views") as database, \
-            environment(OUTCOMELENS_MASTER_KEY=Fernet.generate_key().decode()):
+    with (
+        throwaway_database("saved_views") as database,
+        environment(OUTCOMELENS_MASTER_KEY=Fernet.generate_key().decode()),
+    ):
         wh = ensure_warehouse(database.url(hide_password=False))
         for email, role in USERS.values():
             add_user(wh.connect, "test", "setup", email=email, name=role, role=role, password=PASSWORD)
@@ -40,8 +45,9 @@ def api():
         with serve_in_thread(create_app(settings)) as url:
             headers = {}
             for key, (email, _) in USERS.items():
-                token = requests.post(f"{url}/v1/auth/login", json={"email": email, "password": PASSWORD},
-                                      timeout=10).json()["access_token"]
+                token = requests.post(
+                    f"{url}/v1/auth/login", json={"email": email, "password": PASSWORD}, timeout=10
+                ).json()["access_token"]
                 headers[key] = {"Authorization": f"Bearer {token}"}
             yield {"url": url, "wh": wh, "h": headers}
 
@@ -66,17 +72,20 @@ def refused_field(response: requests.Response) -> str:
     return detail["field"]
 
 
-@pytest.mark.parametrize("body, status, field", [
-    ({"name": "", "href": "/overview"}, 422, "name"),
-    ({"name": "<script>", "href": "/overview"}, 422, "name"),
-    ({"name": "ok", "href": "https://evil.example/overview"}, 422, "href"),
-    ({"name": "ok", "href": "//evil.example"}, 422, "href"),
-    ({"name": "ok", "href": "/signout"}, 422, "href"),
-    ({"name": "ok", "href": "/overview?x=" + "a" * 3000}, 422, "href"),
-    ({"name": "ok"}, 422, "href"),
-    ({"name": 12, "href": "/overview"}, 422, "name"),
-    ({"name": "ok", "href": "/overview", "shared": "perhaps"}, 422, "shared"),
-])
+@pytest.mark.parametrize(
+    "body, status, field",
+    [
+        ({"name": "", "href": "/overview"}, 422, "name"),
+        ({"name": "<script>", "href": "/overview"}, 422, "name"),
+        ({"name": "ok", "href": "https://evil.example/overview"}, 422, "href"),
+        ({"name": "ok", "href": "//evil.example"}, 422, "href"),
+        ({"name": "ok", "href": "/signout"}, 422, "href"),
+        ({"name": "ok", "href": "/overview?x=" + "a" * 3000}, 422, "href"),
+        ({"name": "ok"}, 422, "href"),
+        ({"name": 12, "href": "/overview"}, 422, "name"),
+        ({"name": "ok", "href": "/overview", "shared": "perhaps"}, 422, "shared"),
+    ],
+)
 def test_a_bad_saved_view_is_refused_naming_the_field(api, body, status, field):
     response = call(api, "pm", "POST", "/v1/saved-views", json=body)
     assert response.status_code == status and refused_field(response) == field
@@ -114,17 +123,28 @@ def test_own_and_shared_views_are_listed_and_only_the_owner_deletes(api):
     assert "Team drill-down" not in {v["name"] for v in call(api, "enable", "GET", "/v1/saved-views").json()}
 
     pm_id = query_value(api["wh"], "select user_id from ops.users where email = 'pm@example.com'")
-    events = query(api["wh"], "select action, target from ops.audit_log where actor = %s and action like 'saved_view.%%'"
-                   " order by event_id", (pm_id,))
-    assert events == [("saved_view.create", str(private["id"])), ("saved_view.create", str(shared["id"])),
-                      ("saved_view.update", str(private["id"])), ("saved_view.delete", str(shared["id"]))]
+    events = query(
+        api["wh"],
+        "select action, target from ops.audit_log where actor = %s and action like 'saved_view.%%' order by event_id",
+        (pm_id,),
+    )
+    assert events == [
+        ("saved_view.create", str(private["id"])),
+        ("saved_view.create", str(shared["id"])),
+        ("saved_view.update", str(private["id"])),
+        ("saved_view.delete", str(shared["id"])),
+    ]
 
 
 def test_a_pasted_service_token_keeps_its_own_views(api):
     # `outcomelens token` tokens have no user behind them: their subject keys the views.
     headers = {"Authorization": "Bearer " + mint_token("engineer", SECRET)}
-    made = requests.post(api["url"] + "/v1/saved-views", headers=headers, timeout=10,
-                         json={"name": "Engineer health", "href": "/prompts?range=1D"})
+    made = requests.post(
+        api["url"] + "/v1/saved-views",
+        headers=headers,
+        timeout=10,
+        json={"name": "Engineer health", "href": "/prompts?range=1D"},
+    )
     assert made.status_code == 201 and made.json()["owner"] == "dev:engineer"
     listed = requests.get(api["url"] + "/v1/saved-views", headers=headers, timeout=10).json()
     assert [v["name"] for v in listed if v["mine"]] == ["Engineer health"]
@@ -137,18 +157,33 @@ def _schedule(api, who: str, body: dict) -> requests.Response:
 def test_report_schedules_are_checked_listed_and_deleted(api):
     view = save(api, "pm", "Weekly buyers", "/overview?range=7D&intent=buy")
     other = save(api, "admin", "Admin private", "/overview")
-    hook = call(api, "admin", "POST", "/v1/governance/alert-channels",
-                json={"name": "reports-hook", "kind": "webhook", "url": HOOK_URL})
+    hook = call(
+        api,
+        "admin",
+        "POST",
+        "/v1/governance/alert-channels",
+        json={"name": "reports-hook", "kind": "webhook", "url": HOOK_URL},
+    )
     assert hook.status_code == 201
-    call(api, "admin", "POST", "/v1/governance/alert-channels",
-         json={"name": "slack-alerts", "kind": "slack", "url": "https://hooks.slack.com/services/T/B/XSECRET"})
+    call(
+        api,
+        "admin",
+        "POST",
+        "/v1/governance/alert-channels",
+        json={"name": "slack-alerts", "kind": "slack", "url": "https://hooks.slack.com/services/T/B/XSECRET"},
+    )
     found = call(api, "pm", "GET", "/v1/report-schedules/destinations")
     # Signed webhooks only (a Slack incoming webhook takes no file), and never a URL or secret.
     assert found.json() == {"webhooks": ["reports-hook"], "webhooks_listed": True, "slack": False}
     assert "SECRET" not in found.text and "hooks.example.com" not in found.text
 
-    weekly = {"view_id": view["id"], "frequency": "weekly", "weekday": "monday", "hour": 7,
-              "destination": {"kind": "webhook", "name": "reports-hook"}}
+    weekly = {
+        "view_id": view["id"],
+        "frequency": "weekly",
+        "weekday": "monday",
+        "hour": 7,
+        "destination": {"kind": "webhook", "name": "reports-hook"},
+    }
     for change, status, field in [
         ({"frequency": "hourly"}, 422, "frequency"),
         ({"weekday": None}, 422, "weekday"),
@@ -180,8 +215,16 @@ def test_report_schedules_are_checked_listed_and_deleted(api):
     assert audit and all("SECRET" not in d for (d,) in audit)
     assert _schedule(api, "enable", {**weekly, "frequency": "daily", "weekday": None}).status_code == 404
     theirs = save(api, "enable", "Enablement standard", "/overview?range=1M")
-    daily = _schedule(api, "enable", {"view_id": theirs["id"], "frequency": "daily", "hour": 6,
-                                      "destination": {"kind": "slack", "channel_id": "C0REPORTS1"}})
+    daily = _schedule(
+        api,
+        "enable",
+        {
+            "view_id": theirs["id"],
+            "frequency": "daily",
+            "hour": 6,
+            "destination": {"kind": "slack", "channel_id": "C0REPORTS1"},
+        },
+    )
     assert daily.status_code == 201, daily.text
     assert daily.json()["destination"] == {"kind": "slack", "name": "C0REPORTS1"}
 
@@ -194,6 +237,10 @@ def test_report_schedules_are_checked_listed_and_deleted(api):
     # Deleting a saved view deletes the schedules made on it.
     assert call(api, "pm", "DELETE", f"/v1/saved-views/{view['id']}").status_code == 204
     assert ids("pm") == [] and schedule["id"] not in ids("admin")
-    actions = [a for (a,) in query(api["wh"], "select action from ops.audit_log where action like 'report_schedule.%%'"
-                                   " order by event_id")]
+    actions = [
+        a
+        for (a,) in query(
+            api["wh"], "select action from ops.audit_log where action like 'report_schedule.%%' order by event_id"
+        )
+    ]
     assert actions == ["report_schedule.create", "report_schedule.create", "report_schedule.delete"]

@@ -83,7 +83,13 @@ class MockSlack(MockServer):
                 return 200, {"ok": False, "error": "file_not_found"}
             if len(pending["bytes"]) != pending["length"]:
                 return 200, {"ok": False, "error": "invalid_arguments"}
-            self.shared.append((args["channel_id"], f.get("title") or pending["filename"],
-                                args.get("initial_comment", ""), pending["bytes"]))
+            self.shared.append(
+                (
+                    args["channel_id"],
+                    f.get("title") or pending["filename"],
+                    args.get("initial_comment", ""),
+                    pending["bytes"],
+                )
+            )
             done.append({"id": f["id"], "title": f.get("title") or pending["filename"]})
         return 200, {"ok": True, "files": done}

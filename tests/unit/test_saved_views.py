@@ -19,29 +19,38 @@ def test_the_accounts_service_knows_the_dashboards_pages():
     assert set(DASHBOARD_PAGES) == set(PAGE_MODULES)
 
 
-@pytest.mark.parametrize("href", [
-    "/overview", "/overview?range=7D&intent=buy,browse", "/experiments?range=custom&from=2025-03-01&to=2025-03-12",
-    "/drilldown?range=1M&kpi=conversion_rate&conv=c-00012", "/prompts/?version=sales_agent.v2%20beta",
-])
+@pytest.mark.parametrize(
+    "href",
+    [
+        "/overview",
+        "/overview?range=7D&intent=buy,browse",
+        "/experiments?range=custom&from=2025-03-01&to=2025-03-12",
+        "/drilldown?range=1M&kpi=conversion_rate&conv=c-00012",
+        "/prompts/?version=sales_agent.v2%20beta",
+    ],
+)
 def test_dashboard_links_are_accepted(href):
     assert check_href(href) == href
 
 
-@pytest.mark.parametrize("href, why", [
-    ("https://evil.example/overview", "relative dashboard path"),
-    ("//evil.example/overview", "relative dashboard path"),
-    ("/\\evil.example", "relative dashboard path"),
-    ("javascript:alert(1)", "relative dashboard path"),
-    ("overview?range=7D", "relative dashboard path"),
-    ("/signout", "one of the dashboard's pages"),
-    ("/export/pdf/overview?range=7D", "one of the dashboard's pages"),
-    ("/overview/../signout", "one of the dashboard's pages"),
-    ("/overview?range=7D#frag", "query string only"),
-    ('/overview?intent="><script>', "percent-encode"),
-    ("/overview?intent=a b", "percent-encode"),
-    ("/overview?x=" + "a" * MAX_HREF, f"at most {MAX_HREF}"),
-    ("", "required"),
-])
+@pytest.mark.parametrize(
+    "href, why",
+    [
+        ("https://evil.example/overview", "relative dashboard path"),
+        ("//evil.example/overview", "relative dashboard path"),
+        ("/\\evil.example", "relative dashboard path"),
+        ("javascript:alert(1)", "relative dashboard path"),
+        ("overview?range=7D", "relative dashboard path"),
+        ("/signout", "one of the dashboard's pages"),
+        ("/export/pdf/overview?range=7D", "one of the dashboard's pages"),
+        ("/overview/../signout", "one of the dashboard's pages"),
+        ("/overview?range=7D#frag", "query string only"),
+        ('/overview?intent="><script>', "percent-encode"),
+        ("/overview?intent=a b", "percent-encode"),
+        ("/overview?x=" + "a" * MAX_HREF, f"at most {MAX_HREF}"),
+        ("", "required"),
+    ],
+)
 def test_other_links_are_refused_naming_the_href(href, why):
     with pytest.raises(SavedViewError) as refused:
         check_href(href)
@@ -55,21 +64,39 @@ def test_bad_names_are_refused_naming_the_name(name):
     assert refused.value.field == "name"
 
 
-@pytest.mark.parametrize("frequency, weekday, hour, expected", [
-    ("daily", None, 10, datetime(2026, 12, 2, 10, tzinfo=UTC)),  # today, half an hour ago
-    ("daily", None, 11, datetime(2026, 12, 1, 11, tzinfo=UTC)),  # not yet today: yesterday's
-    ("weekly", 2, 10, datetime(2026, 12, 2, 10, tzinfo=UTC)),  # Wednesday 10:00: today
-    ("weekly", 2, 11, datetime(2026, 11, 25, 11, tzinfo=UTC)),  # Wednesday 11:00: a week ago
-    ("weekly", 0, 7, datetime(2026, 11, 30, 7, tzinfo=UTC)),  # Monday 07:00: two days ago
-    ("weekly", 4, 0, datetime(2026, 11, 27, 0, tzinfo=UTC)),  # Friday midnight: last Friday
-])
+@pytest.mark.parametrize(
+    "frequency, weekday, hour, expected",
+    [
+        ("daily", None, 10, datetime(2026, 12, 2, 10, tzinfo=UTC)),  # today, half an hour ago
+        ("daily", None, 11, datetime(2026, 12, 1, 11, tzinfo=UTC)),  # not yet today: yesterday's
+        ("weekly", 2, 10, datetime(2026, 12, 2, 10, tzinfo=UTC)),  # Wednesday 10:00: today
+        ("weekly", 2, 11, datetime(2026, 11, 25, 11, tzinfo=UTC)),  # Wednesday 11:00: a week ago
+        ("weekly", 0, 7, datetime(2026, 11, 30, 7, tzinfo=UTC)),  # Monday 07:00: two days ago
+        ("weekly", 4, 0, datetime(2026, 11, 27, 0, tzinfo=UTC)),  # Friday midnight: last Friday
+    ],
+)
 def test_latest_due_time(frequency, weekday, hour, expected):
     assert latest_due(frequency, weekday, hour, NOW) == expected
 
 
 def _schedule(created_at, last_due_at=None, frequency="daily", weekday=None, hour=10) -> Schedule:
-    return Schedule(1, 1, "v", "/overview", "u", "product_manager", frequency, weekday, hour, "slack", "C0123456",
-                    created_at, last_due_at, None, None)
+    return Schedule(
+        1,
+        1,
+        "v",
+        "/overview",
+        "u",
+        "product_manager",
+        frequency,
+        weekday,
+        hour,
+        "slack",
+        "C0123456",
+        created_at,
+        last_due_at,
+        None,
+        None,
+    )
 
 
 def test_due_only_after_creation_and_once_per_due_time():

@@ -57,8 +57,9 @@ def deliver_reports(context: dg.OpExecutionContext, config: ReportsConfig, wareh
         context.add_output_metadata({f"{report.name}_bytes": dg.MetadataValue.int(len(pdf))})
 
 
-def _deliver_schedule(context, config: ReportsConfig, warehouse: WarehouseResource, dashboard_url: str,
-                      secret: str) -> None:
+def _deliver_schedule(
+    context, config: ReportsConfig, warehouse: WarehouseResource, dashboard_url: str, secret: str
+) -> None:
     connect, due = warehouse.warehouse.connect, datetime.fromisoformat(config.due_at)
     with transaction(connect) as conn, conn.cursor() as cur:
         schedule = report_schedules.get(cur, config.schedule_id)
@@ -80,8 +81,10 @@ def _deliver_schedule(context, config: ReportsConfig, warehouse: WarehouseResour
         report_schedules.record_sent(connect, schedule.schedule_id, due, f"{type(exc).__name__}: {exc}")
         raise
     report_schedules.record_sent(connect, schedule.schedule_id, due)
-    context.log.info(f"report schedule {schedule.schedule_id} ({schedule.view_name}, due {due.isoformat()}): "
-                     f"{len(pdf)} bytes to {schedule.destination_kind} {schedule.destination} ({sent})")
+    context.log.info(
+        f"report schedule {schedule.schedule_id} ({schedule.view_name}, due {due.isoformat()}): "
+        f"{len(pdf)} bytes to {schedule.destination_kind} {schedule.destination} ({sent})"
+    )
     context.add_output_metadata({"bytes": dg.MetadataValue.int(len(pdf)), "due_at": due.isoformat()})
 
 
@@ -89,8 +92,10 @@ def _send(schedule, pdf: bytes, due: datetime, token: str | None, channels: list
     if schedule.destination_kind == "slack":
         if not token:
             raise RuntimeError("no Slack bot token is set (PUT /v1/governance/slack)")
-        comment = (f"OutcomeLens report “{slack_text(schedule.view_name)}” ({schedule.frequency}, "
-                   f"due {due:%Y-%m-%d %H:%M} UTC)")
+        comment = (
+            f"OutcomeLens report “{slack_text(schedule.view_name)}” ({schedule.frequency}, "
+            f"due {due:%Y-%m-%d %H:%M} UTC)"
+        )
         return "file " + upload_to_slack(token, schedule.destination, schedule.view_name, pdf, comment)
     channel = next((c for c in channels if c.name == schedule.destination), None)
     if channel is None or channel.format != "json" or not channel.secret:

@@ -27,19 +27,23 @@ def run_key(schedule_id: int, due: datetime) -> str:
 
 def due_run_requests(warehouse: WarehouseResource, now: datetime, cursor: str | None) -> tuple[list, str]:
     """The run requests for the schedules due at `now` not asked for already, and the new cursor."""
-    asked = {k: v for k, v in json.loads(cursor or "{}").items()
-             if now - datetime.fromisoformat(v) < FORGET_AFTER}
+    asked = {k: v for k, v in json.loads(cursor or "{}").items() if now - datetime.fromisoformat(v) < FORGET_AFTER}
     requests = []
     for schedule, due in report_schedules.due(warehouse.warehouse.connect, now):
         if asked.get(str(schedule.schedule_id)) == due.isoformat():
             continue
         asked[str(schedule.schedule_id)] = due.isoformat()
-        requests.append(dg.RunRequest(
-            run_key=run_key(schedule.schedule_id, due),
-            run_config={"ops": {"deliver_reports": {"config": {
-                "schedule_id": schedule.schedule_id, "due_at": due.isoformat()}}}},
-            tags={SCHEDULE_TAG: str(schedule.schedule_id), DUE_TAG: due.isoformat()},
-        ))
+        requests.append(
+            dg.RunRequest(
+                run_key=run_key(schedule.schedule_id, due),
+                run_config={
+                    "ops": {
+                        "deliver_reports": {"config": {"schedule_id": schedule.schedule_id, "due_at": due.isoformat()}}
+                    }
+                },
+                tags={SCHEDULE_TAG: str(schedule.schedule_id), DUE_TAG: due.isoformat()},
+            )
+        )
     return requests, json.dumps(asked, sort_keys=True)
 
 

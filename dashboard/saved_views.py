@@ -18,7 +18,6 @@ from dash.exceptions import PreventUpdate
 from dashboard import access, context
 from dashboard.access import Capabilities
 from dashboard.accounts_api import AccountsError, NotAvailable
-from dashboard.cube import CubeError
 
 NOT_AVAILABLE = "Saved views are not available on this accounts service (it has no /v1/saved-views)."
 
@@ -38,7 +37,7 @@ def closed_reason(caps: Capabilities | None, href: str) -> str | None:
 def _caps() -> Capabilities | None:
     try:
         return Capabilities.from_meta(context.client().meta())
-    except CubeError:
+    except Exception:  # noqa: BLE001 - Cube refused or unreachable: list the views unmarked, the page still checks
         return None
 
 
@@ -99,7 +98,8 @@ def register(app: dash.Dash) -> None:
         message = ""
         try:
             if ctx.triggered_id == "save-view":
-                message = _save(name, shared, saved or [], f"{pathname}{search or ''}")
+                path = pathname if (pathname or "/").strip("/") else "/overview"  # "/" is the overview
+                message = _save(name, shared, saved or [], f"{path}{search or ''}")
             elif ctx.triggered_id == "delete-view":
                 if not chosen:
                     message = "Choose a saved view in the menu to delete it."

@@ -53,9 +53,17 @@ def _listed() -> tuple[list[dict], str | None]:
     return [{**v, "closed": closed_reason(caps, v["href"])} for v in views], None
 
 
-def _same_link(current: str | None, href: str) -> bool:
-    parts = urlsplit(current or "")
-    return parts.path + (f"?{parts.query}" if parts.query else "") == href
+OPEN_SAVED_VIEW_JS = """
+function (chosen, saved) {
+    const view = (saved || []).find((v) => String(v.id) === chosen);
+    if (!view) { return window.dash_clientside.no_update; }
+    if (window.location.pathname + window.location.search !== view.href) {
+        window.history.pushState({}, "", view.href);
+        window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
+    }
+    return view.closed ? "\u201c" + view.name + "\u201d is closed to your role." : "";
+}
+"""
 
 
 def _label(view: dict) -> str:
@@ -120,21 +128,16 @@ def register(app: dash.Dash) -> None:
     def menu(saved):
         return [{"label": _label(v), "value": str(v["id"]), "title": v.get("closed") or v["href"]} for v in saved or []]
 
-    @app.callback(
-        Output("url", "href"),
+    # In the browser, as a dcc.Link navigates (pushState, then the event dcc.Location listens to):
+    # setting the Location's href from a server callback (refresh=False) would change the address
+    # bar without the page following. The page then checks the role, exactly as for a shared link.
+    app.clientside_callback(
+        OPEN_SAVED_VIEW_JS,
         Output("saved-view-message", "children", allow_duplicate=True),
         Input("saved-views-menu", "value"),
         State("saved-views", "data"),
-        State("url", "href"),
         prevent_initial_call=True,
     )
-    def open_saved(chosen, saved, current):
-        view = next((v for v in saved or [] if str(v["id"]) == chosen), None)
-        if view is None:
-            raise PreventUpdate
-        # Opened all the same: the page itself says why it is closed (the shared-link check).
-        note = f"“{view['name']}” is closed to your role." if view.get("closed") else ""
-        return (no_update if _same_link(current, view["href"]) else view["href"]), note
 
     _register_schedules(app)
 

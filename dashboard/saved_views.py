@@ -198,17 +198,18 @@ def _register_schedules(app: dash.Dash) -> None:
         Output("schedule-message", "children"),
         Output("schedule-destination", "options"),
         Input("saved-views", "data"),
+        Input("saved-views-menu", "value"),
         Input("schedule-create", "n_clicks"),
         Input({"type": "schedule-delete", "id": ALL}, "n_clicks"),
-        State("saved-views-menu", "value"),
         State("schedule-frequency", "value"),
         State("schedule-weekday", "value"),
         State("schedule-hour", "value"),
         State("schedule-destination", "value"),
         State("schedule-slack-channel", "value"),
     )
-    def schedules(_views, _create, deletes, chosen, frequency, weekday, hour, destination, channel):
-        # Read again whenever the saved views are (a deleted view takes its schedules with it).
+    def schedules(_views, chosen, _create, deletes, frequency, weekday, hour, destination, channel):
+        # Read again whenever the saved views are (a deleted view takes its schedules with it) and
+        # when a view is chosen (the one a schedule is made for).
         client, message = context.accounts_client(), ""
         trigger = ctx.triggered_id
         try:

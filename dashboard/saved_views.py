@@ -1,8 +1,8 @@
 """Saved views and report schedules in the export bar, kept per user by the accounts API
 (/v1/saved-views, /v1/report-schedules) and called with the signed-in user's own token.
 
-A saved view is a link (page and query string): opening one navigates to it, and the page decides
-what the token may see, exactly as for a shared link; one whose page this role cannot open is marked
+A saved view is a link (page and query string): opening one navigates to it in the browser (as a
+dcc.Link does), and the page decides what the token may see, exactly as for a shared link; one whose page this role cannot open is marked
 in the menu and, opened, says why (app._page's check). "Schedule this view" turns the saved view
 chosen in the menu into a daily or weekly PDF report to an alert webhook or a Slack channel.
 """

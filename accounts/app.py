@@ -1,5 +1,6 @@
 """The accounts service's FastAPI app: sign-in (/v1/auth/*), introspection for Cube, and the admin
-APIs (/v1/users, /v1/audit, /v1/tokens, /v1/governance); page views (/v1/engagement)."""
+APIs (/v1/users, /v1/audit, /v1/tokens, /v1/governance); for any signed-in user, page views
+(/v1/engagement), saved views (/v1/saved-views) and report schedules (/v1/report-schedules)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from accounts.governance_routes import add_governance_routes
 from accounts.lockout import LockoutPolicy
 from accounts.oidc import OidcProvider
 from accounts.oidc_routes import add_oidc_routes
+from accounts.report_schedules_routes import add_report_schedule_routes
+from accounts.saved_views_routes import add_saved_view_routes
 from accounts.sessions import ACCESS_TTL_S, Sessions
 from outcomelens.core.api_docs import create_app_with_local_docs
 from outcomelens.core.external_tokens import SupabaseProject
@@ -26,7 +29,7 @@ from outcomelens.core.tokens import ADMIN_AUDIENCE, API_AUDIENCE, TokenRefused, 
 
 MAX_BODY_BYTES = 64 * 1024  # sign-in and admin bodies are a few hundred bytes
 ADMIN_PREFIXES = ("/v1/users", "/v1/audit", "/v1/tokens", "/v1/governance")
-SIGNED_IN_PREFIXES = ("/v1/engagement",)  # any signed-in user
+SIGNED_IN_PREFIXES = ("/v1/engagement", "/v1/saved-views", "/v1/report-schedules")  # any signed-in user
 
 
 @dataclass
@@ -81,6 +84,8 @@ def create_app(settings: AccountsSettings) -> FastAPI:
     add_governance_routes(app, settings, settings.governance)
     add_engagement_routes(app, settings)
     add_experiment_routes(app, settings, verifier)
+    add_saved_view_routes(app, settings)
+    add_report_schedule_routes(app, settings, settings.governance)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

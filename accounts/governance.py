@@ -148,3 +148,37 @@ def _rows_of_load(cur, load_id: str) -> dict[str, int]:
         cur.execute(f'select count(*) from raw."{table}" where _dlt_load_id = %s', (load_id,))
         rows[table] = cur.fetchone()[0]
     return rows
+
+
+# ---- the Slack bot token (scheduled reports upload their PDF with it) -----------------------------
+
+
+def store_slack_token(cur, fernet: Fernet | MultiFernet, token: str, actor: str) -> None:
+    cur.execute(
+        "insert into ops.slack_connection (token_encrypted, updated_by) values (%s, %s)"
+        " on conflict (connection_id) do update set token_encrypted = excluded.token_encrypted,"
+        " updated_by = excluded.updated_by, updated_at = now()",
+        (fernet.encrypt(token.encode()).decode(), actor),
+    )
+
+
+def slack_token(cur, fernet: Fernet | MultiFernet) -> str | None:
+    cur.execute("select token_encrypted from ops.slack_connection")
+    row = cur.fetchone()
+    return fernet.decrypt(row[0].encode()).decode() if row else None
+
+
+def remove_slack_token(cur) -> bool:
+    cur.execute("delete from ops.slack_connection")
+    return cur.rowcount > 0
+
+
+def slack_status(cur) -> dict:
+    """Whether a bot token is set, when and by whom: never the token."""
+    cur.execute("select updated_at, updated_by from ops.slack_connection")
+    row = cur.fetchone()
+    return {
+        "connected": row is not None,
+        "updated_at": row[0].isoformat() if row else None,
+        "updated_by": row[1] if row else None,
+    }

@@ -21,7 +21,10 @@ from accounts.governance import (
     hubspot_status,
     hubspot_token,
     record_hubspot_test,
+    remove_slack_token,
+    slack_status,
     store_hubspot_token,
+    store_slack_token,
 )
 from outcomelens.core import keyring
 from outcomelens.core.provider_keys import ProviderKeyError, ProviderKeyStore
@@ -55,6 +58,15 @@ class AlertChannelIn(BaseModel):
 
 class HubSpotIn(BaseModel):
     token: str = Field(min_length=8, max_length=512, description="a HubSpot private-app access token")
+
+
+class SlackIn(BaseModel):
+    bot_token: str = Field(
+        min_length=8,
+        max_length=512,
+        pattern=r"^xox[a-z]-[A-Za-z0-9-]+$",
+        description="a Slack bot token (xoxb-…) with the files:write scope",
+    )
 
 
 def _when(value: datetime | None) -> str | None:
@@ -184,6 +196,25 @@ def add_governance_routes(app: FastAPI, settings, backends: GovernanceBackends |
             record_hubspot_test(cur, result)
             audited(request, cur, "hubspot.test", "hubspot", ok=result.ok, status=result.status)
         return dataclasses.asdict(result)
+
+    @app.get("/v1/governance/slack", summary="The Slack bot token scheduled reports upload with: set or not")
+    def read_slack() -> dict:
+        with transaction(connect) as conn, conn.cursor() as cur:
+            return slack_status(cur)
+
+    @app.put("/v1/governance/slack", summary="Set the Slack bot token (stored encrypted, never answered)")
+    def set_slack(body: SlackIn, request: Request) -> dict:
+        with transaction(connect) as conn, conn.cursor() as cur:
+            store_slack_token(cur, fernet, body.bot_token, request.state.principal.sub)
+            audited(request, cur, "slack.set_token", "slack", last4=body.bot_token[-4:])
+            return slack_status(cur)
+
+    @app.delete("/v1/governance/slack", status_code=204, summary="Remove the Slack bot token")
+    def remove_slack(request: Request) -> None:
+        with transaction(connect) as conn, conn.cursor() as cur:
+            if not remove_slack_token(cur):
+                raise HTTPException(404, "no Slack bot token is set")
+            audited(request, cur, "slack.remove_token", "slack")
 
     @app.get("/v1/governance/rules", summary="Anomaly rules and forecast settings (analytics/config)")
     def read_rules() -> dict:

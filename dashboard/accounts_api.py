@@ -37,6 +37,8 @@ def _message(response: requests.Response) -> str:
     detail = body.get("detail", body) if isinstance(body, dict) else body
     if isinstance(detail, list):  # FastAPI's validation errors: name the field
         return "; ".join(f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}" for d in detail)
+    if isinstance(detail, dict) and "message" in detail:  # {"field", "message"}: the message names the field
+        return str(detail["message"])
     return str(detail)
 
 
@@ -76,3 +78,28 @@ class AccountsClient:
     # ---- engagement (any signed-in user)
     def page_view(self, page: str, view: str | None, response_ms: float) -> None:
         self.call("POST", "/v1/engagement", json={"page": page, "view": view, "response_ms": response_ms})
+
+    # ---- saved views and report schedules (any signed-in user; the API keys them by the token's user)
+    def saved_views(self) -> list[dict]:
+        return self.call("GET", "/v1/saved-views")
+
+    def save_view(self, name: str, href: str, shared: bool) -> dict:
+        return self.call("POST", "/v1/saved-views", json={"name": name, "href": href, "shared": shared})
+
+    def update_view(self, view_id: int, **changes) -> dict:
+        return self.call("PATCH", f"/v1/saved-views/{view_id}", json=changes)
+
+    def delete_view(self, view_id: int) -> None:
+        self.call("DELETE", f"/v1/saved-views/{view_id}")
+
+    def report_schedules(self) -> list[dict]:
+        return self.call("GET", "/v1/report-schedules")
+
+    def report_destinations(self) -> dict:
+        return self.call("GET", "/v1/report-schedules/destinations")
+
+    def schedule_report(self, schedule: dict) -> dict:
+        return self.call("POST", "/v1/report-schedules", json=schedule)
+
+    def delete_schedule(self, schedule_id: int) -> None:
+        self.call("DELETE", f"/v1/report-schedules/{schedule_id}")

@@ -14,7 +14,7 @@ import dash
 from dash import ALL, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard import access, accounts_api, context, engagement, exports, filters, session, shell, sync
+from dashboard import access, accounts_api, context, engagement, exports, filters, saved_views, session, shell, sync
 from dashboard.cube import CubeError
 from dashboard.pages import admin, anomalies, drilldown, experiments, overview, prompts
 
@@ -92,29 +92,4 @@ def _register_shell(app: dash.Dash) -> None:
         query = filters.to_query(state or {})
         return [f"/export/csv/{i['widget']}{query}" for i in ids]
 
-    _register_saved_views(app)
-
-
-def _register_saved_views(app: dash.Dash) -> None:
-    # Saved views live in the browser (localStorage): they are links, and a link only opens what
-    # the token that follows it may see. Until the accounts API exists there is no user to key
-    # server-side storage by.
-    @app.callback(Output("saved-views", "data"), Output("view-name", "value"),
-                  Input("save-view", "n_clicks"), State("view-name", "value"),
-                  State("saved-views", "data"), State("url", "pathname"), State("url", "search"),
-                  prevent_initial_call=True)
-    def save(_n, name, saved, pathname, search):
-        name = (name or "").strip() or f"View {len(saved or []) + 1}"
-        kept = [v for v in (saved or []) if v["name"] != name]
-        return kept + [{"name": name, "href": f"{pathname}{search or ''}"}], ""
-
-    @app.callback(Output("saved-views-menu", "options"), Input("saved-views", "data"))
-    def menu(saved):
-        return [{"label": v["name"], "value": v["href"]} for v in saved or []]
-
-    @app.callback(Output("url", "href"), Input("saved-views-menu", "value"),
-                  prevent_initial_call=True)
-    def open_saved(href):
-        if not href:
-            raise PreventUpdate
-        return href
+    saved_views.register(app)

@@ -72,10 +72,39 @@ def export_bar() -> html.Div:
                    hidden=True),
             dcc.Clipboard(id="copy-link", title="Copy the shareable link", className="button clip"),
             html.Span("Copy link", className="clip-label"),
-            dcc.Input(id="view-name", placeholder="Name this view", className="view-name"),
+            dcc.Input(id="view-name", placeholder="Name this view", className="view-name", maxLength=100),
+            dcc.Checklist(id="view-shared", options=[{"label": "Share with the team", "value": "shared"}],
+                          value=[], className="view-shared"),
             html.Button("Save view", id="save-view", className="button"),
             dcc.Dropdown(id="saved-views-menu", placeholder="Saved views", className="dropdown saved"),
+            html.Button("Delete view", id="delete-view", className="button button-quiet"),
+            html.Span(id="saved-view-message", className="saved-view-message", role="status"),
         ]),
+        schedule_panel(),
+    ])
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def schedule_panel() -> html.Details:
+    """"Schedule this view": the saved view chosen in the menu as a daily or weekly PDF report."""
+    return html.Details(id="schedule-panel", className="schedule-panel", children=[
+        html.Summary("Schedule this view"),
+        html.Div(className="schedule-form", children=[
+            dcc.RadioItems(id="schedule-frequency", inline=True, value="weekly", className="range-buttons",
+                           options=[{"label": "Weekly", "value": "weekly"}, {"label": "Daily", "value": "daily"}]),
+            dcc.Dropdown(id="schedule-weekday", value="monday", clearable=False, className="dropdown schedule-day",
+                         options=[{"label": d.capitalize(), "value": d} for d in WEEKDAYS]),
+            dcc.Dropdown(id="schedule-hour", value=7, clearable=False, className="dropdown schedule-hour",
+                         options=[{"label": f"{h:02d}:00 UTC", "value": h} for h in range(24)]),
+            dcc.Dropdown(id="schedule-destination", placeholder="Send to…", className="dropdown schedule-to"),
+            dcc.Input(id="schedule-slack-channel", placeholder="Slack channel id (C…)", className="view-name",
+                      maxLength=21),
+            html.Button("Schedule", id="schedule-create", className="button"),
+        ]),
+        html.P(id="schedule-message", className="saved-view-message", role="status"),
+        html.Ul(id="schedule-list", className="schedule-list"),
     ])
 
 
@@ -83,7 +112,7 @@ def layout() -> html.Div:
     return html.Div(className="app", children=[
         dcc.Location(id="url", refresh=False),
         dcc.Store(id="filters"),
-        dcc.Store(id="saved-views", storage_type="local"),
+        dcc.Store(id="saved-views"),  # the accounts API's answer for this user (no copy kept in the browser)
         html.Header(className="topbar", children=[
             html.Div("OutcomeLens", className="brand"),
             html.Nav(id="nav", className="nav", **{"aria-label": "Pages"}),

@@ -1,5 +1,5 @@
 """Admin (admin role): users and roles, the audit log, ingestion and provider keys, alert channels,
-the HubSpot connection and the anomaly rules, all through the accounts API with the admin's own
+the HubSpot connection, the Slack bot token of scheduled reports and the anomaly rules, all through the accounts API with the admin's own
 token (a signed-in admin's access token is also an admin-API token).
 
 Each section reads one endpoint. An endpoint this accounts service does not have (404 "Not Found")
@@ -39,6 +39,7 @@ SECTIONS = (
     Section("provider-keys", "Provider keys", "/v1/governance/provider-keys", ("provider", "name")),
     Section("alert-channels", "Alert channels", "/v1/governance/alert-channels", ("id", "name", "kind")),
     Section("hubspot", "HubSpot connection", "/v1/governance/hubspot"),
+    Section("slack", "Slack bot token (scheduled reports upload with it)", "/v1/governance/slack"),
     Section("rules", "Anomaly rules and forecast settings", "/v1/governance/rules"),
     Section("audit", "Audit log", "/v1/audit", ("event_id", "occurred_at", "actor", "action", "target")),
 )
@@ -171,6 +172,14 @@ def _channel_controls():
     ]
 
 
+def _slack_controls():
+    return [
+        _input("admin-slack-token", "xoxb-… (files:write)", "password"),
+        html.Button("Set Slack token", id="admin-slack-set"),
+        html.Button("Remove", id="admin-slack-remove", className="danger"),
+    ]
+
+
 ENGAGEMENT = "engagement"
 ENGAGEMENT_MEASURES = ("active_users", "page_views", "api_queries", "response_ms_mean")
 
@@ -205,6 +214,7 @@ def layout(state: dict, caps) -> html.Div:
         "ingestion-keys": _key_controls(),
         "provider-keys": _provider_controls(),
         "alert-channels": _channel_controls(),
+        "slack": _slack_controls(),
     }
     return html.Div(
         className="grid-page admin",
@@ -293,6 +303,10 @@ def _action(trigger: str, v: dict) -> tuple[str, str, dict | None, str]:
             None,
             "Channel removed",
         )
+    if trigger == "admin-slack-set":
+        return "PUT", "/v1/governance/slack", {"bot_token": need("slack_token", "a Slack bot token")}, "Slack token set"
+    if trigger == "admin-slack-remove":
+        return "DELETE", "/v1/governance/slack", None, "Slack token removed"
     raise PreventUpdate
 
 
@@ -327,6 +341,7 @@ _FIELDS = {  # form value name -> (component id, property)
     "chan_kind": ("admin-chan-kind", "value"),
     "chan_url": ("admin-chan-url", "value"),
     "chan_target": ("admin-chan-target", "value"),
+    "slack_token": ("admin-slack-token", "value"),
 }
 _BUTTONS = (
     "admin-user-add",
@@ -338,6 +353,8 @@ _BUTTONS = (
     "admin-pkey-remove",
     "admin-chan-add",
     "admin-chan-remove",
+    "admin-slack-set",
+    "admin-slack-remove",
 )
 
 

@@ -331,3 +331,56 @@ def test_admin_manages_users_and_reads_the_audit_log(dashboard, accounts, cube, 
     while not (query(warehouse, sql)[0][0] if recorded else "engagement record not sent for overview" in log.read_text()):
         assert time.monotonic() < deadline, "the page view was neither recorded nor reported as not sent"
         time.sleep(0.2)
+
+
+def test_saved_views_live_on_the_server_and_say_why_a_role_cannot_open_one(dashboard, accounts, new_page, tokens):
+    page, name = new_page(), "Team drill-down e2e"
+    sign_in(page, dashboard.url, tokens("admin"), "/drilldown?range=7D")
+    page.wait_for_selector(".card .widget-ready", state="attached")
+    page.fill("#view-name", name)
+    page.check("#view-shared input")
+    page.click("#save-view")
+    page.wait_for_function("() => document.querySelector('#saved-view-message').innerText.includes('shared with the team')")
+    # Kept by the accounts API for this user (the token's subject), nothing of it in the browser.
+    listed = requests.get(f"{accounts['url']}/v1/saved-views", timeout=10,
+                          headers={"Authorization": f"Bearer {tokens('admin')}"}).json()
+    [saved] = [v for v in listed if v["name"] == name]
+    assert saved["href"].startswith("/drilldown?range=7D") and saved["shared"] and saved["owner"] == "dev:admin"
+    assert page.evaluate("() => Object.keys(localStorage).filter(k => k.includes('saved-views')).length") == 0
+    # "Schedule this view": weekly to a Slack channel (an admin set the bot token), listed, deleted.
+    admin_api = {"Authorization": "Bearer " + requests.post(f"{accounts['url']}/v1/auth/login", timeout=10, json={
+        "email": accounts["email"], "password": accounts["password"]}).json()["access_token"]}
+    assert requests.put(f"{accounts['url']}/v1/governance/slack", headers=admin_api, timeout=10,
+                        json={"bot_token": "xoxb-e2e-dashboard-token"}).status_code == 200
+    choose(page, "saved-views-menu", name)
+    page.click("#schedule-panel summary")
+    choose(page, "schedule-weekday", "Tuesday")
+    choose(page, "schedule-hour", "08:00 UTC")
+    choose(page, "schedule-destination", "A Slack channel")
+    page.fill("#schedule-slack-channel", "C0DASHBOARD1")
+    page.click("#schedule-create")
+    page.wait_for_function("() => document.querySelector('#schedule-message').innerText.includes('next report')")
+    assert "T08:00" not in page.inner_text("#schedule-message")  # shown as "YYYY-MM-DD 08:00 UTC"
+    mine = lambda: [s for s in requests.get(f"{accounts['url']}/v1/report-schedules", timeout=10, headers={  # noqa: E731
+        "Authorization": f"Bearer {tokens('admin')}"}).json() if s["view_id"] == saved["id"]]
+    [made] = mine()
+    assert (made["frequency"], made["weekday"], made["hour"]) == ("weekly", "tuesday", 8)
+    assert made["destination"] == {"kind": "slack", "name": "C0DASHBOARD1"}
+    assert "every Tuesday at 08:00 UTC to slack C0DASHBOARD1" in page.inner_text("#schedule-list")
+    page.click("#schedule-list button")
+    page.wait_for_function("() => document.querySelector('#schedule-message').innerText.includes('deleted')")
+    assert mine() == []
+    # Another role, in a fresh browser: the team's view is in its menu, marked; opened, the page says why.
+    other = new_page()
+    sign_in(other, dashboard.url, tokens("enablement"))
+    wait_kpi(other)
+    choose(other, "saved-views-menu", name)
+    other.wait_for_function("() => location.pathname === '/drilldown'")
+    reason = other.wait_for_selector("#forbidden-reason").inner_text()
+    assert "operations_drilldown" in reason and "enablement" in reason
+    assert "closed to your role" in other.inner_text("#saved-view-message")
+    # Only its owner deletes it: the enablement user's attempt is refused with the reason.
+    other.click("#delete-view")
+    other.wait_for_function("() => document.querySelector('#saved-view-message').innerText.includes('only its owner')")
+    assert any(v["name"] == name for v in requests.get(f"{accounts['url']}/v1/saved-views", timeout=10, headers={
+        "Authorization": f"Bearer {tokens('admin')}"}).json())

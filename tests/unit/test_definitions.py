@@ -25,7 +25,7 @@ JOBS = ["data_quality_checks", "deliver_alerts_job", "hubspot_sync_job", "insigh
 SCHEDULES = ["alert_delivery_every_5_minutes", "data_quality_every_15_minutes", "hubspot_sync_job_schedule",
              "insights_daily_forecasts", "provider_usage_job_schedule", "purge_live_runs_hourly"]
 SENSORS = ["anomaly_check_after_micro_batch", "data_quality_alerts", "freshness_checks", "hubspot_sync_on_webhook",
-           "live_after_raw_loads"]
+           "live_after_raw_loads", "report_schedules_due"]
 
 
 def _graph():

@@ -11,13 +11,15 @@ from outcomelens.core.warehouse import Warehouse, ensure_warehouse
 # 0003 (readouts) was withdrawn before any release; 0005 removes what older checkouts' asset created.
 SHIPPED = [("0001", "ops"), ("0002", "insights"), ("0004", "accounts"), ("0005", "drop_readouts"),
            ("0006", "raw_projects_and_load_ids"), ("0007", "governance"), ("0008", "experiments"),
-           ("0009", "experiment_statistics"), ("0012", "hubspot_sync_requests")]
+           ("0009", "experiment_statistics"), ("0010", "saved_views"), ("0011", "report_schedules"),
+           ("0012", "hubspot_sync_requests")]
 PRODUCT_TABLES = {
     "ops.ingestion_keys", "ops.provider_keys", "ops.alerts", "ops.alert_deliveries", "ops.alert_webhooks",
     "insights.forecasts", "insights.anomalies", "ops.users", "ops.refresh_tokens", "ops.revoked_tokens",
     "ops.service_tokens", "ops.login_failures", "ops.audit_log", "ops.hubspot_sync_requests",
     "ops.hubspot_connection", "ops.engagement_events", "ops.revoked_subjects",
     "ops.experiments", "ops.experiment_variants", "insights.experiment_statistics",
+    "ops.saved_views", "ops.report_schedules", "ops.slack_connection",
 }
 
 

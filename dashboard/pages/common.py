@@ -59,8 +59,45 @@ def connect(app, widget: str, render: Callable) -> None:
             built = context.build(state)
             result = widgets.run(widget, built)
         except CubeError as exc:
-            return components.notice(f"The semantic layer refused this ({exc.status}): {exc.message}",
-                                     kind="error")
+            return _refused(exc)
         if isinstance(result, widgets.Unavailable):
             return components.notice(result.reason)
         return render(result, built)
+
+
+def connect_page(app, pairs: list[tuple[str, Callable]]) -> None:
+    """Fill several widgets from one callback whenever the filters change.
+
+    The context (token, /meta, latest day) is built once and every widget's Cube queries go out in
+    one parallel fan-out: one browser round trip per page instead of one per widget (browsers
+    open at most six connections to a host, so six widget callbacks and the frame's queued), and
+    no widget waits on another's context. Each widget still shows its own failure or notice.
+    """
+    names = [name for name, _ in pairs]
+
+    @app.callback([Output(components.body_id(name), "children") for name in names], Input("filters", "data"))
+    def fill(state):
+        if state is None:
+            raise PreventUpdate
+        try:
+            built = context.build(state)
+        except CubeError as exc:
+            return [_refused(exc)] * len(names)
+        planned = {name: widgets.REGISTRY[name](built) for name in names}
+        jobs = {(name, part): query for name, queries in planned.items()
+                if not isinstance(queries, widgets.Unavailable) for part, query in queries.items()}
+        answers = context.load_each(built.client, jobs)
+        bodies = []
+        for name, render in pairs:
+            queries = planned[name]
+            if isinstance(queries, widgets.Unavailable):
+                bodies.append(components.notice(queries.reason))
+                continue
+            result = {part: answers[(name, part)] for part in queries}
+            failed = next((r for r in result.values() if isinstance(r, CubeError)), None)
+            bodies.append(_refused(failed) if failed else render(result, built))
+        return bodies
+
+
+def _refused(exc: CubeError):
+    return components.notice(f"The semantic layer refused this ({exc.status}): {exc.message}", kind="error")

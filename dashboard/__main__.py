@@ -8,6 +8,7 @@ import os
 
 import waitress
 
+from dashboard import serving
 from dashboard.accounts_api import DEFAULT_URL as ACCOUNTS_URL
 from dashboard.app import create_app
 
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(args.cube_url, accounts_url=args.accounts_url, cache_ttl_s=args.cache_ttl, chromium=args.chromium)
+    serving.register(app.server)
     # A production WSGI server (waitress: a pool of threads, keep-alive, no per-connection thread).
     # One process on purpose: sessions live in this process's memory (session.py), and an access
     # token's refresh must happen once, under one lock. Several threads: a page's callbacks come in

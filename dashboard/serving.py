@@ -49,8 +49,10 @@ class _StaticBodies:
 
 
 def register(server: flask.Flask) -> None:
+    # Streamed responses (the app's own files under /assets, a few kB) stay as they are:
+    # compressing a stream runs in a generator outside the request's own context handling.
     server.config.update(COMPRESS_ALGORITHM=["zstd", "br", "gzip"], COMPRESS_CACHE_KEY=_static_key,
-                         COMPRESS_CACHE_BACKEND=_StaticBodies)
+                         COMPRESS_CACHE_BACKEND=_StaticBodies, COMPRESS_STREAMS=False)
 
     @server.after_request
     def cache_versioned_assets(response: flask.Response) -> flask.Response:

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import flask
+import requests
 
 from dashboard import filters, session
 from dashboard.access import Capabilities
@@ -122,4 +123,6 @@ def load_each(cube: CubeClient, queries: dict) -> dict:
             answers[name] = future.result()
         except CubeError as exc:
             answers[name] = exc
+        except requests.RequestException as exc:  # Cube down or too slow: that widget says so
+            answers[name] = CubeError(502, f"Cube could not be reached ({exc.__class__.__name__})")
     return answers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 from dash import Input, Output
@@ -11,6 +12,7 @@ from dashboard import components, context, filters, widgets
 from dashboard.context import Ctx
 from dashboard.cube import CubeError
 
+log = logging.getLogger(__name__)
 OUTCOME_VIEWS = ("outcomes_overview", "prompt_variants", "experiments", "standard_reports")
 LATENCY_VIEWS = ("prompt_variants", "model_health")
 
@@ -95,8 +97,17 @@ def connect_page(app, pairs: list[tuple[str, Callable]]) -> None:
                 continue
             result = {part: answers[(name, part)] for part in queries}
             failed = next((r for r in result.values() if isinstance(r, CubeError)), None)
-            bodies.append(_refused(failed) if failed else render(result, built))
+            bodies.append(_refused(failed) if failed else _rendered(name, render, result, built))
         return bodies
+
+
+def _rendered(name: str, render: Callable, result: dict, built: Ctx):
+    # One widget's bug must not leave the page's other widgets loading forever (they share a call).
+    try:
+        return render(result, built)
+    except Exception:  # noqa: BLE001 - logged with its traceback, shown as this widget's failure
+        log.exception("widget %s could not be drawn", name)
+        return components.notice(f"This widget could not be drawn ({name}); the server log says why.", kind="error")
 
 
 def _refused(exc: CubeError):

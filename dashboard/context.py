@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import flask
+import requests
 
 from dashboard import filters, session
 from dashboard.access import Capabilities
@@ -23,7 +24,8 @@ CONFIG_KEY = "OUTCOMELENS_DASHBOARD"
 _ANCHOR_SOURCES = (("outcomes_overview", "conversations"), ("prompt_variants", "conversations"),
                    ("experiments", "conversations"), ("model_health", "conversations"),
                    ("standard_reports", "conversations"), ("operations_drilldown", "count"))
-_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cube")
+# Shared by every request: a page's queries, and several users' pages, go to Cube at once.
+_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="cube")
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,25 @@ def latest_day(cube: CubeClient, caps: Capabilities) -> dt.date:
     return dt.date.today()
 
 
+_CAPS: dict[int, tuple[dict, Capabilities]] = {}
+
+
+def capabilities(meta: dict) -> Capabilities:
+    """Capabilities of a /meta answer, parsed once per answer (the client reuses the same object
+    for a minute; every callback asks)."""
+    hit = _CAPS.get(id(meta))
+    if hit is not None and hit[0] is meta:
+        return hit[1]
+    caps = Capabilities.from_meta(meta)
+    if len(_CAPS) > 64:
+        _CAPS.clear()
+    _CAPS[id(meta)] = (meta, caps)  # holding `meta` keeps its id from being reused
+    return caps
+
+
 def build(state: dict) -> Ctx:
     cube = client()
-    caps = Capabilities.from_meta(cube.meta())
+    caps = capabilities(cube.meta())
     anchor = latest_day(cube, caps)
     start, end = filters.date_range(state or {}, anchor)
     return Ctx(cube, caps, state or {}, anchor, start, end)
@@ -93,3 +111,18 @@ def load_all(cube: CubeClient, queries: dict[str, dict]) -> dict[str, list[dict]
     """Run several Cube queries at once (a widget often needs a period and the one before)."""
     futures = {name: _POOL.submit(cube.load, query) for name, query in queries.items()}
     return {name: future.result() for name, future in futures.items()}
+
+
+def load_each(cube: CubeClient, queries: dict) -> dict:
+    """Like load_all, but a failed query's answer is its CubeError instead of raising: several
+    widgets filled from one fan-out each show their own failure."""
+    futures = {name: _POOL.submit(cube.load, query) for name, query in queries.items()}
+    answers = {}
+    for name, future in futures.items():
+        try:
+            answers[name] = future.result()
+        except CubeError as exc:
+            answers[name] = exc
+        except requests.RequestException as exc:  # Cube down or too slow: that widget says so
+            answers[name] = CubeError(502, f"Cube could not be reached ({exc.__class__.__name__})")
+    return answers

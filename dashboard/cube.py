@@ -2,8 +2,11 @@
 
 Cube answers {"error": "Continue wait"} while it is still computing (a rollup being built):
 `load` asks again until it gets data or the deadline passes. Answers are kept for a few seconds
-per (token, query), because one page asks for the same figures from several widgets and the CSV
-export of a widget re-runs exactly the query that drew it.
+per (security context, query): the CSV export of a widget re-runs exactly the query that drew it,
+and a reload within the TTL need not ask again. The security context is what Cube itself derives
+from the token (role and sub, semantic_layer/cube.js), so a refreshed token of the same user
+reuses the answer, while another user of the same role does not: Cube records every query it
+answers per user (ops.engagement_events), and sharing answers across users would drop theirs.
 """
 
 from __future__ import annotations
@@ -14,12 +17,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import jwt
 import requests
+from requests.adapters import HTTPAdapter
 
 CONTINUE_WAIT = "Continue wait"
 # One pooled HTTP session for the whole process: Cube is usually on loopback and keep-alive
 # saves a connection set-up per widget.
+# Pool size: a page fans out up to a dozen queries at once, and several users load at once.
 _HTTP = requests.Session()
+for _scheme in ("http://", "https://"):
+    _HTTP.mount(_scheme, HTTPAdapter(pool_connections=4, pool_maxsize=32))
 
 
 class CubeError(RuntimeError):
@@ -63,6 +71,26 @@ def _error_message(response: requests.Response) -> str:
     return json.dumps(body)[:500]
 
 
+# Claims that only say when a token was made and how long it lives; the rest say who it is.
+_LIFETIME_CLAIMS = ("iat", "exp", "nbf", "jti")
+
+
+def security_context(token: str) -> str:
+    """Who Cube answers for this token: its claims without the lifetime ones (Cube derives its
+    securityContext, role and sub, from them), so a refreshed token of the same user keys alike.
+
+    Read without verifying the signature: only tokens Cube accepted at sign-in reach a session,
+    and Cube verifies every token it is sent. A token whose claims cannot be read keys by itself.
+    """
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return "token:" + token
+    if not isinstance(claims, dict) or not claims.get("sub"):
+        return "token:" + token
+    return json.dumps({k: v for k, v in claims.items() if k not in _LIFETIME_CLAIMS}, sort_keys=True, default=str)
+
+
 @dataclass
 class CubeClient:
     api_url: str  # e.g. http://127.0.0.1:4000/cubejs-api
@@ -75,7 +103,7 @@ class CubeClient:
         return {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
 
     def _cache_key(self, kind: str, payload: Any) -> str:
-        return f"{self.api_url}|{self.token}|{kind}|{json.dumps(payload, sort_keys=True)}"
+        return f"{self.api_url}|{security_context(self.token)}|{kind}|{json.dumps(payload, sort_keys=True)}"
 
     def meta(self) -> dict:
         """What this token may see: Cube's /v1/meta (views, their measures and dimensions)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import plotly.graph_objects as go
 
 TEXT = "#f5f8ff"
@@ -32,6 +35,28 @@ def figure_layout(fig: go.Figure, *, title: str | None = None, y2: str | None = 
     if y2:
         fig.update_layout(yaxis2=dict(title=y2, overlaying="y", side="right", showgrid=False))
     return fig
+
+
+@functools.lru_cache(maxsize=16)
+def _layout_of(title: str | None, y2: str | None, height: int) -> dict:
+    return figure_layout(go.Figure(), title=title, y2=y2, height=height).to_plotly_json()["layout"]
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def figure(data: list[dict], *, title: str | None = None, y2: str | None = None, height: int = 320,
+           **layout) -> dict:
+    """The same figure as figure_layout's, as plain data for dcc.Graph: the themed layout is
+    built and validated by plotly once, then copied. Building and validating a go.Figure with
+    the dark template took about 50 ms a chart, the bulk of a page's server time."""
+    return {"data": data, "layout": _merge(copy.deepcopy(_layout_of(title, y2, height)), layout)}
 
 
 def empty_figure(message: str) -> go.Figure:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 from dash import Input, Output
@@ -11,6 +12,7 @@ from dashboard import components, context, filters, widgets
 from dashboard.context import Ctx
 from dashboard.cube import CubeError
 
+log = logging.getLogger(__name__)
 OUTCOME_VIEWS = ("outcomes_overview", "prompt_variants", "experiments", "standard_reports")
 LATENCY_VIEWS = ("prompt_variants", "model_health")
 
@@ -59,8 +61,54 @@ def connect(app, widget: str, render: Callable) -> None:
             built = context.build(state)
             result = widgets.run(widget, built)
         except CubeError as exc:
-            return components.notice(f"The semantic layer refused this ({exc.status}): {exc.message}",
-                                     kind="error")
+            return _refused(exc)
         if isinstance(result, widgets.Unavailable):
             return components.notice(result.reason)
         return render(result, built)
+
+
+def connect_page(app, pairs: list[tuple[str, Callable]]) -> None:
+    """Fill several widgets from one callback whenever the filters change.
+
+    The context (token, /meta, latest day) is built once and every widget's Cube queries go out in
+    one parallel fan-out: one browser round trip per page instead of one per widget (browsers
+    open at most six connections to a host, so six widget callbacks and the frame's queued), and
+    no widget waits on another's context. Each widget still shows its own failure or notice.
+    """
+    names = [name for name, _ in pairs]
+
+    @app.callback([Output(components.body_id(name), "children") for name in names], Input("filters", "data"))
+    def fill(state):
+        if state is None:
+            raise PreventUpdate
+        try:
+            built = context.build(state)
+        except CubeError as exc:
+            return [_refused(exc)] * len(names)
+        planned = {name: widgets.REGISTRY[name](built) for name in names}
+        jobs = {(name, part): query for name, queries in planned.items()
+                if not isinstance(queries, widgets.Unavailable) for part, query in queries.items()}
+        answers = context.load_each(built.client, jobs)
+        bodies = []
+        for name, render in pairs:
+            queries = planned[name]
+            if isinstance(queries, widgets.Unavailable):
+                bodies.append(components.notice(queries.reason))
+                continue
+            result = {part: answers[(name, part)] for part in queries}
+            failed = next((r for r in result.values() if isinstance(r, CubeError)), None)
+            bodies.append(_refused(failed) if failed else _rendered(name, render, result, built))
+        return bodies
+
+
+def _rendered(name: str, render: Callable, result: dict, built: Ctx):
+    # One widget's bug must not leave the page's other widgets loading forever (they share a call).
+    try:
+        return render(result, built)
+    except Exception:  # noqa: BLE001 - logged with its traceback, shown as this widget's failure
+        log.exception("widget %s could not be drawn", name)
+        return components.notice(f"This widget could not be drawn ({name}); the server log says why.", kind="error")
+
+
+def _refused(exc: CubeError):
+    return components.notice(f"The semantic layer refused this ({exc.status}): {exc.message}", kind="error")

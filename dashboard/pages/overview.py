@@ -3,12 +3,11 @@ that cross-filter the page when clicked."""
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 from dash import html
 
 from dashboard import components, filters, metrics, theme, widgets
 from dashboard.context import Ctx
-from dashboard.pages.common import LATENCY_VIEWS, OUTCOME_VIEWS, base_query, connect, pick_view, time_dimension
+from dashboard.pages.common import LATENCY_VIEWS, OUTCOME_VIEWS, base_query, connect_page, pick_view, time_dimension
 
 
 def _kpi_views(ctx: Ctx) -> dict[str, list[str]]:
@@ -91,15 +90,17 @@ def first_appearances(rows: list[dict]) -> dict[str, str]:
     return first
 
 
-def release_markers(fig: go.Figure, releases: list[dict], days: list[str]) -> None:
-    if not days:
-        return
+def release_markers(releases: list[dict], days: list[str]) -> dict:
+    """Dotted vertical lines (and their labels) on the first day of each prompt version in view."""
+    shapes, notes = [], []
     for version, day in sorted(first_appearances(releases).items(), key=lambda kv: kv[1]):
-        if days[0] <= day <= days[-1]:
-            fig.add_vline(x=day[:10], line=dict(color=theme.SERIES[1], dash="dot", width=1))
-            fig.add_annotation(x=day[:10], y=1, yref="paper", text=f"{version} released",
-                               showarrow=False, font=dict(size=11, color=theme.SERIES[1]),
-                               xanchor="left", yanchor="top")
+        if days and days[0] <= day[:10] <= days[-1]:
+            shapes.append({"type": "line", "x0": day[:10], "x1": day[:10], "xref": "x", "y0": 0, "y1": 1,
+                           "yref": "y domain", "line": {"color": theme.SERIES[1], "dash": "dot", "width": 1}})
+            notes.append({"x": day[:10], "y": 1, "yref": "paper", "text": f"{version} released",
+                          "showarrow": False, "font": {"size": 11, "color": theme.SERIES[1]},
+                          "xanchor": "left", "yanchor": "top"})
+    return {"shapes": shapes, "annotations": notes}
 
 
 def render_trend(result: dict, ctx: Ctx):
@@ -108,16 +109,15 @@ def render_trend(result: dict, ctx: Ctx):
         return components.notice("No conversations in this range.")
     view = next(iter(rows[0])).split(".")[0]
     days = [r[f"{view}.date_day.day"][:10] for r in rows]
-    fig = go.Figure()
-    fig.add_bar(x=days, y=[metrics.number(r[f"{view}.revenue"]) for r in rows], name="Revenue ($)",
-                yaxis="y2", marker_color="rgba(92, 200, 255, 0.35)",
-                hovertemplate="$%{y:,.0f}")
-    fig.add_scatter(x=days, y=[(metrics.number(r[f"{view}.conversion_rate"]) or 0) * 100 for r in rows],
-                    name="Conversion (%)", mode="lines+markers", line=dict(color=theme.SERIES[1], width=2),
-                    hovertemplate="%{y:.2f}%")
-    theme.figure_layout(fig, y2="Revenue ($)")
-    fig.update_layout(yaxis=dict(title="Conversion (%)"))
-    release_markers(fig, result.get("releases", []), days)
+    fig = theme.figure([
+        {"type": "bar", "x": days, "y": [metrics.number(r[f"{view}.revenue"]) for r in rows],
+         "name": "Revenue ($)", "yaxis": "y2", "marker": {"color": "rgba(92, 200, 255, 0.35)"},
+         "hovertemplate": "$%{y:,.0f}"},
+        {"type": "scatter", "x": days, "mode": "lines+markers", "name": "Conversion (%)",
+         "y": [(metrics.number(r[f"{view}.conversion_rate"]) or 0) * 100 for r in rows],
+         "line": {"color": theme.SERIES[1], "width": 2}, "hovertemplate": "%{y:.2f}%"},
+    ], y2="Revenue ($)", yaxis={"title": {"text": "Conversion (%)"}},
+        **release_markers(result.get("releases", []), days))
     return components.ready(components.graph(fig, "trend-graph"))
 
 
@@ -137,17 +137,15 @@ def render_quality(result: dict, ctx: Ctx):
         return components.notice("No conversations in this range.")
     view = next(iter(rows[0])).split(".")[0]
     days = [r[f"{view}.date_day.day"][:10] for r in rows]
-    fig = go.Figure()
-    for i, (name, label) in enumerate((("deflection_rate", "Deflection (%)"),
-                                       ("escalation_rate", "Escalation (%)"))):
-        fig.add_scatter(x=days, y=[(metrics.number(r[f"{view}.{name}"]) or 0) * 100 for r in rows],
-                        name=label, mode="lines", line=dict(color=theme.SERIES[2 + i]),
-                        hovertemplate="%{y:.1f}%")
-    fig.add_scatter(x=days, y=[metrics.number(r[f"{view}.resolution_time_mean_s"]) for r in rows],
-                    name="Resolution time (s)", yaxis="y2", mode="lines",
-                    line=dict(color=theme.SERIES[4], dash="dash"), hovertemplate="%{y:,.0f} s")
-    theme.figure_layout(fig, y2="Resolution time (s)")
-    fig.update_layout(yaxis=dict(title="Rate (%)"))
+    data = [{"type": "scatter", "x": days, "mode": "lines", "name": label,
+             "y": [(metrics.number(r[f"{view}.{name}"]) or 0) * 100 for r in rows],
+             "line": {"color": theme.SERIES[2 + i]}, "hovertemplate": "%{y:.1f}%"}
+            for i, (name, label) in enumerate((("deflection_rate", "Deflection (%)"),
+                                               ("escalation_rate", "Escalation (%)")))]
+    data.append({"type": "scatter", "x": days, "mode": "lines", "name": "Resolution time (s)", "yaxis": "y2",
+                 "y": [metrics.number(r[f"{view}.resolution_time_mean_s"]) for r in rows],
+                 "line": {"color": theme.SERIES[4], "dash": "dash"}, "hovertemplate": "%{y:,.0f} s"})
+    fig = theme.figure(data, y2="Resolution time (s)", yaxis={"title": {"text": "Rate (%)"}})
     return components.ready(components.graph(fig))
 
 
@@ -167,18 +165,24 @@ def _segment_widget(name: str, dimension: str, key: str):
             return components.notice("No conversations in this range.")
         view = next(iter(rows[0])).split(".")[0]
         labels = [r[f"{view}.{dimension}"] or "(none)" for r in rows]
-        fig = go.Figure()
-        fig.add_bar(x=labels, y=[(metrics.number(r[f"{view}.conversion_rate"]) or 0) * 100 for r in rows],
-                    customdata=labels, name="Conversion (%)", marker_color=theme.SERIES[0],
-                    hovertemplate="%{x}: %{y:.2f}%<extra>click to filter</extra>")
-        fig.add_scatter(x=labels, y=[metrics.number(r[f"{view}.conversations"]) for r in rows],
-                        name="Conversations", yaxis="y2", mode="markers",
-                        marker=dict(color=theme.SERIES[1], size=10), hovertemplate="%{y:,.0f}")
-        theme.figure_layout(fig, y2="Conversations")
-        fig.update_layout(yaxis=dict(title="Conversion (%)"), hovermode="closest")
+        fig = _bars_and_counts(labels, [(metrics.number(r[f"{view}.conversion_rate"]) or 0) * 100 for r in rows],
+                               [metrics.number(r[f"{view}.conversations"]) for r in rows],
+                               bar={"name": "Conversion (%)", "marker": {"color": theme.SERIES[0]},
+                                    "hovertemplate": "%{x}: %{y:.2f}%<extra>click to filter</extra>"},
+                               counts_label="Conversations", y_title="Conversion (%)")
         return components.ready(components.graph(fig, {"type": "xfilter", "key": key, "n": name}))
 
     return render
+
+
+def _bars_and_counts(labels: list, values: list, counts: list, *, bar: dict, counts_label: str, y_title: str) -> dict:
+    """A bar per segment (its value in customdata: a click filters by it) and its count on a
+    second axis."""
+    return theme.figure([
+        {"type": "bar", "x": labels, "y": values, "customdata": labels, **bar},
+        {"type": "scatter", "x": labels, "y": counts, "name": counts_label, "yaxis": "y2", "mode": "markers",
+         "marker": {"color": theme.SERIES[1], "size": 10}, "hovertemplate": "%{y:,.0f}"},
+    ], y2=counts_label, yaxis={"title": {"text": y_title}}, hovermode="closest")
 
 
 # The outcome-metric records (CSV, API, CRM) by type; their fields carry an `outcome_` prefix.
@@ -208,14 +212,11 @@ def render_outcome_metrics(result: dict, ctx: Ctx):
     if not rows:
         return components.notice("No outcome-metric records in this range.")
     names = [r[f"{v}.outcome_metric_name"] for r in rows]
-    fig = go.Figure()
-    fig.add_bar(x=names, y=[metrics.number(r[f"{v}.outcome_value_mean"]) for r in rows], customdata=names,
-                name="Mean value", marker_color=theme.SERIES[2],
-                hovertemplate="%{x}: mean %{y:,.3g}<extra>click to filter</extra>")
-    fig.add_scatter(x=names, y=[metrics.number(r[f"{v}.outcome_events"]) for r in rows], name="Records",
-                    yaxis="y2", mode="markers", marker=dict(color=theme.SERIES[1], size=10), hovertemplate="%{y:,.0f}")
-    theme.figure_layout(fig, y2="Records")
-    fig.update_layout(yaxis=dict(title="Mean value"), hovermode="closest")
+    fig = _bars_and_counts(names, [metrics.number(r[f"{v}.outcome_value_mean"]) for r in rows],
+                           [metrics.number(r[f"{v}.outcome_events"]) for r in rows],
+                           bar={"name": "Mean value", "marker": {"color": theme.SERIES[2]},
+                                "hovertemplate": "%{x}: mean %{y:,.3g}<extra>click to filter</extra>"},
+                           counts_label="Records", y_title="Mean value")
     return components.ready(components.graph(fig, {"type": "xfilter", "key": "mtype", "n": "overview.outcome_metrics"}))
 
 
@@ -236,9 +237,12 @@ def layout(state: dict, caps) -> html.Div:
 
 
 def register(app) -> None:
-    connect(app, "overview.kpis", render_kpis)
-    connect(app, "overview.trend", render_trend)
-    connect(app, "overview.quality", render_quality)
-    connect(app, "overview.by_intent", _segment_widget("overview.by_intent", "intent", "intent"))
-    connect(app, "overview.by_version", _segment_widget("overview.by_version", "prompt_version", "version"))
-    connect(app, "overview.outcome_metrics", render_outcome_metrics)
+    # One callback for the whole page: one context, one fan-out of every widget's queries.
+    connect_page(app, [
+        ("overview.kpis", render_kpis),
+        ("overview.trend", render_trend),
+        ("overview.quality", render_quality),
+        ("overview.by_intent", _segment_widget("overview.by_intent", "intent", "intent")),
+        ("overview.by_version", _segment_widget("overview.by_version", "prompt_version", "version")),
+        ("overview.outcome_metrics", render_outcome_metrics),
+    ])

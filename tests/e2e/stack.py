@@ -54,9 +54,12 @@ def accounts_service(warehouse, secret: str, admin_email: str, admin_password: s
 
 
 class Dashboard:
-    """`python -m dashboard` on a free port, stopped (its own process group only) on exit."""
+    """`python -m dashboard` on a free port, stopped (its own process group only) on exit.
+
+    `root`: the directory it is started in, whose `dashboard/` package runs (the benchmark points
+    it at another revision's to compare)."""
     def __init__(self, cube_api_url: str, log_path: Path, cache_ttl_s: float = 15.0,
-                 accounts_url: str | None = None):
+                 accounts_url: str | None = None, root: Path = ROOT):
         self.port = cube_server.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +68,7 @@ class Dashboard:
             [sys.executable, "-m", "dashboard", "--port", str(self.port), "--cube-url", cube_api_url,
              "--cache-ttl", str(cache_ttl_s), "--chromium", CHROMIUM,
              *(["--accounts-url", accounts_url] if accounts_url else [])],
-            cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=root, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_ready()
 
     def _wait_ready(self, timeout_s: float = 60.0) -> None:

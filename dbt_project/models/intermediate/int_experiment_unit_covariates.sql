@@ -14,9 +14,10 @@ experiments as (
 
     select
         experiment_id,
+        -- midnight UTC of the start day, whatever the session's time zone
         coalesce(
-            cast(starts_on as {{ dbt.type_timestamp() }}),
-            date_trunc('day', first_seen_at)
+            cast(starts_on as timestamp) at time zone 'UTC',
+            date_trunc('day', first_seen_at at time zone 'UTC') at time zone 'UTC'
         ) as experiment_started_at
 
     from {{ ref('dim_experiments') }}

@@ -250,7 +250,7 @@ def _arm_moments(cuped_moments) -> dict[tuple[str, str, str], tuple[ArmMoments, 
 
 
 def _cuped_columns(c, arms: dict) -> dict:
-    control = arms.get((c["experiment_id"], c["metric_name"], c["control_variant"]))
+    control = arms.get((c["experiment_id"], c["metric_name"], c.get("control_variant")))
     variant = arms.get((c["experiment_id"], c["metric_name"], c["variant"]))
     result = cuped_from_moments(control[0], variant[0]) if control and variant else None
     if result is None:

@@ -114,7 +114,7 @@ def test_cuped_from_the_arms_sums_matches_numpy_on_a_known_binary_covariate():
     within = lambda z: np.concatenate([z[variant] - z[variant].mean(), z[~variant] - z[~variant].mean()])  # noqa: E731
     rho = np.corrcoef(within(x), within(y))[0, 1]
     assert got.variance_reduction == pytest.approx(rho**2, rel=1e-9)
-    assert got.variance_reduction == pytest.approx(on_units.variance_reduction, rel=1e-9) and got.variance_reduction > 0.05
+    assert got.variance_reduction == pytest.approx(on_units.variance_reduction, rel=1e-9) and got.variance_reduction > 0.02
     assert got.theta == pytest.approx(on_units.theta, rel=1e-9)
     assert got.difference == pytest.approx(on_units.difference, abs=1e-12)
     assert got.se == pytest.approx(on_units.se, rel=1e-9) and got.se < got.unadjusted_se

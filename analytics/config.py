@@ -53,6 +53,9 @@ class ForecastConfig:
     interval_level: float = 0.95
     min_history_days: int = 35
     exclude_last_days: int = 0
+    approximation: bool = False  # statsforecast: rank candidate orders by CSS (faster search)
+    nmodels: int = 94  # statsforecast: at most this many models in the stepwise search
+    n_jobs: int = 1  # series forecast in parallel processes
 
 
 @dataclass(frozen=True)
@@ -141,9 +144,15 @@ def load_forecast_config(path: Path | None = None) -> ForecastConfig:
         for k in ("horizon_days", "holdout_days", "season_length", "min_history_days", "exclude_last_days")
         if k in data
     }
+    approximation = data.get("approximation", False)
+    if not isinstance(approximation, bool):
+        raise ConfigError(f"{path}: approximation must be true or false, got {approximation!r}")
+    search = {k: _positive_int(path, k, data[k]) for k in ("nmodels", "n_jobs") if k in data}
+    if search.get("nmodels", 1) < 1 or search.get("n_jobs", 1) < 1:
+        raise ConfigError(f"{path}: nmodels and n_jobs must be at least 1")
     return ForecastConfig(
         metrics=metrics, segment_dimensions=_dimensions(path, data, "segment_dimensions"),
-        model=model, interval_level=level, **ints,
+        model=model, interval_level=level, approximation=approximation, **search, **ints,
     )
 
 

@@ -13,7 +13,11 @@
 - For running experiments: the minimum detectable effect at the current sample sizes (α = 0.05 two-sided,
   power 0.8) and the days until it reaches a target effect if traffic goes on as it did.
 - CUPED (Deng et al. 2013): the outcome adjusted by a pre-period covariate, θ = cov(y, x) / var(x)
-  pooled over the arms; the variance falls by ρ², reported.
+  pooled over the arms; the variance falls by ρ², reported. In the stored statistics the covariate is the
+  unit's contact's conversions before the experiment started (marts.fct_experiment_cuped gives the
+  per-arm sums, `cuped_from_moments`); the adjusted difference gets a normal 95 % interval.
+- The sample ratio mismatch p-value: chi2.sf of the statistic fct_experiment_srm computed (Postgres has
+  no chi-square distribution, so the mart only flags it against a critical value).
 """
 
 from __future__ import annotations
@@ -153,6 +157,52 @@ def cuped(y: np.ndarray, x: np.ndarray, is_variant: np.ndarray) -> Cuped:
     return Cuped(d, se, se0, theta, float(1 - within(adjusted) / within(y)))
 
 
+@dataclass(frozen=True)
+class ArmMoments:
+    """Sufficient statistics of one arm: n, Σy, Σy², Σx, Σx², Σxy."""
+
+    n: float
+    y: float
+    yy: float
+    x: float
+    xx: float
+    xy: float
+
+    def centred(self) -> tuple[float, float, float]:
+        """Within-arm Σ(y−ȳ)², Σ(x−x̄)², Σ(x−x̄)(y−ȳ)."""
+        return (self.yy - self.y**2 / self.n, self.xx - self.x**2 / self.n, self.xy - self.x * self.y / self.n)
+
+
+def cuped_from_moments(control: ArmMoments, variant: ArmMoments) -> Cuped | None:
+    """`cuped` from the arms' sums alone (the same numbers as from the units); None without a covariate
+    (no within-arm variance of x) or with fewer than 2 units in an arm."""
+    if control.n < 2 or variant.n < 2:
+        return None
+    (syy_c, sxx_c, sxy_c), (syy_v, sxx_v, sxy_v) = control.centred(), variant.centred()
+    sxx, sxy, syy = sxx_c + sxx_v, sxy_c + sxy_v, syy_c + syy_v
+    if not (sxx > 1e-12 and syy > 0):
+        return None
+    theta = sxy / sxx
+    adj_ss = lambda yy, xx, xy: yy - 2 * theta * xy + theta**2 * xx  # noqa: E731 - Σ of the adjusted, centred
+    difference = (variant.y / variant.n - control.y / control.n) - theta * (
+        variant.x / variant.n - control.x / control.n
+    )
+    var_c, var_v = adj_ss(syy_c, sxx_c, sxy_c) / (control.n - 1), adj_ss(syy_v, sxx_v, sxy_v) / (variant.n - 1)
+    se = math.sqrt(max(var_c / control.n + var_v / variant.n, 0.0))
+    se0 = math.sqrt(syy_c / (control.n - 1) / control.n + syy_v / (variant.n - 1) / variant.n)
+    reduction = 1 - adj_ss(syy, sxx, sxy) / syy
+    return Cuped(float(difference), se, se0, float(theta), float(reduction))
+
+
+def srm_p_value(chi_square, degrees_of_freedom) -> float:
+    """P(χ²(df) ≥ statistic): the sample ratio mismatch test's p-value (NaN when either is missing)."""
+    try:
+        x, df = float(chi_square), float(degrees_of_freedom)
+    except (TypeError, ValueError):
+        return math.nan
+    return float(stats.chi2.sf(x, df)) if math.isfinite(x) and df >= 1 else math.nan
+
+
 STATISTICS_COLUMNS = (
     "experiment_id",
     "metric_name",
@@ -169,8 +219,17 @@ STATISTICS_COLUMNS = (
     "is_running",
     "days_run",
     "days_to_detect",
+    "srm_p_value",
+    "cuped_covariate",
+    "cuped_units_with_history",
+    "cuped_theta",
+    "cuped_variance_reduction",
+    "cuped_difference",
+    "cuped_ci_low",
+    "cuped_ci_high",
     "computed_at",
 )
+CUPED_COVARIATE = "pre_period_conversions"
 
 
 def _finite(x) -> float | None:
@@ -178,15 +237,47 @@ def _finite(x) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def comparison_statistics(comparisons, experiments, config, computed_at) -> list[dict]:
+def _arm_moments(cuped_moments) -> dict[tuple[str, str, str], tuple[ArmMoments, int]]:
+    """(experiment, metric, variant) → the arm's sums and its units with history."""
+    if cuped_moments is None or not len(cuped_moments):
+        return {}
+    return {
+        (r.experiment_id, r.metric_name, r.variant): (
+            ArmMoments(float(r.units), r.y_sum, r.y_sum_sq, r.x_sum, r.x_sum_sq, r.xy_sum), int(r.units_with_history)
+        )
+        for r in cuped_moments.itertuples(index=False)
+    }
+
+
+def _cuped_columns(c, arms: dict) -> dict:
+    control = arms.get((c["experiment_id"], c["metric_name"], c.get("control_variant")))
+    variant = arms.get((c["experiment_id"], c["metric_name"], c["variant"]))
+    result = cuped_from_moments(control[0], variant[0]) if control and variant else None
+    if result is None:
+        return {k: None for k in STATISTICS_COLUMNS if k.startswith("cuped_")}
+    half = fixed_half_width(result.se**2)
+    return {
+        "cuped_covariate": CUPED_COVARIATE,
+        "cuped_units_with_history": control[1] + variant[1],
+        "cuped_theta": _finite(result.theta),
+        "cuped_variance_reduction": _finite(result.variance_reduction),
+        "cuped_difference": _finite(result.difference),
+        "cuped_ci_low": _finite(result.difference - half),
+        "cuped_ci_high": _finite(result.difference + half),
+    }
+
+
+def comparison_statistics(comparisons, experiments, config, computed_at, cuped_moments=None) -> list[dict]:
     """Rows of insights.experiment_statistics, one per row of marts.fct_experiment_comparison.
 
-    comparisons: its columns (standard_error included); experiments: marts.dim_experiments
-    (first_seen_at, last_seen_at, ends_on). An experiment is running when it has no registered end
-    before the last day of data; only running ones get days_to_detect.
+    comparisons: its columns (standard_error and the SRM statistic included); experiments:
+    marts.dim_experiments (first_seen_at, last_seen_at, ends_on); cuped_moments: marts.fct_experiment_cuped
+    (None: no CUPED). An experiment is running when it has no registered end before the last day of data;
+    only running ones get days_to_detect.
     """
     if not len(comparisons):
         return []
+    arms = _arm_moments(cuped_moments)
     data_end = experiments["last_seen_at"].max()
     periods = experiments.set_index("experiment_id")
     rows = []
@@ -205,7 +296,9 @@ def comparison_statistics(comparisons, experiments, config, computed_at) -> list
         ends_on = None if period is None else period.get("ends_on")
         running = ends_on is None or ends_on != ends_on or str(ends_on) >= str(data_end.date())
         for (_, c), p, ph, pb in zip(group.iterrows(), p_values, holm, bh, strict=True):
-            rows.append(_one(c, p, ph, pb, config, running, days_run, computed_at))
+            row = _one(c, p, ph, pb, config, running, days_run, computed_at)
+            row["srm_p_value"] = _finite(srm_p_value(c.get("srm_chi_square"), c.get("srm_degrees_of_freedom")))
+            rows.append({**row, **_cuped_columns(c, arms)})
     return rows
 
 

@@ -3,9 +3,12 @@ interface, and the seasonal naive forecast they are judged against."""
 
 from __future__ import annotations
 
+import multiprocessing
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from statistics import NormalDist
 
 import numpy as np
@@ -46,13 +49,22 @@ class PmdarimaAutoArima(Forecaster):
 
 
 class StatsforecastAutoArima(Forecaster):
+    """approximation: rank candidate orders by conditional sum of squares instead of exact likelihood
+    (Hyndman & Khandakar's shortcut for long series), then fit the chosen one exactly; nmodels caps the
+    stepwise search. benchmarks/forecast_benchmark.md measures both against the defaults."""
+
     name = "statsforecast_autoarima"
+
+    def __init__(self, approximation: bool = False, nmodels: int = 94):
+        self.approximation = approximation
+        self.nmodels = nmodels
 
     def forecast(self, y, h, season_length, level):
         from statsforecast.models import AutoARIMA
 
         pct = round(level * 100)
-        out = AutoARIMA(season_length=max(season_length, 1)).forecast(y=np.asarray(y, float), h=h, level=[pct])
+        model = AutoARIMA(season_length=max(season_length, 1), approximation=self.approximation, nmodels=self.nmodels)
+        out = model.forecast(y=np.asarray(y, float), h=h, level=[pct])
         return Forecast(*(np.asarray(out[k], float) for k in ("mean", f"lo-{pct}", f"hi-{pct}")))
 
 
@@ -94,11 +106,25 @@ FORECASTERS: dict[str, type[Forecaster]] = {
 }
 
 
-def forecaster(name: str) -> Forecaster:
+def forecaster(name: str, config: ForecastConfig | None = None) -> Forecaster:
+    """The model `name`, with the search settings of `config` where it has any."""
     try:
-        return FORECASTERS[name]()
+        cls = FORECASTERS[name]
     except KeyError:
         raise ValueError(f"unknown forecast model {name!r}; expected one of {', '.join(FORECASTERS)}") from None
+    if cls is StatsforecastAutoArima and config is not None:
+        return cls(approximation=config.approximation, nmodels=config.nmodels)
+    return cls()
+
+
+def parallel_map(fn, items: list, n_jobs: int) -> list:
+    """fn over items in n_jobs processes (forked: the numba-compiled code and imports come along), in
+    order; one job runs in this process. Each series is independent, so the 2 cores give ~2x."""
+    if n_jobs <= 1 or len(items) < 2:
+        return [fn(item) for item in items]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=context) as pool:
+        return list(pool.map(fn, items, chunksize=max(1, len(items) // (4 * n_jobs))))
 
 
 def _fillna(y: np.ndarray) -> np.ndarray:
@@ -166,9 +192,9 @@ def forecast_rows(series: Series, config: ForecastConfig, model: Forecaster, gen
 
 
 def run_forecasts(parts: pd.DataFrame, config: ForecastConfig, model_name: str | None = None) -> list[dict]:
-    model = forecaster(model_name or config.model)
+    model = forecaster(model_name or config.model, config)
     generated_at = datetime.now(timezone.utc)
-    rows = []
-    for s in all_series(parts, config.metrics, config.segment_dimensions):
-        rows += forecast_rows(s, config, model, generated_at)
-    return rows
+    series = list(all_series(parts, config.metrics, config.segment_dimensions))
+    per_series = parallel_map(partial(forecast_rows, config=config, model=model, generated_at=generated_at),
+                              series, config.n_jobs)
+    return [row for rows in per_series for row in rows]

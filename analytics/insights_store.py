@@ -89,14 +89,19 @@ def record_anomaly_alerts(conn, anomalies: list[dict]) -> list[str]:
     return ids
 
 
-def read_experiment_inputs(conn) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """marts.fct_experiment_comparison and the periods of marts.dim_experiments."""
+def _frame(cur, sql: str) -> pd.DataFrame:
+    cur.execute(sql)
+    return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+
+
+def read_experiment_inputs(conn) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """marts.fct_experiment_comparison, the periods of marts.dim_experiments and CUPED's per-arm sums
+    (marts.fct_experiment_cuped)."""
     with conn.cursor() as cur:
-        cur.execute("select * from marts.fct_experiment_comparison")
-        comparisons = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
-        cur.execute("select experiment_id, first_seen_at, last_seen_at, ends_on from marts.dim_experiments")
-        experiments = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
-    return comparisons, experiments
+        comparisons = _frame(cur, "select * from marts.fct_experiment_comparison")
+        experiments = _frame(cur, "select experiment_id, first_seen_at, last_seen_at, ends_on from marts.dim_experiments")
+        cuped_moments = _frame(cur, "select * from marts.fct_experiment_cuped")
+    return comparisons, experiments, cuped_moments
 
 
 def write_experiment_statistics(conn, rows: list[dict]) -> None:

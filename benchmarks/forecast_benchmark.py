@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import tempfile
 import time
 from datetime import date
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analytics.config import governed_metric
+from analytics.config import governed_metric, load_forecast_config
 from analytics.forecast import (
     KnownValues,
     PmdarimaAutoArima,
@@ -28,6 +29,7 @@ from analytics.forecast import (
     StatsforecastAutoArima,
     mae,
     mase,
+    parallel_map,
     rolling_origin_mae,
 )
 from analytics.series import all_series
@@ -116,6 +118,46 @@ def two_hundred_series(parts: pd.DataFrame) -> list[np.ndarray]:
     return out
 
 
+SETTINGS = {  # name → (approximation, nmodels, n_jobs)
+    "default search, 1 job": (False, 94, 1),
+    "approximation, 1 job": (True, 94, 1),
+    "approximation, 2 jobs": (True, 94, 2),
+    "default search, 2 jobs": (False, 94, 2),
+}
+
+
+def _fit_holdout(y: np.ndarray, model: StatsforecastAutoArima) -> float:
+    """Forecast the last 14 days from the rest; the holdout MAE."""
+    return mae(y[-14:], model.forecast(y[:-14], 14, 7, 0.95).mean)
+
+
+def _cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def time_settings(batch: list[np.ndarray], settings: list[str]) -> None:
+    """The 200-series time and holdout MAE of each search setting, with the load average around it."""
+    naive = np.mean([mae(y[-14:], SeasonalNaive().forecast(y[:-14], 14, 7, 0.95).mean) for y in batch])
+    for name in settings:
+        approximation, nmodels, n_jobs = SETTINGS[name]
+        model = StatsforecastAutoArima(approximation=approximation, nmodels=nmodels)
+        one = time.perf_counter()
+        model.forecast(batch[0], 14, 7, 0.95)
+        single = time.perf_counter() - one
+        load_before = os.getloadavg()[0]
+        cpu_before = _cpu_seconds()
+        started = time.perf_counter()
+        errors = parallel_map(functools.partial(_fit_holdout, model=model), batch, n_jobs)
+        elapsed = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu_before  # this process and its finished workers: what load does not inflate
+        print(f"  {name:24s} {elapsed:6.1f} s for {len(batch)} series ({elapsed / len(batch):.3f} s/series), "
+              f"CPU {cpu:.1f} s ({cpu / len(batch):.3f} s/series → {cpu / len(batch) * 200 / n_jobs:.1f} s for 200 "
+              f"on {n_jobs} idle core(s)), "
+              f"single series {single:.3f} s, holdout MAE {np.mean(errors):.5f} ({np.mean(errors) / naive:.3f} × "
+              f"seasonal naive), load average {load_before:.1f} → {os.getloadavg()[0]:.1f}")
+
+
 def summarise(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby("model").agg(mae=("mae", "mean"), mase=("mase", "mean"), seconds=("seconds", "mean"))
 
@@ -132,9 +174,25 @@ def main() -> None:
     parser.add_argument("--global-sizes", type=int, nargs="*", default=[1_000_000, 3_850_000],
                         help="demo sizes whose all-conversation conversion series is scored over rolling origins")
     parser.add_argument("--skip-pmdarima-global", action="store_true")
+    parser.add_argument("--timing-only", action="store_true",
+                        help="only the 200-series time (and holdout MAE) of each statsforecast search setting")
+    parser.add_argument("--settings", nargs="*", default=list(SETTINGS), choices=list(SETTINGS))
+    parser.add_argument("--series", type=int, default=200, help="time the first N of the 200 series (--timing-only)")
     args = parser.parse_args()
 
     StatsforecastAutoArima().forecast(np.random.default_rng(0).normal(size=60), 7, 7, 0.95)  # numba JIT, once
+    StatsforecastAutoArima(approximation=True).forecast(np.random.default_rng(0).normal(size=60), 7, 7, 0.95)
+    import warnings
+
+    warnings.filterwarnings("ignore", message="possible convergence problem")  # statsforecast, per rejected order
+
+    if args.timing_only:
+        _, parts, _ = demo_series(args.size, args.seed)
+        config = load_forecast_config()
+        print(f"200 series × 90 days, horizon 14, on {os.cpu_count()} cores; forecasts.yaml: approximation="
+              f"{config.approximation}, nmodels={config.nmodels}, n_jobs={config.n_jobs}")
+        time_settings(two_hundred_series(parts)[: args.series], args.settings)
+        return
 
     for size in args.global_sizes:
         global_conversion(size, args.seed, pmdarima=not args.skip_pmdarima_global)

@@ -551,6 +551,32 @@ const DIMENSIONS = {
     title: 'Registration',
     description: 'registered (in the experiment registry) or unregistered (seen in the data only).',
   },
+  variant_registration: {
+    title: 'Variant registration',
+    description: 'registered (the registry lists this variant) or seen_only (seen in the data, not registered).',
+  },
+  srm_p_value: {
+    title: 'SRM p-value',
+    description: "p-value of the experiment's sample ratio mismatch chi-square test; below 0.001 the split is flagged.",
+  },
+  cuped_covariate: {
+    title: 'CUPED covariate',
+    description: "The pre-period covariate CUPED adjusts by: pre_period_conversions, the unit's contact's conversions in the 90 days before the experiment started.",
+  },
+  cuped_units_with_history: {
+    title: 'Units with pre-period history',
+    description: 'Units of the two arms whose contact converted in the pre-period window.',
+  },
+  cuped_variance_reduction: {
+    title: 'CUPED variance reduction',
+    description: "Share of the metric's within-arm variance removed by CUPED (1 - var(adjusted) / var(raw)).",
+  },
+  cuped_difference: {
+    title: 'Difference (CUPED)',
+    description: 'Variant minus control of the CUPED-adjusted metric.',
+  },
+  cuped_ci_low: { title: 'CUPED CI low (95%)', description: 'Lower end of the 95% interval of the CUPED-adjusted difference.' },
+  cuped_ci_high: { title: 'CUPED CI high (95%)', description: 'Upper end of the 95% interval of the CUPED-adjusted difference.' },
   experiment_name: { title: 'Experiment name', description: 'The registered display name of the experiment.' },
   registered_variants: {
     title: 'Registered arms',

@@ -1,7 +1,10 @@
 """Experiments: arms side by side, and each variant against control with its 95% CI.
 
 The comparison figures (fct_experiment_comparison) are computed by dbt over the whole experiment,
-so the time range does not apply to them; the page says so instead of pretending it does.
+so the time range does not apply to them; the page says so instead of pretending it does. Beside each
+row: the sample ratio mismatch (flag and p-value; a flagged row says not to trust it), the always-valid
+95% interval (safe to read every day), CUPED's adjusted interval and variance reduction where a
+pre-period covariate exists, and whether the experiment and its variant are registered.
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ ARM_MEASURES = ["conversations", "conversions", "conversion_rate", "average_orde
                 "escalation_rate", "deflection_rate", "csat", "latency_mean_ms", "cost_per_conversion"]
 COMPARISON = ["experiment_id", "metric_name", "variant", "control_variant", "n_control", "n_variant",
               "control_value", "variant_value", "difference", "ci_low", "ci_high", "method",
-              "significant", "underpowered"]
+              "significant", "underpowered", "registration_status", "variant_registration",
+              "sample_ratio_mismatch", "srm_p_value", "always_valid_ci_low", "always_valid_ci_high",
+              "cuped_difference", "cuped_ci_low", "cuped_ci_high", "cuped_variance_reduction"]
+SRM_WARNING = "split mismatch: do not trust this comparison"
 
 
 @widgets.widget("experiments.arms")
@@ -69,6 +75,8 @@ def verdict(row: dict) -> tuple[str, str]:
         return row.get(f"{V}.comparison_{name}")
     metric = metrics.BY_NAME.get(get("metric_name"))
     better = metric.better if metric else "up"
+    if _srm_flagged(row):
+        return SRM_WARNING, "badge-lose"
     if get("underpowered") in (True, "true"):
         return "underpowered: too few samples to tell", "badge-weak"
     if get("significant") not in (True, "true"):
@@ -79,31 +87,84 @@ def verdict(row: dict) -> tuple[str, str]:
         (f"significantly worse: {get('variant')}", "badge-lose")
 
 
-def _comparison_row(row: dict) -> html.Tr:
+def _srm_flagged(row: dict) -> bool:
+    return row.get(f"{V}.comparison_sample_ratio_mismatch") in (True, "true")
+
+
+def _interval(low, high, kind: str) -> str:
+    if metrics.number(low) is None and metrics.number(high) is None:
+        return "–"
+    return f"[{metrics.fmt(low, kind)}, {metrics.fmt(high, kind)}]"
+
+
+def _p(value) -> str:
+    v = metrics.number(value)
+    return "–" if v is None else (f"{v:.2g}" if v < 0.001 else f"{v:.3f}")
+
+
+def _srm_cell(row: dict) -> html.Td:
+    p = _p(row.get(f"{V}.comparison_srm_p_value"))
+    if _srm_flagged(row):
+        return html.Td([html.Span("SRM", className="badge badge-lose"), f" p = {p}"], className="srm-cell")
+    return html.Td(f"ok, p = {p}", className="srm-cell")
+
+
+def _cuped_cell(get, kind: str) -> html.Td:
+    reduction = metrics.number(get("cuped_variance_reduction"))
+    if reduction is None:
+        return html.Td("no covariate", className="cuped-cell")
+    return html.Td([metrics.fmt(get("cuped_difference"), kind), " ",
+                    _interval(get("cuped_ci_low"), get("cuped_ci_high"), kind),
+                    html.Br(), html.Small(f"variance −{reduction * 100:.1f}%")], className="cuped-cell")
+
+
+def _registration(get) -> str:
+    status = get("registration_status") or "unregistered"
+    variant = "registered variant" if get("variant_registration") == "registered" else "variant seen only"
+    return f"{status}, {variant}"
+
+
+def _comparison_row(row: dict) -> list[html.Tr]:
     def get(name):
         return row.get(f"{V}.comparison_{name}")
     metric = metrics.BY_NAME.get(get("metric_name"))
     kind = metric.kind if metric else "rating"
     diff_kind = "percent" if kind == "percent" else kind
     label, badge = verdict(row)
-    ci = f"[{metrics.fmt(get('ci_low'), diff_kind)}, {metrics.fmt(get('ci_high'), diff_kind)}]"
-    return html.Tr([
+    flagged = _srm_flagged(row)
+    cells = html.Tr([
         html.Td(get("experiment_id")), html.Td(metric.label if metric else get("metric_name")),
         html.Td(f"{get('control_variant')}: {metrics.fmt(get('control_value'), kind)}"),
         html.Td(f"{get('variant')}: {metrics.fmt(get('variant_value'), kind)}"),
-        html.Td(metrics.fmt(get("difference"), diff_kind)), html.Td(ci),
+        html.Td(metrics.fmt(get("difference"), diff_kind)),
+        html.Td(_interval(get("ci_low"), get("ci_high"), diff_kind)),
+        html.Td(_interval(get("always_valid_ci_low"), get("always_valid_ci_high"), diff_kind),
+                className="always-valid-cell"),
+        _cuped_cell(get, diff_kind),
         html.Td(f"{metrics.fmt(get('n_control'), 'count')} / {metrics.fmt(get('n_variant'), 'count')}"),
+        _srm_cell(row),
+        html.Td(_registration(get), className="registration-cell"),
         html.Td(html.Span(label, className=f"badge {badge}")),
-    ], className="comparison-row")
+    ], className="comparison-row srm-flagged" if flagged else "comparison-row")
+    if not flagged:
+        return [cells]
+    # a visible line under the row: the split itself is wrong, so no figure in the row can be trusted
+    warning = html.Tr(html.Td(f"⚠ {SRM_WARNING} (the observed split of {get('experiment_id')} differs from the "
+                              "expected one at p < 0.001)", colSpan=len(HEADERS), className="srm-warning"),
+                      className="srm-warning-row")
+    return [cells, warning]
+
+
+HEADERS = ("Experiment", "Metric", "Control", "Variant", "Difference", "95% CI", "Always-valid 95% CI",
+           "CUPED difference (95% CI)", "n control / variant", "SRM", "Registration", "Verdict")
 
 
 def render_comparison(result: dict, ctx: Ctx):
     rows = result["rows"]
     if not rows:
         return components.notice("No comparisons computed for these experiments yet.")
-    head = html.Tr([html.Th(h) for h in ("Experiment", "Metric", "Control", "Variant",
-                                         "Difference", "95% CI", "n control / variant", "Verdict")])
-    table = html.Table([html.Thead(head), html.Tbody([_comparison_row(r) for r in rows])],
+    head = html.Tr([html.Th(h) for h in HEADERS])
+    table = html.Table([html.Thead(head), html.Tbody([tr for r in rows for tr in _comparison_row(r)])],
                        className="table", id="comparison-table")
     return components.ready(html.Div(table, className="table-scroll"), components.graph(_forest(rows)))
 
@@ -136,7 +197,9 @@ def layout(state: dict, caps) -> html.Div:
         components.card("experiments.arms", "Arms side by side", wide=True),
         components.card("experiments.comparison", "Variants against control", wide=True,
                         note="Computed over each experiment's whole run (the time range does not "
-                             "apply); a winner is named only when the 95% interval excludes zero."),
+                             "apply); a winner is named only when the 95% interval excludes zero. Looking "
+                             "every day? Read the always-valid interval. A sample ratio mismatch (SRM) "
+                             "means the split itself is wrong: such a row is not to be trusted."),
     ])
 
 

@@ -23,6 +23,7 @@ from ingestion.demo.conversations import (
 )
 from ingestion.demo.deals import DealRows, conversation_deals, organic_deals
 from ingestion.demo.period import Period
+from ingestion.demo.pre_period import pre_period_deals
 from ingestion.demo.random_draws import PLAN_STREAM, stream
 from ingestion.demo.timeline import contacts_and_start_times
 
@@ -35,6 +36,7 @@ class Conversations(Dimensions):
     contact: np.ndarray  # contact index
     followup: np.ndarray  # bool
     p_convert: np.ndarray  # planted conversion probability
+    conversion_draw: np.ndarray  # the uniform draw: converted when below p_convert (pre_period.py reads it)
     converted: np.ndarray  # bool: this conversation created a closedwon deal
     attributed: np.ndarray  # bool: converted by the contract's attribution rule
     terminal: np.ndarray
@@ -46,6 +48,12 @@ class Deals(DealRows):
 
     credited_conv: np.ndarray  # conversation credited by the rule, -1 for none
     n_conv_deals: int
+    n_pre_period: int = 0  # the last rows: purchases before the period (pre_period.py)
+
+    @property
+    def n_organic_end(self) -> int:
+        """One past the last organic deal."""
+        return len(self.conv) - self.n_pre_period
 
 
 @dataclass
@@ -78,14 +86,16 @@ def plan(n: int, seed: int, days: int, end_date: date) -> Plan:
     t, contact = timeline.t, timeline.contact
     dims = conversation_dimensions(rng, n)
     p_convert = planted_conversion_probability(period, t, dims)
-    converted = rng.random(n) < p_convert
+    conversion_draw = rng.random(n)
+    converted = conversion_draw < p_convert
     terminal = terminal_outcomes(rng, dims.capability)
     from_conversations = conversation_deals(rng, period, t, contact, dims.intent, converted)
     names = contact_names(rng, timeline.n_contacts)
     created, last_talk = contact_created(rng, period, t, contact, timeline.n_contacts)
     organic = organic_deals(rng, period, timeline.organic, created)
     modified = contact_modified(rng, period, created, last_talk)
-    deals = DealRows.concat(from_conversations, organic)
+    before = pre_period_deals(seed, period, conversion_draw, contact, created)  # own stream; moves `created`
+    deals = DealRows.concat(DealRows.concat(from_conversations, organic), before.deals)
     credited = credit_deals(t, contact, deals.contact, deals.stage, deals.close)
     return Plan(
         seed=seed,
@@ -93,8 +103,9 @@ def plan(n: int, seed: int, days: int, end_date: date) -> Plan:
         period=period,
         conversations=Conversations(
             **vars(dims), t=t, contact=contact, followup=timeline.followup, p_convert=p_convert,
-            converted=converted, attributed=attributed_conversations(n, credited), terminal=terminal,
+            conversion_draw=conversion_draw, converted=converted, attributed=attributed_conversations(n, credited), terminal=terminal,
         ),
         contacts=Contacts(timeline.n_contacts, **vars(names), create=created, modified=modified),
-        deals=Deals(**vars(deals), credited_conv=credited, n_conv_deals=len(from_conversations.conv)),
+        deals=Deals(**vars(deals), credited_conv=credited, n_conv_deals=len(from_conversations.conv),
+                    n_pre_period=len(before.deals.conv)),
     )

@@ -11,6 +11,7 @@ import numpy as np
 PLAN_STREAM = 0  # the plan: contacts, times, dimensions, outcomes, deals
 CHUNK_STREAM = 1  # + chunk number: LLM calls, events, feedback, customer refs of one chunk
 OUTCOME_METRICS_STREAM = 5  # the daily outcome metrics
+PRE_PERIOD_STREAM = 6  # returning customers' purchases before the period (pre_period.py)
 
 
 def stream(seed: int, *ids: int) -> np.random.Generator:

@@ -4,16 +4,19 @@ running sums the writers kept (LLM calls, feedback, rows and parts written)."""
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from datetime import timedelta
 
 import numpy as np
 
 from ingestion.demo import world as W
 from ingestion.demo.codes import TERMINAL_KINDS, WON
+from ingestion.demo.deals import DealRows
 from ingestion.demo.llm_calls import CallStats
 from ingestion.demo.parquet_parts import PartWriter
 from ingestion.demo.period import DAY_MS
 from ingestion.demo.plan import Plan
+from ingestion.demo.pre_period import covariate
 from ingestion.demo.truth_counts import daily_conversion, grouped_conversion, rate
 from ingestion.demo.truth_effects import bad_release, escalation_by_capability, latency_by_model, prompt_uplift
 
@@ -182,7 +185,7 @@ def _attribution(p: Plan) -> dict:
     by_contact = np.lexsort((conv.t, conv.contact))
     cs, ts = conv.contact[by_contact], conv.t[by_contact]
     close_pairs = (cs[1:] == cs[:-1]) & (ts[1:] - ts[:-1] <= W.ATTRIBUTION_WINDOW_DAYS * DAY_MS)
-    organic = np.flatnonzero(deals.conv < 0)
+    organic = np.flatnonzero(deals.conv[: deals.n_organic_end] < 0)
     return {
         "rule": ATTRIBUTION_RULE,
         "window_days": W.ATTRIBUTION_WINDOW_DAYS,
@@ -266,6 +269,51 @@ def _people(p: Plan) -> dict:
     }
 
 
+def _cuped(y: np.ndarray, x: np.ndarray, variant: np.ndarray) -> dict:
+    """CUPED by hand (Deng et al. 2013), θ from within-arm deviations: the variance reduction ρ² and the
+    adjusted difference — what the stored statistics must reproduce from the marts."""
+    yc = y - np.where(variant, y[variant].mean(), y[~variant].mean())
+    xc = x - np.where(variant, x[variant].mean(), x[~variant].mean())
+    theta = float(xc @ yc / (xc @ xc)) if xc @ xc > 0 else 0.0
+    adjusted = y - theta * (x - x.mean())
+    ac = adjusted - np.where(variant, adjusted[variant].mean(), adjusted[~variant].mean())
+    return {
+        "theta": theta,
+        "variance_reduction": float(1 - (ac @ ac) / (yc @ yc)),
+        "difference": float(y[variant].mean() - y[~variant].mean()),
+        "adjusted_difference": float(adjusted[variant].mean() - adjusted[~variant].mean()),
+    }
+
+
+def _pre_period(p: Plan) -> dict:
+    """The returning customers' purchases before the period and, per experiment, CUPED on conversion."""
+    conv, deals = p.conversations, p.deals
+    cfg = W.PRE_PERIOD
+    before = np.arange(deals.n_organic_end, len(deals.conv))
+    pre = DealRows(*(getattr(deals, f.name)[before] for f in fields(DealRows)))
+    x = covariate(pre, conv.contact, p.contacts.n, p.period.start_ms, cfg["covariate_days"])
+    arm_table = W.arms()
+    by_experiment = {}
+    for exp_id in W.EXPERIMENTS:
+        arms_of = [i for i, a in enumerate(arm_table) if a["experiment_id"] == exp_id]
+        treated = [i for i in arms_of if arm_table[i]["variant"] != "control"]
+        mask = np.isin(conv.arm, arms_of)
+        by_experiment[exp_id] = {
+            "metric_name": "conversion_rate",
+            "units": int(mask.sum()),
+            "units_with_history": int((x[mask] > 0).sum()),
+            **_cuped(conv.attributed[mask].astype(float), x[mask], np.isin(conv.arm[mask], treated)),
+        }
+    return {
+        **cfg,
+        "note": "closedwon deals of returning contacts before start_date (when the experiments start); the"
+        " covariate is each conversation's contact's purchases in the covariate_days before it",
+        "contacts_with_purchases": int(np.unique(pre.contact).size),
+        "purchases": len(before),
+        "cuped_conversion_rate": by_experiment,
+    }
+
+
 def build_truth(p: Plan, writer: PartWriter, stats: CallStats, fb_stats: dict) -> dict:
     """The truth document, in truth.json's key order (outcome_metrics is added by the caller)."""
     groups = _conversion_groups(p)
@@ -282,6 +330,7 @@ def build_truth(p: Plan, writer: PartWriter, stats: CallStats, fb_stats: dict) -
         "escalation_by_capability": escalation_by_capability(p),
         **_people(p),
         "attribution": _attribution(p),
+        "pre_period": _pre_period(p),
         "order_value": _order_value(p),
         "feedback": _feedback(p, fb_stats),
         "cost": _cost(stats),

@@ -204,6 +204,19 @@ EMAIL_REF_SHARE = 0.15  # conversations whose customer_ref is the e-mail instead
 FOLLOWUP_SHARE = 0.01  # conversations that come back within 0.5–72 h of an earlier one of the contact
 SPREAD_JITTER = 0.25  # a contact's k conversations sit (1 ± 2 * 0.25) / k of the period apart
 ATTRIBUTION_WINDOW_DAYS = 7
+# Returning customers (pre_period.py): a share of the talking contacts bought before the period — when
+# the demo's experiments start — closedwon deals spread over the history_days before it, Poisson with
+# mean purchases_per_returning_contact scaled by exp(readiness_effect × readiness − readiness_effect²/2),
+# readiness being the latent propensity that also decides their conversions in the period. CUPED's
+# covariate counts those in the covariate_days before the experiment's start (dbt var
+# cuped_pre_period_days).
+PRE_PERIOD = {
+    "returning_share": 0.40,
+    "purchases_per_returning_contact": 1.2,
+    "readiness_effect": 1.3,
+    "history_days": 120,
+    "covariate_days": 90,
+}
 
 # traffic: growth over the period, a weekly pattern (Mon..Sun) and an hour-of-day profile (UTC)
 TREND_GROWTH = 0.30

@@ -76,7 +76,8 @@ create table marts.fct_experiment_comparison (
   experiment_id text, metric_name text, variant text, control_variant text, n_control bigint,
   n_variant bigint, control_value double precision, variant_value double precision,
   difference double precision, ci_low double precision, ci_high double precision, method text,
-  significant boolean, underpowered boolean
+  significant boolean, underpowered boolean, registration_status text, variant_registration text,
+  sample_ratio_mismatch boolean, srm_chi_square double precision, srm_degrees_of_freedom bigint
 );
 -- the lambda view Cube's llm_calls cube reads (dbt: models/marts/live/): here the mart alone
 create view marts.live_llm_calls as select * from marts.fct_llm_calls;
@@ -275,11 +276,15 @@ def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -
         dict(experiment_id="exp_sales_prompt", metric_name="conversion_rate", variant="treatment",
              control_variant="control", n_control=300, n_variant=300, control_value=0.2,
              variant_value=0.28, difference=0.08, ci_low=0.01, ci_high=0.15,
-             method="newcombe_wilson", significant=True, underpowered=False),
+             method="newcombe_wilson", significant=True, underpowered=False, registration_status="registered",
+             variant_registration="registered", sample_ratio_mismatch=True, srm_chi_square=26.31578947368421,
+             srm_degrees_of_freedom=1),
         dict(experiment_id="exp_sales_prompt", metric_name="average_order_value",
              variant="treatment", control_variant="control", n_control=60, n_variant=84,
              control_value=210.0, variant_value=205.0, difference=-5.0, ci_low=-40.0,
-             ci_high=30.0, method="welch", significant=False, underpowered=True),
+             ci_high=30.0, method="welch", significant=False, underpowered=True, registration_status="registered",
+             variant_registration="registered", sample_ratio_mismatch=True, srm_chi_square=26.31578947368421,
+             srm_degrees_of_freedom=1),
     ]
     # exp_sales_prompt: registered, with a planted sample ratio mismatch (5,000 vs 4,500: chi-square 26.3);
     # exp_support_tone: seen in the data only
@@ -293,7 +298,9 @@ def synthetic_world(n_conversations: int = 900, seed: int = 7, days: int = 12) -
              p_value_holm=0.04, p_value_bh=0.04, chance_to_beat_control=0.99, expected_loss=0.0001,
              always_valid_ci_low=-0.01, always_valid_ci_high=0.17, always_valid_significant=False,
              minimum_detectable_effect=0.1, is_running=True, days_run=12.0, days_to_detect=30.0,
-             computed_at=start + dt.timedelta(days=days)),
+             srm_p_value=2.9e-07, cuped_covariate="pre_period_conversions", cuped_units_with_history=120,
+             cuped_theta=0.08, cuped_variance_reduction=0.05, cuped_difference=0.078, cuped_ci_low=0.012,
+             cuped_ci_high=0.144, computed_at=start + dt.timedelta(days=days)),
     ]
     experiments = [
         dict(experiment_id="exp_sales_prompt", variants="control, treatment", control_variant="control",

@@ -232,6 +232,19 @@ def test_sample_ratio_mismatch_beside_each_comparison_and_every_experiment_with_
                                     "values": ["conversion_rate"]}]}, token("product_manager"))["data"]
     assert [(number(r["experiments.comparison_p_value_holm"]), r["experiments.comparison_always_valid_significant"],
              number(r["experiments.comparison_days_to_detect"])) for r in stats] == [(0.04, False, 30.0)]
+    # each comparison row carries its registration, its SRM p-value and CUPED beside the raw interval
+    carried = cube.load({"dimensions": [
+        "experiments.comparison_metric_name", "experiments.comparison_registration_status",
+        "experiments.comparison_variant_registration", "experiments.comparison_srm_p_value",
+        "experiments.comparison_always_valid_ci_low", "experiments.comparison_cuped_variance_reduction",
+        "experiments.comparison_cuped_difference", "experiments.comparison_cuped_ci_low", "experiments.comparison_ci_low"],
+        "filters": [{"member": "experiments.comparison_metric_name", "operator": "equals", "values": ["conversion_rate"]}],
+    }, token("product_manager"))["data"]
+    assert [(r["experiments.comparison_registration_status"], r["experiments.comparison_variant_registration"],
+             number(r["experiments.comparison_srm_p_value"]), number(r["experiments.comparison_always_valid_ci_low"]),
+             number(r["experiments.comparison_cuped_variance_reduction"]), number(r["experiments.comparison_cuped_difference"]),
+             number(r["experiments.comparison_cuped_ci_low"]), number(r["experiments.comparison_ci_low"]))
+            for r in carried] == [("registered", "registered", 2.9e-07, -0.01, 0.05, 0.078, 0.012, 0.01)]
     # the registry alone: every experiment, an unregistered one marked so
     registry = cube.load({"dimensions": ["experiments.registry_experiment_id", "experiments.registry_registration_status",
                                          "experiments.registry_primary_metric"],

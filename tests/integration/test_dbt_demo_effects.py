@@ -229,3 +229,37 @@ def test_sample_ratio_mismatch_beside_each_experiment(demo):
         expected = stats.chisquare(counts)
         assert srm[experiment][0] == pytest.approx(expected.statistic), experiment
         assert expected.pvalue >= 0.001 and srm[experiment][1] is False, (experiment, counts, expected.pvalue)
+    # and every comparison row carries its experiment's flag, chi-square and registration
+    for experiment, chi, flag, status, variant_status in query(wh, """
+        select experiment_id, srm_chi_square, sample_ratio_mismatch, registration_status, variant_registration
+        from marts.fct_experiment_comparison
+    """):
+        assert (chi, flag) == srm[experiment]
+        assert (status, variant_status) == ("unregistered", "seen_only")  # nothing registered in this database
+
+
+def test_cuped_on_the_pre_period_covariate_matches_the_truth(demo):
+    """The generator plants returning customers whose earlier purchases follow the same readiness to buy
+    as their conversions in the experiment; truth.json has CUPED computed by hand (numpy) on the plan.
+    dbt's covariate (the contact's closedwon deals in the 90 days before the experiment started) and
+    the stored statistics' CUPED from the per-arm sums must give the same θ, variance reduction and
+    adjusted difference, and the adjusted interval must be narrower and still cover the planted effect."""
+    from analytics.experiment_stats import ArmMoments, cuped_from_moments
+
+    wh, truth, _, _ = demo
+    rows = query(wh, """
+        select experiment_id, variant, units, y_sum, y_sum_sq, x_sum, x_sum_sq, xy_sum, units_with_history
+        from marts.fct_experiment_cuped where metric_name = 'conversion_rate'
+    """)
+    arms = {(e, v): ArmMoments(float(n), y, yy, x, xx, xy) for e, v, n, y, yy, x, xx, xy, _ in rows}
+    history = {}
+    for e, _, _, _, _, _, _, _, h in rows:
+        history[e] = history.get(e, 0) + h
+    for experiment, want in truth["pre_period"]["cuped_conversion_rate"].items():
+        got = cuped_from_moments(arms[(experiment, "control")], arms[(experiment, "treatment")])
+        assert history[experiment] == want["units_with_history"] > 0
+        assert got.theta == pytest.approx(want["theta"], rel=1e-9)
+        assert got.variance_reduction == pytest.approx(want["variance_reduction"], rel=1e-9)
+        assert got.difference == pytest.approx(want["adjusted_difference"], abs=1e-12)
+        assert 0.02 < got.variance_reduction < 0.2 and got.se < got.unadjusted_se
+        print(experiment, f"variance reduction {got.variance_reduction:.4f}, se {got.unadjusted_se:.5f} → {got.se:.5f}")

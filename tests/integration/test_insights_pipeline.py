@@ -119,17 +119,20 @@ def test_experiment_statistics_stored_beside_each_comparison(stack):
     """The pipeline run wrote one row per comparison; its figures are analytics.experiment_stats' on the
     stored comparisons (the demo's main experiment has a planted lift: it must beat control)."""
     with stack["wh"].connect() as conn:
-        comparisons, experiments = insights_store.read_experiment_inputs(conn)
+        comparisons, experiments, cuped_moments = insights_store.read_experiment_inputs(conn)
         with conn.cursor() as cur:
             cur.execute("select * from insights.experiment_statistics")
             stored = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
     assert len(stored) == len(comparisons) > 0
     expected = {(r["experiment_id"], r["metric_name"], r["variant"]): r for r in
-                comparison_statistics(comparisons, experiments, load_experiment_config(), None)}
+                comparison_statistics(comparisons, experiments, load_experiment_config(), None, cuped_moments)}
     for row in stored.to_dict("records"):
         want = expected[(row["experiment_id"], row["metric_name"], row["variant"])]
-        for col in ("p_value", "p_value_holm", "p_value_bh", "always_valid_ci_low", "minimum_detectable_effect"):
-            assert row[col] == pytest.approx(want[col], nan_ok=True), col
+        for col in ("p_value", "p_value_holm", "p_value_bh", "always_valid_ci_low", "minimum_detectable_effect",
+                    "srm_p_value", "cuped_variance_reduction", "cuped_difference", "cuped_ci_low"):
+            # pandas reads a column holding some nulls as NaN: compare missing with missing
+            got, wanted = (float("nan") if v is None else v for v in (row[col], want[col]))
+            assert got == pytest.approx(wanted, nan_ok=True), col
         if row["p_value"] is not None and row["p_value_holm"] is not None:
             assert row["p_value_holm"] >= row["p_value"] - 1e-12
         assert row["always_valid_ci_low"] is None or row["always_valid_ci_low"] <= comparisons.set_index(

@@ -4,18 +4,24 @@ computations of the corrections and of the normal-posterior formulas."""
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
+from analytics.config import load_experiment_config
 from analytics.experiment_stats import (
+    ArmMoments,
     aa_peeking_false_positive_rates,
     adjusted_p_values,
     always_valid_half_width,
     bayesian_normal,
     bayesian_proportions,
+    comparison_statistics,
     cuped,
+    cuped_from_moments,
     days_to_detect,
     minimum_detectable_effect,
+    srm_p_value,
 )
 
 
@@ -89,12 +95,67 @@ def test_cuped_reduces_the_variance_by_the_covariates_share():
     assert abs(result.difference - 0.5) < 3 * result.se
 
 
+def _moments(y, x, mask) -> ArmMoments:
+    return ArmMoments(float(mask.sum()), y[mask].sum(), (y[mask] ** 2).sum(), x[mask].sum(), (x[mask] ** 2).sum(),
+                      (x[mask] * y[mask]).sum())
+
+
+def test_cuped_from_the_arms_sums_matches_numpy_on_a_known_binary_covariate():
+    """Conversion (0/1) whose probability rises with the pre-period conversions x ~ Poisson(0.6), a planted
+    +3 points in the variant: the stored statistics' CUPED from the per-arm sums (what dbt gives) equals
+    CUPED on the units, and its variance reduction is numpy's squared within-arm correlation of x and y."""
+    rng = np.random.default_rng(7)
+    n = 40_000
+    x = rng.poisson(0.6, n).astype(float)
+    variant = rng.random(n) < 0.5
+    y = (rng.random(n) < 0.10 + 0.08 * x + 0.03 * variant).astype(float)
+    got = cuped_from_moments(_moments(y, x, ~variant), _moments(y, x, variant))
+    on_units = cuped(y, x, variant)
+    within = lambda z: np.concatenate([z[variant] - z[variant].mean(), z[~variant] - z[~variant].mean()])  # noqa: E731
+    rho = np.corrcoef(within(x), within(y))[0, 1]
+    assert got.variance_reduction == pytest.approx(rho**2, rel=1e-9)
+    assert got.variance_reduction == pytest.approx(on_units.variance_reduction, rel=1e-9) and got.variance_reduction > 0.02
+    assert got.theta == pytest.approx(on_units.theta, rel=1e-9)
+    assert got.difference == pytest.approx(on_units.difference, abs=1e-12)
+    assert got.se == pytest.approx(on_units.se, rel=1e-9) and got.se < got.unadjusted_se
+    assert abs(got.difference - 0.03) < 3 * got.se
+    # no covariate (x constant): nothing to adjust by
+    assert cuped_from_moments(_moments(y, 0 * x, ~variant), _moments(y, 0 * x, variant)) is None
+
+
+def test_stored_statistics_carry_cuped_and_the_srm_p_value():
+    rng = np.random.default_rng(8)
+    n = 10_000
+    x = rng.poisson(0.6, n).astype(float)
+    variant = rng.random(n) < 0.5
+    y = (rng.random(n) < 0.10 + 0.08 * x).astype(float)
+    arms = pd.DataFrame([
+        dict(experiment_id="e", variant=name, metric_name="conversion_rate", units=m.n, y_sum=m.y, y_sum_sq=m.yy,
+             x_sum=m.x, x_sum_sq=m.xx, xy_sum=m.xy, units_with_history=int((x[mask] > 0).sum()))
+        for name, mask in (("control", ~variant), ("treatment", variant)) for m in [_moments(y, x, mask)]
+    ])
+    pc, pv = y[~variant].mean(), y[variant].mean()
+    se = math.sqrt(pc * (1 - pc) / (~variant).sum() + pv * (1 - pv) / variant.sum())
+    comparisons = pd.DataFrame([dict(
+        experiment_id="e", metric_name="conversion_rate", variant="treatment", control_variant="control",
+        n_control=int((~variant).sum()), n_variant=int(variant.sum()), control_value=pc, variant_value=pv,
+        difference=pv - pc, standard_error=se, method="newcombe_wilson", srm_chi_square=26.31578947368421,
+        srm_degrees_of_freedom=1)])
+    periods = pd.DataFrame([dict(experiment_id="e", first_seen_at=pd.Timestamp("2026-05-01", tz="UTC"),
+                                 last_seen_at=pd.Timestamp("2026-05-10", tz="UTC"), ends_on=None)])
+    (row,) = comparison_statistics(comparisons, periods, load_experiment_config(), "now", arms)
+    want = cuped(y, x, variant)
+    assert row["cuped_covariate"] == "pre_period_conversions"
+    assert row["cuped_units_with_history"] == int((x > 0).sum())
+    assert row["cuped_variance_reduction"] == pytest.approx(want.variance_reduction, rel=1e-9)
+    assert row["cuped_difference"] == pytest.approx(want.difference, abs=1e-12)
+    assert row["cuped_ci_high"] - row["cuped_ci_low"] == pytest.approx(2 * 1.959964 * want.se, rel=1e-5)
+    # chi-square 26.3 on 1 degree of freedom (5,000 vs 4,500): p = 2.9e-7, flagged below 0.001
+    assert row["srm_p_value"] == pytest.approx(stats.chi2.sf(26.31578947368421, 1)) and row["srm_p_value"] < 1e-6
+    assert srm_p_value(None, 1) != srm_p_value(None, 1)  # NaN when the mart has no statistic
+
+
 def test_comparison_statistics_rows_by_hand():
-    import pandas as pd
-
-    from analytics.config import load_experiment_config
-    from analytics.experiment_stats import comparison_statistics
-
     se = math.sqrt(0.2 * 0.8 / 1000 + 0.26 * 0.74 / 1000)
     comparisons = pd.DataFrame(
         [

@@ -12,7 +12,7 @@ from outcomelens.core.warehouse import Warehouse, ensure_warehouse
 SHIPPED = [("0001", "ops"), ("0002", "insights"), ("0004", "accounts"), ("0005", "drop_readouts"),
            ("0006", "raw_projects_and_load_ids"), ("0007", "governance"), ("0008", "experiments"),
            ("0009", "experiment_statistics"), ("0010", "saved_views"), ("0011", "report_schedules"),
-           ("0012", "hubspot_sync_requests")]
+           ("0012", "hubspot_sync_requests"), ("0013", "experiment_statistics_srm_cuped")]
 PRODUCT_TABLES = {
     "ops.ingestion_keys", "ops.provider_keys", "ops.alerts", "ops.alert_deliveries", "ops.alert_webhooks",
     "insights.forecasts", "insights.anomalies", "ops.users", "ops.refresh_tokens", "ops.revoked_tokens",

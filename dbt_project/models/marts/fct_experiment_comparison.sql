@@ -10,6 +10,12 @@
     100 units in an arm, or power below 0.8 to detect the observed difference at α = 0.05 (two-sided),
     i.e. |difference| / se < z(0.975) + z(0.8) = 2.80158.
     Latency is compared per call (calls of one conversation are treated as independent).
+
+    Each row also carries what decides whether to trust it: its experiment's registration
+    (dim_experiments: registered / unregistered), whether the variant is one the registration lists
+    (registered) or was only seen in the data (seen_only), and the experiment's sample ratio mismatch
+    (fct_experiment_srm: flag and chi-square; the p-value is in insights.experiment_statistics, as
+    Postgres has no chi-square distribution).
 -#}
 
 {%- set proportions = [
@@ -137,10 +143,10 @@ compared as (
 final as (
 
     select
-        experiment_id,
-        metric_name,
-        variant,
-        control_variant,
+        compared.experiment_id,
+        compared.metric_name,
+        compared.variant,
+        compared.control_variant,
         {{ dbt.cast('coalesce(n_control, 0)', dbt.type_bigint()) }} as n_control,
         {{ dbt.cast('coalesce(n_variant, 0)', dbt.type_bigint()) }} as n_variant,
         {{ dbt.cast('control_value', dbt.type_float()) }} as control_value,
@@ -153,9 +159,21 @@ final as (
         coalesce(ci_low > 0 or ci_high < 0, false) as significant,
         coalesce(n_control, 0) < 100
             or coalesce(n_variant, 0) < 100
-            or coalesce(abs(variant_value - control_value) < 2.80158 * standard_error, true) as underpowered
+            or coalesce(abs(variant_value - control_value) < 2.80158 * standard_error, true) as underpowered,
+        coalesce(experiments.registration_status, 'unregistered') as registration_status,
+        case when registered_variants.variant is null then 'seen_only' else 'registered' end as variant_registration,
+        coalesce(srm.sample_ratio_mismatch, false) as sample_ratio_mismatch,
+        srm.srm_chi_square,
+        srm.srm_degrees_of_freedom
 
     from compared
+    left join {{ ref('dim_experiments') }} as experiments
+        on compared.experiment_id = experiments.experiment_id
+    left join {{ ref('stg_ops__experiment_variants') }} as registered_variants
+        on compared.experiment_id = registered_variants.experiment_id
+        and compared.variant = registered_variants.variant
+    left join {{ ref('fct_experiment_srm') }} as srm
+        on compared.experiment_id = srm.experiment_id
 
 )
 

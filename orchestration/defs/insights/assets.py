@@ -16,6 +16,7 @@ FORECASTS = dg.AssetKey(["insights", "forecasts"])
 ANOMALIES = dg.AssetKey(["insights", "anomalies"])
 COMPARISON = dg.AssetKey(["marts", "fct_experiment_comparison"])
 EXPERIMENTS = dg.AssetKey(["marts", "dim_experiments"])
+CUPED_MOMENTS = dg.AssetKey(["marts", "fct_experiment_cuped"])
 EXPERIMENT_STATISTICS = dg.AssetKey(["insights", "experiment_statistics"])
 
 
@@ -61,15 +62,15 @@ def anomalies(context: dg.AssetExecutionContext, config: AnomalyCheckConfig, war
     })
 
 
-@dg.asset(key=EXPERIMENT_STATISTICS, deps=[COMPARISON, EXPERIMENTS], group_name="insights",
+@dg.asset(key=EXPERIMENT_STATISTICS, deps=[COMPARISON, EXPERIMENTS, CUPED_MOMENTS], group_name="insights",
           kinds={"python", "postgres"},
           description="Per comparison: p-values raw, Holm and BH; chance to beat control and expected loss; the "
-                      "always-valid 95% interval; MDE and days to detect for running experiments "
-                      "(analytics/config/experiments.yaml).")
+                      "always-valid 95% interval; MDE and days to detect for running experiments; the SRM "
+                      "p-value; CUPED on the pre-period covariate (analytics/config/experiments.yaml).")
 def experiment_statistics(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     with warehouse.connection() as conn:
-        comparisons, experiments = insights_store.read_experiment_inputs(conn)
+        comparisons, experiments, cuped_moments = insights_store.read_experiment_inputs(conn)
         rows = comparison_statistics(comparisons, experiments, load_experiment_config(),
-                                     datetime.now(timezone.utc))
+                                     datetime.now(timezone.utc), cuped_moments)
         insights_store.write_experiment_statistics(conn, rows)
     return dg.MaterializeResult(metadata={"rows": len(rows)})

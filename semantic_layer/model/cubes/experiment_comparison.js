@@ -1,6 +1,7 @@
 // marts.fct_experiment_comparison: one row per experiment x metric x non-control variant, with the
 // difference to control, its 95% confidence interval and the sample sizes (docs/design.md §3: never a
-// bare ratio). The figures are computed by dbt; here they are dimensions to read, not to sum.
+// bare ratio). The figures are computed by dbt; here they are dimensions to read, not to sum. Each row
+// carries its experiment's registration status and whether its variant is registered or only seen.
 const { measure, text, number, flag } = require('../metrics');
 
 cube(`experiment_comparison`, {
@@ -52,5 +53,8 @@ cube(`experiment_comparison`, {
     method: text(`method`),
     significant: flag(`significant`),
     underpowered: flag(`underpowered`),
+    // what decides whether to trust the row, carried by the row itself (dbt joins them in)
+    registration_status: text(`registration_status`),
+    variant_registration: text(`variant_registration`),
   },
 });

@@ -1,7 +1,9 @@
 // insights.experiment_statistics (analytics/experiment_stats.py): per comparison, p-values raw and
 // adjusted (Holm, Benjamini-Hochberg), the Bayesian chance to beat control and expected loss, the
-// always-valid (peeking-safe) 95% interval, and for running experiments the MDE and days to detect.
-const { number, flag } = require('../metrics');
+// always-valid (peeking-safe) 95% interval, and for running experiments the MDE and days to detect;
+// the experiment's SRM p-value; CUPED on the pre-period covariate (variance reduction, adjusted
+// difference and interval).
+const { text, number, flag } = require('../metrics');
 
 cube(`experiment_statistics`, {
   sql_table: `insights.experiment_statistics`,
@@ -27,5 +29,12 @@ cube(`experiment_statistics`, {
     minimum_detectable_effect: number(`minimum_detectable_effect`),
     is_running: flag(`is_running`),
     days_to_detect: number(`days_to_detect`),
+    srm_p_value: number(`srm_p_value`),
+    cuped_covariate: text(`cuped_covariate`),
+    cuped_units_with_history: number(`cuped_units_with_history`),
+    cuped_variance_reduction: number(`cuped_variance_reduction`),
+    cuped_difference: number(`cuped_difference`),
+    cuped_ci_low: number(`cuped_ci_low`),
+    cuped_ci_high: number(`cuped_ci_high`),
   },
 });

@@ -51,6 +51,7 @@ if (access.canSeeView(role, `experiments`)) {
           `experiment_id`, `metric_name`, `variant`, `control_variant`, `n_control`, `n_variant`,
           `control_value`, `variant_value`, `difference`, `ci_low`, `ci_high`, `method`,
           `significant`, `underpowered`, `comparisons`, `significant_comparisons`,
+          `registration_status`, `variant_registration`,
         ],
       },
       {
@@ -70,7 +71,9 @@ if (access.canSeeView(role, `experiments`)) {
         includes: [
           `p_value`, `p_value_holm`, `p_value_bh`, `chance_to_beat_control`, `expected_loss`,
           `always_valid_ci_low`, `always_valid_ci_high`, `always_valid_significant`,
-          `minimum_detectable_effect`, `is_running`, `days_to_detect`,
+          `minimum_detectable_effect`, `is_running`, `days_to_detect`, `srm_p_value`,
+          `cuped_covariate`, `cuped_units_with_history`, `cuped_variance_reduction`, `cuped_difference`,
+          `cuped_ci_low`, `cuped_ci_high`,
         ],
       },
       {

@@ -383,7 +383,7 @@ def main() -> None:
             f"the history ({expected[0]} conversations, {expected[1]} conversions) in the marts",
             every_s=5,
         )
-        wait_until(lambda: micro_batch_idle(timeline["history_posting"]), 1800, "the micro-batches ending")
+        wait_until(lambda: micro_batch_idle(timeline["history_posting"]), 1800, "the micro-batches ending", every_s=5)
         timeline["history_in_marts"] = time.time()
         print(
             f"history in the marts {timeline['history_in_marts'] - timeline['history_posting']:.0f}s after "

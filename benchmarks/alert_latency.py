@@ -35,6 +35,7 @@ import argparse
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import sys
 import threading
@@ -338,145 +339,155 @@ def main() -> None:
     receiver_url = receiver.serve()
     timeline: dict[str, float] = {}
 
-    with MockHubSpot(token, links, contacts=contacts, deals=deals) as hub:
-        timeline["stack_starting"] = time.time()
-        stack = start_stack(
-            args.data_dir,
-            project="alertbench",
-            SOURCES__HUBSPOT__API_KEY=token,
-            SOURCES__HUBSPOT__BASE_URL=hub.url,
-            SOURCES__HUBSPOT__APP_SECRET=app_secret,
-        )
-        timeline["stack_up"] = time.time()
-        print(f"stack up in {timeline['stack_up'] - timeline['stack_starting']:.0f}s", flush=True)
-        stack.cli(
-            "alerts",
-            "webhooks",
-            "add",
-            "alertbench",
-            "--format",
-            "json",
-            env={"OUTCOMELENS_WEBHOOK_URL": receiver_url, "OUTCOMELENS_WEBHOOK_SECRET": webhook_secret},
-        )
-
-        request_hubspot_sync(stack, app_secret, list(links))
-        wait_until(
-            lambda: stack.query("select count(*) from raw.hubspot_deals")[0][0] == len(deals), 1800, "the HubSpot sync"
-        )
-        timeline["hubspot_synced"] = time.time()
-        print(
-            f"HubSpot synced ({len(contacts)} contacts, {len(deals)} deals) "
-            f"in {timeline['hubspot_synced'] - timeline['stack_up']:.0f}s",
-            flush=True,
-        )
-
-        session = stack.session()
-        timeline["history_posting"] = time.time()
-        post_calls(stack, session, calls(history))
-        expected = (len(history), sum(c.contact_id is not None for c in history))
-        wait_until(
-            lambda: (
-                stack.query("select sum(conversations)::int, sum(conversions)::int from marts.fct_attribution_daily")[0]
-                == expected
-            ),
-            3600,
-            f"the history ({expected[0]} conversations, {expected[1]} conversions) in the marts",
-            every_s=5,
-        )
-        wait_until(lambda: micro_batch_idle(timeline["history_posting"]), 1800, "the micro-batches ending", every_s=5)
-        timeline["history_in_marts"] = time.time()
-        print(
-            f"history in the marts {timeline['history_in_marts'] - timeline['history_posting']:.0f}s after "
-            "its first post; posting today's conversations",
-            flush=True,
-        )
-        before = len(receiver.received)
-
-        today = planned[0]
-        dropped = [c for c in today if c.intent == DROPPED]
-        timeline["first_affected_202"] = post_calls(stack, session, calls(dropped))
-        post_calls(stack, session, calls([c for c in today if c.intent == STEADY]))
-        timeline["today_posted"] = time.time()
-        alert = receiver.wait_for(is_the_planted_drop(now.date().isoformat()), args.timeout)
-
-        since = timeline["first_affected_202"]
-        micro_batches = job_runs(MICRO_BATCH, since - 1)
-        loads = materializations_since(["dlt", "landing", "llm_calls"], since - 1)
-        deliveries = stack.query(
-            "select a.alert_id, a.title, d.status, d.attempt, extract(epoch from d.delivered_at)::float8 "
-            "from ops.alert_deliveries d join ops.alerts a using (alert_id) where d.channel = 'alertbench' "
-            "order by d.delivered_at"
-        )
-        if alert:
-            timeline["alert_detected"] = datetime.fromisoformat(alert.alert["payload"]["detected_at"]).timestamp()
-            timeline["alert_delivered"] = next(
-                (row[4] for row in deliveries if row[0] == alert.alert["alert_id"] and row[2] == "delivered"), None
+    try:
+        with MockHubSpot(token, links, contacts=contacts, deals=deals) as hub:
+            timeline["stack_starting"] = time.time()
+            stack = start_stack(
+                args.data_dir,
+                project="alertbench",
+                SOURCES__HUBSPOT__API_KEY=token,
+                SOURCES__HUBSPOT__BASE_URL=hub.url,
+                SOURCES__HUBSPOT__APP_SECRET=app_secret,
             )
-            timeline["webhook_received"] = alert.at
-        if loads:
-            timeline["loader_reported_to_dagster"] = loads[0]
-        # The micro-batch that saw today's calls: the first requested after the loader's report.
-        seen = next((r for r in micro_batches if loads and r["requested_at"] >= loads[0]), None)
-        if seen:
-            timeline["sensor_requested_micro_batch"] = seen["requested_at"]
-            timeline["micro_batch_started"] = seen["started_at"]
-            timeline["micro_batch_ended"] = seen["ended_at"]
+            timeline["stack_up"] = time.time()
+            print(f"stack up in {timeline['stack_up'] - timeline['stack_starting']:.0f}s", flush=True)
+            stack.cli(
+                "alerts",
+                "webhooks",
+                "add",
+                "alertbench",
+                "--format",
+                "json",
+                env={"OUTCOMELENS_WEBHOOK_URL": receiver_url, "OUTCOMELENS_WEBHOOK_SECRET": webhook_secret},
+            )
 
-    latency = alert.at - since if alert else None
-    steps = [
-        "first_affected_202",
-        "loader_reported_to_dagster",
-        "sensor_requested_micro_batch",
-        "micro_batch_started",
-        "alert_detected",
-        "micro_batch_ended",
-        "alert_delivered",
-        "webhook_received",
-    ]
-    result = {
-        "latency_s": round(latency, 1) if latency is not None else None,
-        "target_s": TARGET_S,
-        "prd_s": PRD_S,
-        "met_target": latency is not None and latency <= TARGET_S,
-        "alert": alert.alert["title"] if alert else None,
-        "signature_verified": bool(alert and alert.verified),
-        "after_first_affected_202_s": {k: round(timeline[k] - since, 1) for k in steps if timeline.get(k)},
-        "timestamps": {k: _at(v) for k, v in timeline.items()},
-        "setup_s": {
-            "stack_up": round(timeline["stack_up"] - timeline["stack_starting"]),
-            "hubspot_sync": round(timeline["hubspot_synced"] - timeline["stack_up"]),
-            "history_into_marts": round(timeline["history_in_marts"] - timeline["history_posting"]),
-        },
-        "micro_batches_since_first_affected_202": [
-            {**r, **{k: _at(r[k]) for k in ("requested_at", "started_at", "ended_at")}} for r in micro_batches
-        ],
-        "alerts_received": [
-            {
-                "at": _at(r.at),
-                "verified": r.verified,
-                "title": r.alert.get("title"),
-                "during": "setup" if i < before else "live",
-            }
-            for i, r in enumerate(receiver.received)
-        ],
-        "deliveries": [{"title": t, "status": s, "attempt": a, "at": _at(at)} for _, t, s, a, at in deliveries],
-        "volume": {
-            "per_day_per_intent": args.per_day,
-            "history_days": args.days,
-            "drop": args.drop,
-            "intents": [DROPPED, STEADY],
-            "history_conversations": len(history),
-            "today_conversations": len(today),
-            "deals": len(deals),
-        },
-        **machine(),
-    }
-    print(json.dumps(result, indent=2))
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    if args.down:
-        stack.down()
+            request_hubspot_sync(stack, app_secret, list(links))
+            wait_until(
+                lambda: stack.query("select count(*) from raw.hubspot_deals")[0][0] == len(deals),
+                1800,
+                "the HubSpot sync",
+            )
+            timeline["hubspot_synced"] = time.time()
+            print(
+                f"HubSpot synced ({len(contacts)} contacts, {len(deals)} deals) "
+                f"in {timeline['hubspot_synced'] - timeline['stack_up']:.0f}s",
+                flush=True,
+            )
+
+            session = stack.session()
+            timeline["history_posting"] = time.time()
+            post_calls(stack, session, calls(history))
+            expected = (len(history), sum(c.contact_id is not None for c in history))
+            wait_until(
+                lambda: (
+                    stack.query(
+                        "select sum(conversations)::int, sum(conversions)::int from marts.fct_attribution_daily"
+                    )[0]
+                    == expected
+                ),
+                3600,
+                f"the history ({expected[0]} conversations, {expected[1]} conversions) in the marts",
+                every_s=5,
+            )
+            # Idle twice, two sensor intervals apart: a last micro-batch the sensor still owes (its cursor
+            # behind the newest report) would otherwise be running when today's calls land.
+            for _ in range(2):
+                wait_until(lambda: micro_batch_idle(timeline["history_posting"]), 1800, "the micro-batches ending", 5)
+                time.sleep(12)
+            timeline["history_in_marts"] = time.time()
+            print(
+                f"history in the marts {timeline['history_in_marts'] - timeline['history_posting']:.0f}s after "
+                "its first post; posting today's conversations",
+                flush=True,
+            )
+            before = len(receiver.received)
+
+            today = planned[0]
+            dropped = [c for c in today if c.intent == DROPPED]
+            timeline["first_affected_202"] = post_calls(stack, session, calls(dropped))
+            post_calls(stack, session, calls([c for c in today if c.intent == STEADY]))
+            timeline["today_posted"] = time.time()
+            alert = receiver.wait_for(is_the_planted_drop(now.date().isoformat()), args.timeout)
+
+            since = timeline["first_affected_202"]
+            micro_batches = job_runs(MICRO_BATCH, since - 1)
+            loads = materializations_since(["dlt", "landing", "llm_calls"], since - 1)
+            deliveries = stack.query(
+                "select a.alert_id, a.title, d.status, d.attempt, extract(epoch from d.delivered_at)::float8 "
+                "from ops.alert_deliveries d join ops.alerts a using (alert_id) where d.channel = 'alertbench' "
+                "order by d.delivered_at"
+            )
+            if alert:
+                timeline["alert_detected"] = datetime.fromisoformat(alert.alert["payload"]["detected_at"]).timestamp()
+                timeline["alert_delivered"] = next(
+                    (row[4] for row in deliveries if row[0] == alert.alert["alert_id"] and row[2] == "delivered"), None
+                )
+                timeline["webhook_received"] = alert.at
+            if loads:
+                timeline["loader_reported_to_dagster"] = loads[0]
+            # The micro-batch that saw today's calls: the first requested after the loader's report.
+            seen = next((r for r in micro_batches if loads and r["requested_at"] >= loads[0]), None)
+            if seen:
+                timeline["sensor_requested_micro_batch"] = seen["requested_at"]
+                timeline["micro_batch_started"] = seen["started_at"]
+                timeline["micro_batch_ended"] = seen["ended_at"]
+
+        latency = alert.at - since if alert else None
+        steps = [
+            "first_affected_202",
+            "loader_reported_to_dagster",
+            "sensor_requested_micro_batch",
+            "micro_batch_started",
+            "alert_detected",
+            "micro_batch_ended",
+            "alert_delivered",
+            "webhook_received",
+        ]
+        result = {
+            "latency_s": round(latency, 1) if latency is not None else None,
+            "target_s": TARGET_S,
+            "prd_s": PRD_S,
+            "met_target": latency is not None and latency <= TARGET_S,
+            "alert": alert.alert["title"] if alert else None,
+            "signature_verified": bool(alert and alert.verified),
+            "after_first_affected_202_s": {k: round(timeline[k] - since, 1) for k in steps if timeline.get(k)},
+            "timestamps": {k: _at(v) for k, v in timeline.items()},
+            "setup_s": {
+                "stack_up": round(timeline["stack_up"] - timeline["stack_starting"]),
+                "hubspot_sync": round(timeline["hubspot_synced"] - timeline["stack_up"]),
+                "history_into_marts": round(timeline["history_in_marts"] - timeline["history_posting"]),
+            },
+            "micro_batches_since_first_affected_202": [
+                {**r, **{k: _at(r[k]) for k in ("requested_at", "started_at", "ended_at")}} for r in micro_batches
+            ],
+            "alerts_received": [
+                {
+                    "at": _at(r.at),
+                    "verified": r.verified,
+                    "title": r.alert.get("title"),
+                    "during": "setup" if i < before else "live",
+                }
+                for i, r in enumerate(receiver.received)
+            ],
+            "deliveries": [{"title": t, "status": s, "attempt": a, "at": _at(at)} for _, t, s, a, at in deliveries],
+            "volume": {
+                "per_day_per_intent": args.per_day,
+                "history_days": args.days,
+                "drop": args.drop,
+                "intents": [DROPPED, STEADY],
+                "history_conversations": len(history),
+                "today_conversations": len(today),
+                "deals": len(deals),
+            },
+            **machine(),
+        }
+        print(json.dumps(result, indent=2))
+        if args.out:
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    finally:
+        if args.down:  # also after a failure: the stack is not left running
+            LiveStack(Path(args.data_dir), {**os.environ, "OUTCOMELENS_DATA_DIR": args.data_dir}, {}).down()
     if not alert:
         sys.exit(f"no signed alert about conversion_rate on intent={DROPPED} within {args.timeout}s")
 

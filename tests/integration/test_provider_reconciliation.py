@@ -190,7 +190,9 @@ def built(exported_warehouse, collector, dbt, tmp_path_factory):
     )
     assert answer.status_code == 202 and answer.json()["accepted"] == len(LOGGED), answer.text
     collector.load()
-    dbt("build", "--select", "+fct_provider_reconciliation")
+    dbt("seed")
+    dbt("run", "--select", "+fct_provider_reconciliation")
+    dbt("test", "--select", "fct_provider_reconciliation")  # its own tests (fct_llm_calls' reach other marts)
     return wh
 
 

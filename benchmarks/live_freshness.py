@@ -17,49 +17,21 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import statistics
-import subprocess
 import threading
 import time
 import uuid
 from pathlib import Path
 
-import psutil
 import requests
 from cube_bench import experiment_query, overview_query, summary
+from live_stack import job_runs, machine, start_stack
 
-from outcomelens.cli.stack import COLLECTOR, CUBE, processes_url
 from outcomelens.core.keyring import cube_api_secret
 from outcomelens.core.tokens import mint_token
+from tests.integration.support import synthetic_calls
 
-ROOT = Path(__file__).resolve().parents[1]
-OUTCOMELENS = ROOT / ".venv" / "bin" / "outcomelens"
 BATCHES_PER_S = 10  # the rate is posted as 10 batches a second
-
-
-def cli(env: dict, *args: str) -> str:
-    return subprocess.run(
-        [str(OUTCOMELENS), *args], env=env, capture_output=True, text=True, check=True, timeout=900
-    ).stdout
-
-
-def calls(prefix: str, n: int) -> list[dict]:
-    now = dt.datetime.now(dt.timezone.utc).isoformat()
-    return [
-        {
-            "event_id": f"{prefix}-{i}",
-            "conversation_id": f"{prefix}-c{i // 4}",
-            "occurred_at": now,
-            "llm_model": "gpt-4o-mini",
-            "llm_provider": "openai",
-            "latency_ms": 400 + i % 500,
-            "input_tokens": 100,
-            "output_tokens": 20,
-        }
-        for i in range(n)
-    ]
 
 
 class Cube:
@@ -125,18 +97,6 @@ def rows_in_marts(prefix: str) -> tuple[int, int]:
     return rows, distinct
 
 
-def micro_batch_runs(data_dir: Path, since: float) -> list[float]:
-    """Wall time of each successful micro-batch (Dagster run of live_micro_batch) started since `since`."""
-    os.environ["DAGSTER_HOME"] = str(data_dir / "dagster_home")
-    import dagster as dg
-
-    with dg.DagsterInstance.get() as instance:
-        records = instance.get_run_records(
-            dg.RunsFilter(job_name="live_micro_batch", statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1000
-        )
-    return [r.end_time - r.start_time for r in records if r.start_time and r.end_time and r.start_time >= since]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True)
@@ -148,25 +108,13 @@ def main() -> None:
     parser.add_argument("--time-queries", action="store_true", help="time overview/experiment queries meanwhile")
     args = parser.parse_args()
 
-    env = {**os.environ, "OUTCOMELENS_DATA_DIR": args.data_dir}
-    env.pop("OUTCOMELENS_WAREHOUSE_URL", None)
-    cli(env, "up")
-    os.environ.update(OUTCOMELENS_DATA_DIR=args.data_dir)  # where processes_url and the Cube secret look
-
-    key = (
-        cli(env, "keys", "ingestion", "create", "--project", "bench", "--name", uuid.uuid4().hex[:8])
-        .strip()
-        .splitlines()[-1]
-    )
-    collector, cube = (
-        processes_url(COLLECTOR),
-        Cube(processes_url(CUBE) + "/cubejs-api", mint_token("admin", cube_api_secret(), ttl_s=7200)),
-    )
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {key}"
+    stack = start_stack(args.data_dir)
+    cube = Cube(stack.url("cube") + "/cubejs-api", mint_token("admin", cube_api_secret(), ttl_s=7200))
+    collector = stack.url("collector")
+    session = stack.session()
 
     def post(prefix: str, n: int) -> None:
-        answer = session.post(collector + "/v1/llm-calls", json=calls(prefix, n), timeout=30)
+        answer = session.post(collector + "/v1/llm-calls", json=synthetic_calls(prefix, n), timeout=30)
         answer.raise_for_status()
 
     run = uuid.uuid4().hex[:6]
@@ -221,7 +169,11 @@ def main() -> None:
     while (in_marts := rows_in_marts(run)) != (accepted, accepted) and time.monotonic() < deadline + 600:
         time.sleep(5)  # the micro-batch after the last post has to finish first
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
-    runs = micro_batch_runs(Path(args.data_dir), since=time.time() - (time.monotonic() - t0))
+    runs = [
+        r["wall_s"]
+        for r in job_runs("live_micro_batch", since=time.time() - (time.monotonic() - t0))
+        if r["status"] == "SUCCESS"
+    ]
     result = {
         "rate_requested_per_s": args.rate,
         "rate_achieved_per_s": round((accepted - 1) / posted_s, 1),
@@ -240,15 +192,13 @@ def main() -> None:
         "micro_batch_p50_s": round(statistics.median(runs), 1) if runs else None,
         "micro_batch_max_s": round(max(runs), 1) if runs else None,
         "queries_while_posting": {k: summary(v) for k, v in timer.timings.items() if v} if timer else None,
-        "machine": f"{platform.node()}: {psutil.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB",
-        "load_average": os.getloadavg(),
-        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        **machine(),
     }
     print(json.dumps(result, indent=2))
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     if args.down:
-        cli(env, "down")
+        stack.down()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -171,6 +172,30 @@ create table raw.hubspot_deals (id varchar not null primary key, dealname varcha
 create table raw.hubspot_deal_contact_associations (deal_id varchar not null, contact_id varchar not null,
     _dlt_load_id varchar not null, _dlt_id varchar not null);
 """
+
+
+# --- synthetic records ----------------------------------------------------------------------
+
+def synthetic_call(event_id: str, conversation_id: str, occurred_at: str | None = None, **fields) -> dict:
+    """One LLM call as a client posts it to /v1/llm-calls (occurred_at: now unless given; `fields`
+    add or replace contracted fields)."""
+    return {
+        "event_id": event_id,
+        "conversation_id": conversation_id,
+        "occurred_at": occurred_at or datetime.now(timezone.utc).isoformat(),
+        "llm_model": "gpt-4o-mini",
+        "llm_provider": "openai",
+        "latency_ms": 500,
+        "input_tokens": 100,
+        "output_tokens": 20,
+        **fields,
+    }
+
+
+def synthetic_calls(prefix: str, n: int) -> list[dict]:
+    """n calls happening now, four to a conversation, event ids `<prefix>-<i>`."""
+    now = datetime.now(timezone.utc).isoformat()
+    return [synthetic_call(f"{prefix}-{i}", f"{prefix}-c{i // 4}", now, latency_ms=400 + i % 500) for i in range(n)]
 
 
 # --- the collector --------------------------------------------------------------------------

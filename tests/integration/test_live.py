@@ -3,7 +3,6 @@ answers within the freshness target with no manual step (loader → raw → the 
 reports start a Dagster micro-batch that builds them into the mart, `status` shows each source's
 freshness, and a stopped loader makes the freshness check of raw.llm_calls fail."""
 
-import datetime as dt
 import subprocess
 import time
 
@@ -17,7 +16,7 @@ from orchestration.defs.live.jobs import LIVE_JOB_NAME
 from outcomelens.cli.freshness import cube_load
 from outcomelens.core import processes
 from outcomelens.core.warehouse import EMBEDDED_DATABASE, Warehouse
-from tests.integration.support import OUTCOMELENS, query_value, running_stack
+from tests.integration.support import OUTCOMELENS, query_value, running_stack, synthetic_calls
 
 SECRET = "live-test-secret-0123456789abcdef012345"
 FRESHNESS_TARGET_S = 15.0  # p95 target of the issue (PRD: 60 s)
@@ -57,23 +56,6 @@ def in_stack(stack, monkeypatch):
     return stack
 
 
-def _calls(prefix: str, n: int) -> list[dict]:
-    now = dt.datetime.now(dt.timezone.utc).isoformat()
-    return [
-        {
-            "event_id": f"{prefix}-{i}",
-            "conversation_id": f"{prefix}-c{i // 4}",
-            "occurred_at": now,
-            "llm_model": "gpt-4o-mini",
-            "llm_provider": "openai",
-            "latency_ms": 500 + i,
-            "input_tokens": 10,
-            "output_tokens": 5,
-        }
-        for i in range(n)
-    ]
-
-
 def _post(stack, key: str, calls: list[dict]) -> None:
     answer = requests.post(
         stack.url("collector") + "/v1/llm-calls", json=calls, headers={"Authorization": f"Bearer {key}"}, timeout=10
@@ -110,10 +92,10 @@ def _log(stack, name: str):
 
 def test_posted_calls_reach_cube_within_the_target_and_the_mart_via_dagster(stack, ingestion_key, in_stack):
     # The first micro-batch builds every model, the lambda view among them (once per warehouse).
-    _post(stack, ingestion_key, _calls("warmup", 1))
+    _post(stack, ingestion_key, synthetic_calls("warmup", 1))
     _wait_for(lambda: _cube_calls(stack) == 1, 400, "the first call in Cube", _log(stack, "dagster-daemon"))
 
-    _post(stack, ingestion_key, _calls("live", 100))
+    _post(stack, ingestion_key, synthetic_calls("live", 100))
     accepted = time.monotonic()
     _wait_for(lambda: _cube_calls(stack) == 101, FRESHNESS_TARGET_S, "100 posted calls in Cube", _log(stack, "loader"))
     print(f"100 calls visible in Cube {time.monotonic() - accepted:.1f}s after the 202")
@@ -158,7 +140,7 @@ def test_stopped_loader_fails_the_freshness_check(stack, ingestion_key, in_stack
 
     processes.rpc().supervisor.stopProcess("loader")
     try:
-        _post(stack, ingestion_key, _calls("stalled", 10))  # accepted, spooled, never loaded
+        _post(stack, ingestion_key, synthetic_calls("stalled", 10))  # accepted, spooled, never loaded
         _wait_for(
             lambda: latest_status() == "FAILED",
             MAX_AGE_S + 90,

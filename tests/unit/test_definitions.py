@@ -137,3 +137,8 @@ def test_orchestration_never_writes_the_environment():
     assert offenders == []
     assert _writes_environ(ast.parse("os.environ['X'] = '1'").body[0])
     assert _writes_environ(ast.parse("os.environ.update(a)").body[0].value)
+
+
+def test_the_micro_batch_runs_its_steps_in_the_runs_own_process():
+    # One load of the definitions per micro-batch, not one more per step (benchmarks/live.md).
+    assert defs.resolve_job_def("live_micro_batch").executor_def is dg.in_process_executor

@@ -35,6 +35,10 @@ live_job = dg.define_asset_job(
     description="Micro-batch: dbt build of the seeds and models (no tests), then the anomaly check and its alerts.",
     tags={LIVE_TAG: "micro_batch"},
     config={"ops": {"dbt_models": {"config": {"tests": False}}}},
+    # In the run's own process: the default multiprocess executor starts a process per step (dbt,
+    # then the anomaly check), each loading the definitions again; under load (benchmarks/live.md)
+    # each load took minutes, on the alert's path. The two steps run one after the other anyway.
+    executor_def=dg.in_process_executor,
 )
 
 

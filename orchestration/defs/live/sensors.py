@@ -8,22 +8,26 @@ import time
 import dagster as dg
 
 from orchestration.defs.live import jobs
-from orchestration.defs.live.checks import FRESH_TABLES, evaluate_all, raw_asset_key
+from orchestration.defs.live.checks import evaluate_all, raw_asset_key
 from orchestration.defs.live.resources import LiveSettings
 from orchestration.defs.warehouse.resources import WarehouseResource
+from outcomelens.contract import RAW_TABLES
 
 LIVE_INTERVAL_S = 5
 FRESHNESS_INTERVAL_S = 10
 # A freshness result is reported when it changes, and at least this often while it does not.
 FRESHNESS_REPORT_EVERY_S = 300
 RETRY_AFTER_S = 30
+# Every raw table a dbt source reads: the collector's, and HubSpot's (a deal closing changes the
+# conversions of conversations already in the marts, with no collector load after it).
+MODELLED_TABLES = tuple(name for name, table in RAW_TABLES.items() if table.dbt_source)
 
 
 def newest_raw_load(instance: dg.DagsterInstance) -> int:
-    """The storage id of the newest materialization of a collector table (the loader reports one
-    per table and load), 0 when there is none."""
+    """The storage id of the newest materialization of a raw table dbt reads (the loader reports one
+    per table and load, the HubSpot sync one per table it wrote), 0 when there is none."""
     newest = 0
-    for table in FRESH_TABLES:
+    for table in MODELLED_TABLES:
         result = instance.fetch_materializations(raw_asset_key(table), limit=1)
         if result.records:
             newest = max(newest, result.records[0].storage_id)
@@ -50,7 +54,7 @@ def live_run_in_flight(instance: dg.DagsterInstance) -> bool:
     job=jobs.live_job,
     minimum_interval_seconds=LIVE_INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Requests a micro-batch when the loader reported new raw loads; while one runs, "
+    description="Requests a micro-batch when new raw loads were reported (collector loader, HubSpot sync); while one runs, "
     "loads accumulate and the next micro-batch takes them all (never two at once).",
 )
 def live_after_raw_loads(context: dg.SensorEvaluationContext):

@@ -203,12 +203,25 @@ def dbt_nodes(started_wall: float, top: int) -> dict:
         entry["nodes"] += 1
         entry["seconds"] = round(entry["seconds"] + r["execution_time"], 1)
     slowest = sorted(results, key=lambda r: -r["execution_time"])[:top]
+    # Test seconds per model tested (the models a test reads, from the build's own manifest).
+    tests_by_model: dict[str, float] = {}
+    manifest_path = path.parent / "manifest.json"
+    if manifest_path.exists():
+        nodes = json.loads(manifest_path.read_text())["nodes"]
+        for r in results:
+            node = nodes.get(r["unique_id"], {})
+            if node.get("resource_type") != "test":
+                continue
+            for parent in node["depends_on"]["nodes"]:
+                name = parent.split(".")[-1]
+                tests_by_model[name] = round(tests_by_model.get(name, 0.0) + r["execution_time"], 1)
     return {
         "run_results": str(path),
         "elapsed_s": round(json.loads(path.read_text())["elapsed_time"], 1),
         "by_type": by_type,
         "statuses": {s: sum(r["status"] == s for r in results) for s in {r["status"] for r in results}},
         "slowest": [{"node": r["unique_id"], "s": round(r["execution_time"], 1)} for r in slowest],
+        "test_s_by_model": dict(sorted(tests_by_model.items(), key=lambda kv: -kv[1])),
     }
 
 
@@ -308,7 +321,7 @@ def main() -> None:
     if rc == 0 and "run_id" in marks:
         results["dagster_steps_s"] = dagster_steps(marks["run_id"])
         results["dlt_steps_s"] = dlt_trace(data_dir)
-        results["dbt"] = dbt_nodes(started_wall, top=15)
+        results["dbt"] = dbt_nodes(started_wall, top=40)
         results["rows"] = row_counts()
     if not args.keep_running:
         subprocess.run([outcomelens, "down"], env=env, capture_output=True)

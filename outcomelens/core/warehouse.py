@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import psycopg2
 
-from outcomelens.core import migrations, paths
+from outcomelens.core import embedded_settings, migrations, paths
 
 CONNECT_TIMEOUT_S = 5
 WAREHOUSE_URL_ENV = "OUTCOMELENS_WAREHOUSE_URL"
@@ -189,7 +189,15 @@ def _start_embedded() -> Warehouse:
         embedded=True,
     )
     create_database(warehouse)
+    _apply_embedded_settings(warehouse)
     return warehouse
+
+
+def _apply_embedded_settings(warehouse: Warehouse) -> None:
+    conn = warehouse.connect(database="postgres")
+    conn.autocommit = True  # ALTER SYSTEM cannot run inside a transaction
+    with transaction(lambda: conn):
+        embedded_settings.apply(conn)
 
 
 def create_database(warehouse: Warehouse) -> None:

@@ -276,7 +276,8 @@ def test_build_passes_and_runs_unit_tests(warehouse):
                       "dim_models_joins_the_price_row", "dim_prompts_one_row_per_version",
                       "dim_intents_keeps_seeded_and_unseeded_values",
                       "dim_capabilities_keeps_seeded_and_unseeded_values",
-                      "dim_actions_keeps_seeded_and_unseeded_values", "srm_planted_mismatch_flagged_clean_split_not"):
+                      "dim_actions_keeps_seeded_and_unseeded_values", "srm_planted_mismatch_flagged_clean_split_not",
+                      "stg_llm_calls_priced_by_longest_prefix"):
         assert unit_test in out, unit_test
 
 

@@ -23,7 +23,9 @@ outcomes as (
 
 ),
 
-{#- Cumulative latency histogram per conversation: calls with latency_ms ≤ edge (docs/contracts.md). -#}
+{#- Cumulative latency histogram per conversation: calls with latency_ms ≤ edge (docs/contracts.md).
+    Read from fct_llm_calls, which holds every staged call: the staging view would be recomputed
+    (its price join over every call) for two columns. -#}
 latency_histogram as (
 
     select
@@ -32,7 +34,7 @@ latency_histogram as (
         sum(case when latency_ms <= {{ edge }} then 1 else 0 end) as latency_le_{{ edge }}
         {%- endfor %}
 
-    from {{ ref('stg_outcomelens__llm_calls') }}
+    from {{ ref('fct_llm_calls') }}
     group by conversation_id
 
 ),

@@ -41,6 +41,13 @@ DIMS = dict(
 )
 
 
+
+def compiled_model(dbt, name: str) -> str:
+    """The model's compiled SQL; unit tests that take the model as an input compile fixtures of that
+    name too (under their .yml's folder)."""
+    paths = (dbt.workdir / "target" / "compiled").rglob(f"{name}.sql")
+    return next(p for p in paths if ".yml" not in str(p) and p.parent.name == "marts").read_text()
+
 def ts(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
@@ -129,7 +136,7 @@ def messy(warehouse_db, dbt, tmp_path_factory):
     dlt_load(workdir / "landing_2", warehouse_db, workdir / "dlt")
     incremental = dbt("build")
     second = fct(warehouse_db)
-    compiled = next((dbt.workdir / "target" / "compiled").rglob("fct_conversations.sql")).read_text()
+    compiled = compiled_model(dbt, "fct_conversations")
     yield {"wh": warehouse_db, "dbt": dbt, "first": first, "second": second, "incremental": incremental,
            "compiled": compiled}
     shutil.rmtree(workdir, ignore_errors=True)
@@ -257,7 +264,7 @@ def test_upgrade_from_older_checkout_equals_full_refresh(messy):
     old_versions = row_versions(wh, "fct_conversations")
 
     dbt("build")  # the ordinary incremental build, as after `git pull`
-    compiled = next((dbt.workdir / "target" / "compiled").rglob("fct_conversations.sql")).read_text()
+    compiled = compiled_model(dbt, "fct_conversations")
     upgraded = {table: (catalog(wh, table), contents(wh, table)) for table in KEYS}
 
     # every row was rewritten (no to_rebuild subset), so rows outside the lookback got the new

@@ -17,6 +17,7 @@ from datetime import date
 from psycopg2.extras import Json
 
 from accounts import audit
+from accounts.refusals import FieldRefused
 from outcomelens.core import semantic_layer
 from outcomelens.core.warehouse import transaction
 
@@ -25,13 +26,8 @@ WRITER_ROLES = ("admin", "prompt_engineer")
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
 
-class ExperimentError(ValueError):
+class ExperimentError(FieldRefused):
     """A spec refused, naming its field (`field`), or an unknown / existing experiment."""
-
-    def __init__(self, field_name: str, message: str, status: int = 422):
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from accounts import experiments
 from accounts.callers import bearer, source_of
+from accounts.refusals import as_http
 from outcomelens.core.tokens import TokenRefused
 
 
@@ -42,10 +43,6 @@ class EndIn(BaseModel):
     ends_on: date
 
 
-def _refused(exc: experiments.ExperimentError) -> HTTPException:
-    return HTTPException(exc.status, {"field": exc.field, "message": str(exc)})
-
-
 def add_experiment_routes(app: FastAPI, settings, verifier) -> None:
     connect = settings.connect
 
@@ -73,7 +70,7 @@ def add_experiment_routes(app: FastAPI, settings, verifier) -> None:
         try:
             return experiments.get(connect, experiment_id).public()
         except experiments.ExperimentError as exc:
-            raise _refused(exc) from None
+            raise as_http(exc) from None
 
     @app.post("/v1/experiments", status_code=201, summary="Register an experiment")
     def add(body: ExperimentIn, request: Request) -> dict:
@@ -81,7 +78,7 @@ def add_experiment_routes(app: FastAPI, settings, verifier) -> None:
         try:
             return experiments.add(connect, principal.sub, source_of(request), body.spec()).public()
         except experiments.ExperimentError as exc:
-            raise _refused(exc) from None
+            raise as_http(exc) from None
 
     @app.post("/v1/experiments/{experiment_id}/end", summary="Set the end date of an experiment")
     def end(experiment_id: str, body: EndIn, request: Request) -> dict:
@@ -89,4 +86,4 @@ def add_experiment_routes(app: FastAPI, settings, verifier) -> None:
         try:
             return experiments.end(connect, principal.sub, source_of(request), experiment_id, body.ends_on).public()
         except experiments.ExperimentError as exc:
-            raise _refused(exc) from None
+            raise as_http(exc) from None

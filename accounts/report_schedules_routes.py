@@ -12,9 +12,9 @@ from fastapi import Body, FastAPI, Request
 from accounts import report_schedules
 from accounts.callers import source_of
 from accounts.governance import GovernanceBackends
+from accounts.refusals import as_http
 from accounts.report_schedules import Destinations
 from accounts.saved_views import SavedViewError
-from accounts.saved_views_routes import refused
 from outcomelens.core.warehouse import transaction
 
 SCHEDULE_BODY = Body(
@@ -74,7 +74,7 @@ def add_report_schedule_routes(app: FastAPI, settings, backends: GovernanceBacke
                 connect, principal.sub, principal.role, source_of(request), body, destinations
             )
         except SavedViewError as exc:
-            raise refused(exc) from None
+            raise as_http(exc) from None
         return schedule.public()
 
     @app.delete("/v1/report-schedules/{schedule_id}", status_code=204, summary="Delete a report schedule")
@@ -83,4 +83,4 @@ def add_report_schedule_routes(app: FastAPI, settings, backends: GovernanceBacke
         try:
             report_schedules.delete(connect, principal.sub, principal.role, source_of(request), schedule_id)
         except SavedViewError as exc:
-            raise refused(exc) from None
+            raise as_http(exc) from None

@@ -15,6 +15,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from accounts import audit
+from accounts.refusals import FieldRefused
 from outcomelens.core.warehouse import transaction
 
 # The dashboard's pages (dashboard/app.py PAGE_MODULES; tests/unit/test_saved_views.py keeps them equal).
@@ -29,13 +30,8 @@ _COLUMNS = "v.view_id, v.owner_sub, u.email, v.name, v.href, v.shared, v.created
 _FROM = "ops.saved_views v left join ops.users u on u.user_id = v.owner_sub"
 
 
-class SavedViewError(ValueError):
+class SavedViewError(FieldRefused):
     """A request refused, naming its field (`field`), with the HTTP status that says why."""
-
-    def __init__(self, field_name: str, message: str, status: int = 422):
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.status = status
 
 
 @dataclass(frozen=True)

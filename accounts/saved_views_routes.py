@@ -4,11 +4,12 @@ names its field ({"detail": {"field", "message"}}); every change is one audit ev
 
 from __future__ import annotations
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
 from accounts import saved_views
 from accounts.callers import source_of
+from accounts.refusals import as_http
 from accounts.saved_views import SavedViewError
 from outcomelens.core.warehouse import transaction
 
@@ -26,10 +27,6 @@ class SavedViewChange(BaseModel):
     shared: bool | None = None
 
 
-def refused(exc: SavedViewError) -> HTTPException:
-    return HTTPException(exc.status, {"field": exc.field, "message": str(exc)})
-
-
 def add_saved_view_routes(app: FastAPI, settings) -> None:
     connect = settings.connect
 
@@ -45,7 +42,7 @@ def add_saved_view_routes(app: FastAPI, settings) -> None:
         try:
             view = saved_views.create(connect, sub, source_of(request), body.name, body.href, body.shared)
         except SavedViewError as exc:
-            raise refused(exc) from None
+            raise as_http(exc) from None
         return view.public(sub)
 
     @app.patch("/v1/saved-views/{view_id}", summary="Rename, re-link or (un)share one of your views")
@@ -54,7 +51,7 @@ def add_saved_view_routes(app: FastAPI, settings) -> None:
         try:
             view = saved_views.update(connect, sub, source_of(request), view_id, **body.model_dump())
         except SavedViewError as exc:
-            raise refused(exc) from None
+            raise as_http(exc) from None
         return view.public(sub)
 
     @app.delete(
@@ -66,4 +63,4 @@ def add_saved_view_routes(app: FastAPI, settings) -> None:
         try:
             saved_views.delete(connect, request.state.principal.sub, source_of(request), view_id)
         except SavedViewError as exc:
-            raise refused(exc) from None
+            raise as_http(exc) from None

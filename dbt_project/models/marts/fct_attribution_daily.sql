@@ -23,22 +23,6 @@ outcomes as (
 
 ),
 
-{#- Cumulative latency histogram per conversation: calls with latency_ms ≤ edge (docs/contracts.md).
-    Read from fct_llm_calls, which holds every staged call: the staging view would be recomputed
-    (its price join over every call) for two columns. -#}
-latency_histogram as (
-
-    select
-        conversation_id
-        {%- for edge in latency_edges %},
-        sum(case when latency_ms <= {{ edge }} then 1 else 0 end) as latency_le_{{ edge }}
-        {%- endfor %}
-
-    from {{ ref('fct_llm_calls') }}
-    group by conversation_id
-
-),
-
 joined as (
 
     select
@@ -47,15 +31,10 @@ joined as (
         outcomes.order_value_usd,
         coalesce(outcomes.conversion_credit, 0) as conversion_credit,
         outcomes.attributed_order_value
-        {%- for edge in latency_edges %},
-        coalesce(latency_histogram.latency_le_{{ edge }}, 0) as latency_le_{{ edge }}
-        {%- endfor %}
 
     from conversations
     left join outcomes
         on conversations.conversation_id = outcomes.conversation_id
-    left join latency_histogram
-        on conversations.conversation_id = latency_histogram.conversation_id
 
 ),
 

@@ -64,39 +64,16 @@ renamed as (
     Cost fill (docs/design.md §2): a call without cost_usd is priced from the model_prices seed. The
     call's model matches a price row when it equals the row's model or starts with it followed by a
     dash (dated snapshots); the longest match wins, so gpt-4o-mini never gets gpt-4o's price.
+
+    The match is a lateral lookup per call, which Postgres memoizes on the model (a handful of
+    distinct models: one seed scan each). No CTE here is read twice: a CTE read twice is
+    materialized, which made every query of this view write all of raw.llm_calls to a temporary
+    file (427 MB at 1M calls) before any filter applied, so the live view's "last hours" read all of
+    history. Read once, Postgres inlines the CTEs and pushes filters down to the raw table.
 -#}
 prices as (
 
     select * from {{ ref('model_prices') }}
-
-),
-
-models_seen as (
-
-    select distinct llm_model_key
-    from renamed
-    where llm_model_key is not null
-
-),
-
-price_matches as (
-
-    -- matched once per distinct model, not per call: the prefix join stays tiny
-    select
-        models_seen.llm_model_key,
-        prices.model as price_model,
-        prices.input_usd_per_1m_tokens,
-        prices.cached_input_usd_per_1m_tokens,
-        prices.output_usd_per_1m_tokens,
-        row_number() over (
-            partition by models_seen.llm_model_key
-            order by {{ dbt.length('prices.model') }} desc
-        ) as match_rank
-
-    from models_seen
-    inner join prices
-        on models_seen.llm_model_key = lower(prices.model)
-        or models_seen.llm_model_key like {{ dbt.concat(['lower(prices.model)', "'-%'"]) }}
 
 ),
 
@@ -130,9 +107,19 @@ priced as (
         end as cost_source
 
     from renamed
-    left join price_matches
-        on renamed.llm_model_key = price_matches.llm_model_key
-        and price_matches.match_rank = 1
+    left join lateral (
+        select
+            prices.model as price_model,
+            prices.input_usd_per_1m_tokens,
+            prices.cached_input_usd_per_1m_tokens,
+            prices.output_usd_per_1m_tokens
+
+        from prices
+        where renamed.llm_model_key = lower(prices.model)
+            or renamed.llm_model_key like {{ dbt.concat(['lower(prices.model)', "'-%'"]) }}
+        order by {{ dbt.length('prices.model') }} desc
+        limit 1
+    ) as price_matches on true
 
 )
 

@@ -6,10 +6,11 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 OUTCOMELENS := $(VENV)/bin/outcomelens
 NODE_STAMP := semantic_layer/node_modules/.outcomelens-installed
+DASHBOARD_NODE_STAMP := dashboard/node_modules/.outcomelens-installed
 
 .PHONY: setup demo test up down status clean
 
-setup: $(UV) $(NODE_STAMP)
+setup: $(UV) $(NODE_STAMP) $(DASHBOARD_NODE_STAMP)
 	$(UV) sync --frozen
 	$(OUTCOMELENS) prepare
 
@@ -20,6 +21,11 @@ $(UV):
 $(NODE_STAMP): semantic_layer/package-lock.json
 	cd semantic_layer && CUBESTORE_SKIP_POST_INSTALL=true npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
+
+# The dashboard's own browser libraries (dashboard/vendor.py): plotly.js's basic bundle.
+$(DASHBOARD_NODE_STAMP): dashboard/package-lock.json
+	cd dashboard && npm ci --no-audit --no-fund
+	touch $(DASHBOARD_NODE_STAMP)
 
 demo: setup
 	$(OUTCOMELENS) demo

@@ -14,7 +14,19 @@ import dash
 from dash import ALL, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard import access, accounts_api, context, engagement, exports, filters, saved_views, session, shell, sync
+from dashboard import (
+    access,
+    accounts_api,
+    context,
+    engagement,
+    exports,
+    filters,
+    saved_views,
+    session,
+    shell,
+    sync,
+    vendor,
+)
 from dashboard.cube import CubeError
 from dashboard.pages import admin, anomalies, drilldown, experiments, overview, prompts
 
@@ -31,12 +43,13 @@ def create_app(cube_api_url: str, *, accounts_url: str = accounts_api.DEFAULT_UR
                chromium: str | None = None) -> dash.Dash:
     app = dash.Dash(__name__, title="OutcomeLens", suppress_callback_exceptions=True,
                     assets_folder=str(Path(__file__).parent / "assets"), serve_locally=True,
-                    update_title=None)
+                    update_title=None, external_scripts=vendor.external_scripts())
     app.server.config[context.CONFIG_KEY] = {
         "api_url": cube_api_url.rstrip("/"), "cache_ttl_s": cache_ttl_s, "chromium": chromium}
     app.layout = shell.layout
     session.register(app.server, cube_api_url.rstrip("/"), accounts_url)
     exports.register(app.server)
+    vendor.register(app.server)
     sync.register(app)
     _register_shell(app)
     for module in PAGE_MODULES.values():

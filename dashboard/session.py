@@ -191,7 +191,7 @@ def register(server: flask.Flask, api_url: str, accounts_url: str) -> None:
     @server.before_request
     def require_session():
         path = flask.request.path
-        if path.startswith(("/signin", "/signout", "/assets/", "/_dash-component-suites/", "/_favicon")):
+        if path.startswith(("/signin", "/signout", "/assets/", "/_dash-component-suites/", "/vendor/", "/_favicon")):
             return None
         if current_token():
             return None

@@ -4,12 +4,16 @@ compressed, cacheable responses."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import jwt
 import plotly.graph_objects as go
 import pytest
 from backports import zstd
+from plotly.basedatatypes import BaseTraceType
 
-from dashboard import serving, theme
+from dashboard import serving, theme, vendor
 from dashboard.app import create_app
 from dashboard.cube import security_context
 from dashboard.pages import overview
@@ -83,3 +87,26 @@ def test_scripts_are_compressed_once_and_cached_a_year_and_callbacks_compressed(
     assert client.get("/assets/style.css").cache_control.max_age is None  # unversioned link: revalidated
     refused = client.post("/_dash-update-component", json={}, headers={"Accept-Encoding": "zstd"})
     assert refused.status_code == 401  # still signed-in only
+
+
+def test_pages_load_plotlys_basic_bundle_of_the_version_plotly_py_draws_for():
+    from plotly.offline import get_plotlyjs_version
+
+    assert vendor.bundle_version() == get_plotlyjs_version()  # figures built by plotly.py 7 for plotly.js 4.1.1
+    app = create_app("http://127.0.0.1:9/cubejs-api")
+    serving.register(app.server)
+    client = app.server.test_client()
+    src = f"{vendor.ROUTE}?v={get_plotlyjs_version()}"
+    with app.server.test_request_context("/"):
+        page = app.index()  # the page a signed-in browser gets
+    assert f'<script src="{src}"></script>' in page
+    answer = client.get(src, headers={"Accept-Encoding": "zstd"})
+    assert answer.status_code == 200 and answer.cache_control.max_age == vendor.YEAR_S
+    body = zstd.decompress(answer.data)
+    assert body.startswith(b"/**\n* plotly.js (basic - minified) v4.1.1") and len(body) < 1_500_000
+    # Every trace the pages build is one the basic bundle has: plotly objects and figure dicts alike.
+    source = "".join(p.read_text() for p in Path(theme.__file__).parent.rglob("*.py"))
+    names = {n.lower() for n in re.findall(r"go\.([A-Z]\w*)\(|\.add_(\w+)\(|\{\"type\": \"(\w+)\"", source) for n in n if n}
+    trace_types = {cls.lower() for cls in dir(go) if isinstance(getattr(go, cls), type)
+                   and issubclass(getattr(go, cls), BaseTraceType)}
+    assert names & trace_types == {"bar", "scatter"}

@@ -66,3 +66,23 @@ def test_connection_rolls_back_and_closes_on_error():
     with wh.connection() as other, other.cursor() as cur:
         cur.execute("select to_regclass(%s)", (table,))
         assert cur.fetchone() == (None,)
+
+
+def test_analyze_gives_freshly_loaded_tables_their_statistics_and_skips_absent_ones():
+    wh = _local_postgres()
+    schema = f"ol_an_{uuid.uuid4().hex[:8]}"
+    try:
+        with wh.connection() as conn, conn.cursor() as cur:
+            cur.execute(f"create schema {schema}; create table {schema}.calls (model text)")
+            cur.execute(f"insert into {schema}.calls select 'm' || (i % 3) from generate_series(1, 5000) i")
+            cur.execute(f"create view {schema}.calls_view as select * from {schema}.calls")
+        assert wh.analyze(schema, ["calls", "calls_view", "never_loaded"]) == ["calls"]
+        with wh.connection() as conn, conn.cursor() as cur:
+            # what the planner now knows: the row count and the column's 3 distinct values
+            cur.execute("select reltuples from pg_class where oid = %s::regclass", (f"{schema}.calls",))
+            assert cur.fetchone() == (5000,)
+            cur.execute("select n_distinct from pg_stats where schemaname = %s and tablename = 'calls'", (schema,))
+            assert cur.fetchone() == (3,)
+    finally:
+        with wh.connection() as conn, conn.cursor() as cur:
+            cur.execute(f"drop schema if exists {schema} cascade")

@@ -28,6 +28,8 @@ def hubspot_api_key(warehouse: WarehouseResource) -> str | None:
         return hubspot_token(cur, keyring.fernet())
 
 
+BULK_ROWS = 10_000  # rows written to one table by one sync
+
 NO_TOKEN = ("no HubSpot token: save one through the governance API (PUT /v1/governance/hubspot) "
             "or set SOURCES__HUBSPOT__API_KEY to a HubSpot private-app token")
 
@@ -45,6 +47,9 @@ def hubspot_sync(context: dg.OpExecutionContext, warehouse: WarehouseResource) -
     # lets their downstream models see new HubSpot data.
     for table, rows in counts.items():
         context.log_event(dg.AssetMaterialization(asset_key=RAW_ASSET_PREFIX + [table], metadata={"rows": rows}))
+    # A first sync (a portal's every contact and deal) is a bulk load: statistics before dbt plans
+    # over it (Warehouse.analyze). The small syncs that follow leave it to autovacuum.
+    warehouse.warehouse.analyze("raw", [table for table, rows in counts.items() if rows >= BULK_ROWS])
 
 
 @dg.job(description="HubSpot sync: everything on the first run, what changed since on later ones")

@@ -49,4 +49,10 @@ def landing_pipeline() -> dlt.Pipeline:
     dagster_dlt_translator=LandingTranslator(),
 )
 def landing_assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource, warehouse: WarehouseResource):
-    yield from dlt.run(context=context, destination=warehouse.dlt_destination())
+    loaded = []
+    for result in dlt.run(context=context, destination=warehouse.dlt_destination()):
+        loaded.append(result.asset_key.path[-1])
+        yield result
+    # Before dbt plans its first queries over them (Warehouse.analyze says why).
+    analyzed = warehouse.warehouse.analyze(RAW_DATASET, loaded)
+    context.log.info(f"analyzed {len(analyzed)} raw tables: {', '.join(analyzed)}")

@@ -17,3 +17,9 @@
 {% macro is_distinct(left, right) -%}
     ({{ left }} <> {{ right }} or ({{ left }} is null) <> ({{ right }} is null))
 {%- endmacro %}
+
+{#- Two sums of floats differ by more than their rounding: relative to their size, since the order
+    Postgres adds rows in (its parallel plans) moves the last digits of a ~1e10 sum. -#}
+{% macro floats_differ(left, right) -%}
+    (abs(({{ left }}) - ({{ right }})) > 1e-9 * greatest(abs({{ left }}), abs({{ right }}), 1))
+{%- endmacro %}

@@ -1,6 +1,9 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_attribution_daily'}}}) }}
 -- The daily additive mart and the conversation mart tell the same story: every total agrees
 -- (conversations = count of fct_conversations, conversions, revenue, calls, tokens, cost, feedback).
+-- Counts exactly; sums of floats to a relative tolerance, since Postgres adds them in whatever
+-- order its (parallel) plan reads the rows: at 10M calls the latency sum is ~1e10 ms, and two
+-- orders differ in the 5th decimal (an absolute 0.001 failed one build and passed the next).
 with
 
 daily as (
@@ -59,19 +62,19 @@ from daily
 cross join conversations
 where coalesce(daily.conversations, 0) <> conversations.conversations
     or coalesce(daily.conversions, 0) <> coalesce(conversations.conversions, 0)
-    or abs(coalesce(daily.order_value_sum, 0) - conversations.order_value_sum) > 0.005
+    or {{ floats_differ('coalesce(daily.order_value_sum, 0)', 'coalesce(conversations.order_value_sum, 0)') }}
     or coalesce(daily.resolved, 0) <> coalesce(conversations.resolved, 0)
     or coalesce(daily.escalated, 0) <> coalesce(conversations.escalated, 0)
     or coalesce(daily.deflected, 0) <> coalesce(conversations.deflected, 0)
     or coalesce(daily.abandoned, 0) <> coalesce(conversations.abandoned, 0)
-    or abs(coalesce(daily.resolution_time_s_sum, 0) - conversations.resolution_time_s_sum) > 0.001
+    or {{ floats_differ('coalesce(daily.resolution_time_s_sum, 0)', 'coalesce(conversations.resolution_time_s_sum, 0)') }}
     or coalesce(daily.llm_calls, 0) <> coalesce(conversations.llm_calls, 0)
     or coalesce(daily.llm_errors, 0) <> coalesce(conversations.llm_errors, 0)
-    or abs(coalesce(daily.latency_ms_sum, 0) - coalesce(conversations.latency_ms_sum, 0)) > 0.001
+    or {{ floats_differ('coalesce(daily.latency_ms_sum, 0)', 'coalesce(conversations.latency_ms_sum, 0)') }}
     or coalesce(daily.input_tokens, 0) <> coalesce(conversations.input_tokens, 0)
     or coalesce(daily.output_tokens, 0) <> coalesce(conversations.output_tokens, 0)
-    or abs(coalesce(daily.cost_usd, 0) - coalesce(conversations.cost_usd, 0)) > 0.000001
+    or {{ floats_differ('coalesce(daily.cost_usd, 0)', 'coalesce(conversations.cost_usd, 0)') }}
     or coalesce(daily.thumbs_up, 0) <> coalesce(conversations.thumbs_up, 0)
     or coalesce(daily.thumbs_total, 0) <> coalesce(conversations.thumbs_total, 0)
-    or abs(coalesce(daily.csat_sum, 0) - conversations.csat_sum) > 0.001
+    or {{ floats_differ('coalesce(daily.csat_sum, 0)', 'coalesce(conversations.csat_sum, 0)') }}
     or coalesce(daily.csat_count, 0) <> conversations.csat_count

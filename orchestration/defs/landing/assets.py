@@ -6,6 +6,7 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from ingestion.sources.landing import landing_source
+from ingestion.sources.optional_columns import allow_nulls_where_optional
 from orchestration.defs.warehouse.resources import WarehouseResource
 from outcomelens.core import paths
 
@@ -53,6 +54,10 @@ def landing_assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource, w
     for result in dlt.run(context=context, destination=warehouse.dlt_destination()):
         loaded.append(result.asset_key.path[-1])
         yield result
+    # The collector loads the same tables: they must take its records without optional fields.
+    relaxed = allow_nulls_where_optional(warehouse.warehouse, loaded, RAW_DATASET)
+    if relaxed:
+        context.log.info(f"allowed NULL in optional raw columns: {', '.join(relaxed)}")
     # Before dbt plans its first queries over them (Warehouse.analyze says why).
     analyzed = warehouse.warehouse.analyze(RAW_DATASET, loaded)
     context.log.info(f"analyzed {len(analyzed)} raw tables: {', '.join(analyzed)}")

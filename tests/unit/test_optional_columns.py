@@ -1,0 +1,49 @@
+"""A raw table created NOT NULL by the landing takes the collector's records without optional fields."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg2
+import pytest
+
+from ingestion.sources.optional_columns import allow_nulls_where_optional, optional_columns
+from outcomelens.core.warehouse import Warehouse
+
+
+def _local_postgres() -> Warehouse:
+    wh = Warehouse(host="127.0.0.1", port=5432, user="postgres", password="", database="postgres")
+    try:
+        wh.connect().close()
+    except psycopg2.OperationalError:
+        pytest.skip("no local Postgres at 127.0.0.1:5432")
+    return wh
+
+
+def test_optional_columns_are_those_intake_does_not_require_outside_the_key():
+    optional = optional_columns("llm_calls")
+    assert {"trace_id", "span_id", "customer_ref", "intent", "latency_ms", "cost_usd"} <= optional
+    assert not optional & {"event_id", "occurred_at", "conversation_id", "llm_model", "project"}
+
+
+def test_not_null_is_dropped_on_optional_columns_only_and_a_call_without_trace_id_loads():
+    wh = _local_postgres()
+    schema = f"ol_nn_{uuid.uuid4().hex[:8]}"
+    try:
+        with wh.connection() as conn, conn.cursor() as cur:
+            # as dlt creates it from the demo's Arrow parts: every always-filled column NOT NULL
+            cur.execute(f"create schema {schema}; create table {schema}.llm_calls (event_id text not null, "
+                        "project text not null, conversation_id text not null, llm_model text not null, "
+                        "trace_id text not null, span_id text not null, demo_extra text not null)")
+        relaxed = allow_nulls_where_optional(wh, ["llm_calls", "not_a_raw_table"], schema=schema)
+        assert relaxed == ["llm_calls.span_id", "llm_calls.trace_id"]
+        with wh.connection() as conn, conn.cursor() as cur:
+            cur.execute(f"insert into {schema}.llm_calls values ('e1', 'p', 'c1', 'gpt-4o', null, null, 'x')")
+            cur.execute("select column_name from information_schema.columns where table_schema = %s "
+                        "and is_nullable = 'NO' order by 1", (schema,))
+            assert [r[0] for r in cur.fetchall()] == ["conversation_id", "demo_extra", "event_id", "llm_model",
+                                                      "project"]
+        assert allow_nulls_where_optional(wh, ["llm_calls"], schema=schema) == []  # nothing left to do
+    finally:
+        with wh.connection() as conn, conn.cursor() as cur:
+            cur.execute(f"drop schema if exists {schema} cascade")

@@ -24,14 +24,16 @@ def optional_columns(table: str) -> set[str]:
 
 
 def allow_nulls_where_optional(warehouse, tables: Iterable[str], schema: str = "raw") -> list[str]:
-    """DROP NOT NULL on the optional columns of `tables` that have one; returns them as table.column."""
+    """DROP NOT NULL on the optional columns of `tables` that have one, in `schema` and in dlt's staging
+    dataset beside it (`<schema>_staging`, where a merge load first copies its rows, created with the
+    same columns); returns them as schema.table.column."""
     tables = sorted(set(tables) & set(RAW_TABLES))
     with warehouse.connection() as conn, conn.cursor() as cur:
-        cur.execute("select table_name, column_name from information_schema.columns where table_schema = %s "
-                    "and table_name = any(%s) and is_nullable = 'NO'", (schema, tables))
-        relaxed = sorted(f"{t}.{c}" for t, c in cur.fetchall() if c in optional_columns(t))
-        for name in relaxed:
-            table, column = name.split(".")
+        cur.execute("select table_schema, table_name, column_name from information_schema.columns "
+                    "where table_schema = any(%s) and table_name = any(%s) and is_nullable = 'NO'",
+                    ([schema, f"{schema}_staging"], tables))
+        relaxed = sorted((s, t, c) for s, t, c in cur.fetchall() if c in optional_columns(t))
+        for names in relaxed:
             cur.execute(sql.SQL("alter table {}.{} alter column {} drop not null").format(
-                sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)))
-    return relaxed
+                *(sql.Identifier(name) for name in names)))
+    return [".".join(names) for names in relaxed]

@@ -32,13 +32,17 @@ def test_not_null_is_dropped_on_optional_columns_only_and_a_call_without_trace_i
     try:
         with wh.connection() as conn, conn.cursor() as cur:
             # as dlt creates it from the demo's Arrow parts: every always-filled column NOT NULL
-            cur.execute(f"create schema {schema}; create table {schema}.llm_calls (event_id text not null, "
-                        "project text not null, conversation_id text not null, llm_model text not null, "
-                        "trace_id text not null, span_id text not null, demo_extra text not null)")
+            # as dlt creates it from the demo's Arrow parts, and its merge staging copy beside it
+            for dataset in (schema, f"{schema}_staging"):
+                cur.execute(f"create schema {dataset}; create table {dataset}.llm_calls (event_id text not null, "
+                            "project text not null, conversation_id text not null, llm_model text not null, "
+                            "trace_id text not null, span_id text not null, demo_extra text not null)")
         relaxed = allow_nulls_where_optional(wh, ["llm_calls", "not_a_raw_table"], schema=schema)
-        assert relaxed == ["llm_calls.span_id", "llm_calls.trace_id"]
+        assert relaxed == [f"{schema}.llm_calls.span_id", f"{schema}.llm_calls.trace_id",
+                           f"{schema}_staging.llm_calls.span_id", f"{schema}_staging.llm_calls.trace_id"]
         with wh.connection() as conn, conn.cursor() as cur:
-            cur.execute(f"insert into {schema}.llm_calls values ('e1', 'p', 'c1', 'gpt-4o', null, null, 'x')")
+            for dataset in (schema, f"{schema}_staging"):
+                cur.execute(f"insert into {dataset}.llm_calls values ('e1', 'p', 'c1', 'gpt-4o', null, null, 'x')")
             cur.execute("select column_name from information_schema.columns where table_schema = %s "
                         "and is_nullable = 'NO' order by 1", (schema,))
             assert [r[0] for r in cur.fetchall()] == ["conversation_id", "demo_extra", "event_id", "llm_model",
@@ -46,4 +50,4 @@ def test_not_null_is_dropped_on_optional_columns_only_and_a_call_without_trace_i
         assert allow_nulls_where_optional(wh, ["llm_calls"], schema=schema) == []  # nothing left to do
     finally:
         with wh.connection() as conn, conn.cursor() as cur:
-            cur.execute(f"drop schema if exists {schema} cascade")
+            cur.execute(f"drop schema if exists {schema} cascade; drop schema if exists {schema}_staging cascade")

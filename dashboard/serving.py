@@ -1,8 +1,8 @@
 """How responses travel: compressed, and the page's scripts and styles kept by browsers.
 
 - Compression (flask-compress): zstd, brotli or gzip, whichever the browser accepts first. The
-  scripts (plotly's basic bundle alone is 1.2 MB, dashboard/vendor.py) shrink to about a third; their compressed bodies are kept in
-  memory, so a first visit costs no compression time. Callback answers (a page's figures, tens of
+  scripts (plotly's basic bundle alone is 1.2 MB, dashboard/vendor.py) shrink to about a third;
+  their compressed bodies are kept in memory, so a first visit costs no compression time. Callback answers (a page's figures, tens of
   kB) are compressed on the fly (zstd: well under a millisecond).
 - Caching: Dash already gives its fingerprinted scripts a year's max-age; the app's own assets are
   linked with their modification time (`?m=`), so they get a year too instead of a revalidation

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import flask
 
+from dashboard.serving import YEAR_S
+
 log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).parent / "node_modules" / "plotly.js-basic-dist-min"
 BUNDLE = PACKAGE_DIR / "plotly-basic.min.js"
 ROUTE = "/vendor/plotly-basic.min.js"
-YEAR_S = 31_536_000
 
 
 def bundle_version() -> str | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import psycopg2
+from psycopg2 import sql
 
 from outcomelens.core import embedded_settings, migrations, paths
 
@@ -122,8 +123,6 @@ class Warehouse:
         table as it was before: on 10M freshly landed calls, dbt's models were planned for an empty
         table (the calls' price lookup run per row instead of memoized per model: minutes for a
         query of seconds)."""
-        from psycopg2 import sql
-
         wanted = sorted(set(tables))
         with self.connection() as conn, conn.cursor() as cur:
             cur.execute("select table_name from information_schema.tables where table_schema = %s "

@@ -101,7 +101,7 @@ def test_pages_load_plotlys_basic_bundle_of_the_version_plotly_py_draws_for():
         page = app.index()  # the page a signed-in browser gets
     assert f'<script src="{src}"></script>' in page
     answer = client.get(src, headers={"Accept-Encoding": "zstd"})
-    assert answer.status_code == 200 and answer.cache_control.max_age == vendor.YEAR_S
+    assert answer.status_code == 200 and answer.cache_control.max_age == serving.YEAR_S
     body = zstd.decompress(answer.data)
     assert body.startswith(b"/**\n* plotly.js (basic - minified) v4.1.1") and len(body) < 1_500_000
     # Every trace the pages build is one the basic bundle has: plotly objects and figure dicts alike.

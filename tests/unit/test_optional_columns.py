@@ -4,20 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-import psycopg2
-import pytest
-
 from ingestion.sources.optional_columns import allow_nulls_where_optional, optional_columns
-from outcomelens.core.warehouse import Warehouse
-
-
-def _local_postgres() -> Warehouse:
-    wh = Warehouse(host="127.0.0.1", port=5432, user="postgres", password="", database="postgres")
-    try:
-        wh.connect().close()
-    except psycopg2.OperationalError:
-        pytest.skip("no local Postgres at 127.0.0.1:5432")
-    return wh
 
 
 def test_optional_columns_are_those_intake_does_not_require_outside_the_key():
@@ -26,8 +13,8 @@ def test_optional_columns_are_those_intake_does_not_require_outside_the_key():
     assert not optional & {"event_id", "occurred_at", "conversation_id", "llm_model", "project"}
 
 
-def test_not_null_is_dropped_on_optional_columns_only_and_a_call_without_trace_id_loads():
-    wh = _local_postgres()
+def test_not_null_is_dropped_on_optional_columns_only_and_a_call_without_trace_id_loads(local_postgres):
+    wh = local_postgres
     schema = f"ol_nn_{uuid.uuid4().hex[:8]}"
     try:
         with wh.connection() as conn, conn.cursor() as cur:

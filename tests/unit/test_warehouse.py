@@ -1,6 +1,5 @@
 import uuid
 
-import psycopg2
 import pytest
 
 from outcomelens.core.warehouse import Warehouse, WarehouseError
@@ -31,17 +30,8 @@ def test_bad_scheme_names_the_variable():
         Warehouse.from_url("mysql://root@localhost/db")
 
 
-def _local_postgres() -> Warehouse:
-    wh = Warehouse(host="127.0.0.1", port=5432, user="postgres", password="", database="postgres")
-    try:
-        wh.connect().close()
-    except psycopg2.OperationalError:
-        pytest.skip("no local Postgres at 127.0.0.1:5432")
-    return wh
-
-
-def test_connection_commits_and_closes():
-    wh = _local_postgres()
+def test_connection_commits_and_closes(local_postgres):
+    wh = local_postgres
     table = f"ol_conn_{uuid.uuid4().hex[:8]}"
     try:
         with wh.connection() as conn, conn.cursor() as cur:
@@ -55,8 +45,8 @@ def test_connection_commits_and_closes():
             cur.execute(f"drop table if exists {table}")
 
 
-def test_connection_rolls_back_and_closes_on_error():
-    wh = _local_postgres()
+def test_connection_rolls_back_and_closes_on_error(local_postgres):
+    wh = local_postgres
     table = f"ol_conn_{uuid.uuid4().hex[:8]}"
     with pytest.raises(RuntimeError), wh.connection() as conn:
         with conn.cursor() as cur:
@@ -68,8 +58,8 @@ def test_connection_rolls_back_and_closes_on_error():
         assert cur.fetchone() == (None,)
 
 
-def test_analyze_gives_freshly_loaded_tables_their_statistics_and_skips_absent_ones():
-    wh = _local_postgres()
+def test_analyze_gives_freshly_loaded_tables_their_statistics_and_skips_absent_ones(local_postgres):
+    wh = local_postgres
     schema = f"ol_an_{uuid.uuid4().hex[:8]}"
     try:
         with wh.connection() as conn, conn.cursor() as cur:

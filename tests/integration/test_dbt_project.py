@@ -344,6 +344,7 @@ def test_fct_conversations_column_contract(warehouse):
         "output_tokens", "cost_usd", "resolved", "escalated", "abandoned", "deflected",
         "resolution_time_s", "converted", "deal_id", "order_value_usd", "thumbs_up", "thumbs_down",
         "rating_mean", "csat", "conversion_credit", "attributed_order_value", "attribution_reason", "last_load_id",
+        "refreshed_at", "replaced_date_day",
     ]
     assert _mart_columns(wh, "fct_attribution_daily") == [
         "date_day", "experiment_id", "variant", "prompt_id", "prompt_version", "config_hash",
@@ -360,7 +361,7 @@ def test_fct_conversations_column_contract(warehouse):
                                          7200, 14400, 86400)],
         # parts for Welch intervals and the attribution_model credit (this project's additions)
         "resolution_time_s_sum_sq", "csat_sum_sq", "cost_usd_sum_sq", "conversion_credit",
-        "attributed_order_value_sum",
+        "attributed_order_value_sum", "refreshed_at",
     ]
 
 

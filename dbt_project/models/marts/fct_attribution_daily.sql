@@ -3,7 +3,26 @@
     mean re-aggregates over any filter as a ratio of sums, e.g. conversion rate =
     sum(conversions) / sum(conversations). Built from the same intermediate models as
     fct_conversations; the test assert_attribution_daily_reconciles checks the two agree.
+
+    Incremental by day: a run rebuilds (delete+insert on date_day) the days of the conversations
+    fct_conversations rewrote since this table's last run (refreshed_at), and the days those
+    conversations moved away from (replaced_date_day); a micro-batch of today's calls rebuilds
+    today, not years of days. A full build reads every conversation. A day every conversation
+    left keeps its old row until a full refresh (the delete only reaches days the run writes).
 -#}
+
+-- depends_on: {{ ref('fct_conversations') }}
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='date_day',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+
+{%- set rebuild_changed_days = is_incremental() and not stored_columns_missing() %}
 
 {#- Dimensions and histogram edges come from the contract (macros/contract.sql). -#}
 {%- set latency_edges = latency_edges_ms() -%}
@@ -11,9 +30,30 @@
 
 with
 
+{% if rebuild_changed_days %}
+rewritten as (
+
+    select date_day, replaced_date_day
+    from {{ ref('fct_conversations') }}
+    where refreshed_at > (select coalesce(max(refreshed_at), '-infinity') from {{ this }})
+
+),
+
+changed_days as (
+
+    select date_day from rewritten
+    union
+    select replaced_date_day from rewritten where replaced_date_day is not null
+
+),
+{% endif %}
+
 conversations as (
 
     select * from {{ ref('int_conversations') }}
+    {%- if rebuild_changed_days %}
+    where date_day in (select date_day from changed_days)
+    {%- endif %}
 
 ),
 
@@ -95,7 +135,10 @@ final as (
 
         ----------  credit under the var attribution_model
         {{ dbt.cast('sum(conversion_credit)', dbt.type_float()) }} as conversion_credit,
-        {{ dbt.cast('coalesce(sum(attributed_order_value), 0)', dbt.type_float()) }} as attributed_order_value_sum
+        {{ dbt.cast('coalesce(sum(attributed_order_value), 0)', dbt.type_float()) }} as attributed_order_value_sum,
+
+        ----------  when this day was last rebuilt (the watermark of the next incremental run)
+        {{ dbt.cast("'" ~ run_started_at.isoformat() ~ "'", 'timestamp with time zone') }} as refreshed_at
 
     from joined
     group by

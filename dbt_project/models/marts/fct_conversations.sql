@@ -14,6 +14,10 @@
     No event time is compared with the table's latest, so one conversation dated far ahead cannot
     make later ones be skipped.
 
+    Each rewritten row carries the run's start (refreshed_at) and, when the rewrite moved it to
+    another day, the day it was on before (replaced_date_day): fct_attribution_daily rebuilds
+    exactly those days.
+
     Upgrading a warehouse built by an older checkout: when the stored table lacks a column this
     model declares (stored_columns_missing()), the run rewrites every conversation and never reads
     the stored columns (comparing with one that is missing would fail, and dbt runs this SQL before
@@ -57,8 +61,9 @@ outcomes as (
 ),
 
 {% if rewrite_changed_only %}
-stored as (
+stored as not materialized (
 
+    -- read by two CTEs: inlined, each join scans only the columns it compares
     select * from {{ this }}
 
 ),
@@ -140,7 +145,17 @@ final as (
         coalesce(outcomes.attribution_reason, 'no_contact') as attribution_reason,
 
         ----------  the latest dlt load of its calls, events or feedback (what the incremental run compares)
-        conversations.last_load_id
+        conversations.last_load_id,
+
+        ----------  when this row was written, and the day it replaced (what fct_attribution_daily rebuilds)
+        {{ dbt.cast("'" ~ run_started_at.isoformat() ~ "'", 'timestamp with time zone') }} as refreshed_at,
+        {%- if rewrite_changed_only %}
+        case
+            when {{ is_distinct('stored.date_day', 'conversations.date_day') }} then stored.date_day
+        end as replaced_date_day
+        {%- else %}
+        {{ dbt.cast('null', 'date') }} as replaced_date_day
+        {%- endif %}
 
     from conversations
     left join outcomes
@@ -148,6 +163,8 @@ final as (
     {% if rewrite_changed_only %}
     inner join to_rebuild
         on conversations.conversation_id = to_rebuild.conversation_id
+    left join stored
+        on conversations.conversation_id = stored.conversation_id
     {% endif %}
 
 )

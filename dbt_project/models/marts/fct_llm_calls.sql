@@ -3,7 +3,10 @@
     by event time: a run reads the calls whose dlt load (load_id) the table has not stored for that
     key — new calls, replayed or corrected ones, and calls dated weeks back (a backfill) alike — and
     merges them on the key, so a replay replaces its row instead of doubling it. No event time is
-    compared, so a call dated far ahead cannot make later calls be skipped.
+    compared, so a call dated far ahead cannot make later calls be skipped. Only the calls of the
+    loads committed since the newest load the table holds are compared (macros/dlt_loads.sql): the
+    comparison of every staged call with every stored one took longer than the whole micro-batch
+    should at 10M calls.
 
     Upgrading a warehouse built by an older checkout: when the stored table lacks a column this
     model declares (stored_columns_missing(); load_id, say), the run re-reads every call once, and
@@ -19,17 +22,21 @@
         materialized='incremental',
         unique_key=['project', 'event_id'],
         incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns'
+        on_schema_change='append_new_columns',
+        indexes=[{'columns': ['load_id']}]
     )
 }}
+
+{%- set read_new_loads_only = is_incremental() and not stored_columns_missing() %}
+{%- set new_loads = dlt_loads_since_stored('load_id') if read_new_loads_only else none %}
 
 with
 
 calls as (
 
     select * from {{ ref('stg_outcomelens__llm_calls') }} as staged
-    {% if is_incremental() and not stored_columns_missing() %}
-    where not exists (
+    {% if read_new_loads_only %}
+    where {% if new_loads is not none %}{{ in_loads('staged.load_id', new_loads) }} and {% endif %}not exists (
         select 1
         from {{ this }} as stored
         where stored.project = staged.project

@@ -16,10 +16,12 @@ const {
   LATENCY_EDGES_MS, RESOLUTION_EDGES_S, bucketMeasures, percentileMeasure,
 } = require('../percentiles');
 
-// Rebuild the rollups whenever dbt rebuilds the mart: a table materialization swaps in a new
-// relation (new oid); an incremental one changes the row count or the totals.
+// Rebuild the rollups whenever dbt rebuilds the mart: a full build swaps in a new relation (new
+// oid); an incremental run stamps the days it rebuilt (refreshed_at), even when only a deal's
+// credit moved and no count changed.
 const MART_VERSION_SQL = `SELECT 'marts.fct_attribution_daily'::regclass::oid::text || ':' || count(*)
   || ':' || COALESCE(sum(conversations), 0) || ':' || COALESCE(sum(llm_calls), 0)
+  || ':' || COALESCE(max(refreshed_at)::text, '')
   FROM marts.fct_attribution_daily`;
 
 // The additive parts the rollups carry, so that every ratio and percentile of the views can be

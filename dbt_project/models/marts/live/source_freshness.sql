@@ -7,8 +7,9 @@
 
 {%- set raw_sources = [] %}
 {%- if execute %}
-    {#- raw.* only: the product's own tables (ops.*) are not loaded by dlt and carry no load id. #}
-    {%- for node in graph.sources.values() | sort(attribute='unique_id') if node.schema == 'raw' %}
+    {#- raw.* only: the product's own tables (ops.*) are not loaded by dlt and carry no load id; nor
+        does dlt's ledger of loads (source `dlt`), which holds no records. #}
+    {%- for node in graph.sources.values() | sort(attribute='unique_id') if node.schema == 'raw' and node.source_name != 'dlt' %}
         {%- do raw_sources.append(node) %}
     {%- endfor %}
 {%- endif %}

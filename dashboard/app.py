@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import flask
 
 import dash
 from dash import ALL, Input, Output, State, dcc, html
@@ -34,6 +37,31 @@ PAGE_MODULES = {"overview": overview, "experiments": experiments, "prompts": pro
                 "drilldown": drilldown, "anomalies": anomalies, "admin": admin}
 
 
+# Dash's index page, plus preloads of the two requests its renderer makes first: the layout (for a
+# signed-in browser, its page already drawn, served_layout) and the callback graph. Fetched while
+# the HTML arrives instead of after the scripts have run (about half a second), the renderer's
+# own requests find them in the browser's preload cache.
+INDEX = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        <link rel="preload" href="/_dash-layout" as="fetch" crossorigin="anonymous">
+        <link rel="preload" href="/_dash-dependencies" as="fetch" crossorigin="anonymous">
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+
 def page_of(pathname: str | None) -> str:
     name = (pathname or "/").strip("/").split("/")[0] or "overview"
     return name if name in PAGE_MODULES else "overview"
@@ -43,10 +71,10 @@ def create_app(cube_api_url: str, *, accounts_url: str = accounts_api.DEFAULT_UR
                chromium: str | None = None) -> dash.Dash:
     app = dash.Dash(__name__, title="OutcomeLens", suppress_callback_exceptions=True,
                     assets_folder=str(Path(__file__).parent / "assets"), serve_locally=True,
-                    update_title=None, external_scripts=vendor.external_scripts())
+                    update_title=None, external_scripts=vendor.external_scripts(), index_string=INDEX)
     app.server.config[context.CONFIG_KEY] = {
         "api_url": cube_api_url.rstrip("/"), "cache_ttl_s": cache_ttl_s, "chromium": chromium}
-    app.layout = shell.layout
+    app.layout = served_layout
     session.register(app.server, cube_api_url.rstrip("/"), accounts_url)
     exports.register(app.server)
     vendor.register(app.server)
@@ -60,23 +88,56 @@ def create_app(cube_api_url: str, *, accounts_url: str = accounts_api.DEFAULT_UR
 def _page(pathname: str | None, search: str | None):
     started, name = time.monotonic(), page_of(pathname)
     try:
-        caps = context.build(filters.from_query(search)).caps
+        built = context.build(filters.from_query(search))
     except CubeError as exc:
         return html.P(f"The semantic layer refused the request ({exc.status}): {exc.message}",
                       className="notice notice-error")
-    if not access.can_open(caps, name):
+    if not access.can_open(built.caps, name):
         body = html.Div(className="forbidden", children=[
             html.H1(access.PAGES[name][0]),
-            html.P(access.why_closed(caps, name), id="forbidden-reason", className="notice notice-error"),
+            html.P(access.why_closed(built.caps, name), id="forbidden-reason", className="notice notice-error"),
         ])
+    elif hasattr(PAGE_MODULES[name], "filled_layout"):
+        body = PAGE_MODULES[name].filled_layout(built)
     else:
-        body = PAGE_MODULES[name].layout(filters.from_query(search), caps)
-    engagement.report_page_view(name, access.main_view(caps, name), started)
+        body = PAGE_MODULES[name].layout(built.state, built.caps)
+    engagement.report_page_view(name, access.main_view(built.caps, name), started)
     return body
 
 
+def _browser_location() -> tuple[str, str] | None:
+    """The page the browser is on when it asks for the layout: Dash's renderer fetches
+    /_dash-layout from that page, so it is the request's Referer (same origin only)."""
+    referrer = flask.request.referrer if flask.has_request_context() else None
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc != flask.request.host:
+        return None
+    return parts.path, f"?{parts.query}" if parts.query else ""
+
+
+def served_layout() -> html.Div:
+    """The frame, with the browser's page already drawn in it (the overview: its widgets filled).
+
+    Otherwise the renderer would fetch an empty frame, then wait on the URL → filters → page →
+    widgets callbacks, a round trip each. Without a Referer (a browser that sends none) the page
+    is left to the page callback, as before."""
+    where = _browser_location()
+    if where is None or not session.current_token():
+        return shell.layout()
+    pathname, search = where
+    return shell.layout(state=filters.from_query(search), page=_page(pathname, search),
+                        page_for=pathname + search)
+
+
 def _register_shell(app: dash.Dash) -> None:
-    app.callback(Output("page", "children"), Input("url", "pathname"), State("url", "search"))(_page)
+    @app.callback(Output("page", "children"), Input("url", "pathname"), State("url", "search"),
+                  State("page-for", "data"))
+    def page(pathname, search, page_for):
+        if not dash.ctx.triggered_id and page_for == (pathname or "") + (search or ""):
+            raise PreventUpdate  # the first render: the served layout holds this page already
+        return _page(pathname, search)
 
     @app.callback(Output("nav", "children"), Output("who", "children"),
                   Output("filters-summary", "children"), Output("pdf-link", "href"),

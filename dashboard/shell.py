@@ -40,13 +40,14 @@ RANGE_OPTIONS = [{"label": k, "value": k} for k in filters.PRESETS] + [
     {"label": "Custom", "value": "custom"}]
 
 
-def filters_panel() -> html.Aside:
+def filters_panel(state: dict) -> html.Aside:
+    """The filter controls, set to `state` (the URL's filters)."""
     options = segment_options()
     dropdowns = [
         html.Div(className="filter", children=[
             html.Label(label, htmlFor=f"f-seg-{key}"),
             dcc.Dropdown(id={"type": "f-seg", "key": key}, multi=True, searchable=True,
-                         placeholder=f"All {label.lower()}s", options=options.get(key, []), value=[],
+                         placeholder=f"All {label.lower()}s", options=options.get(key, []), value=state.get(key, []),
                          className="dropdown"),
         ])
         for key, label in filters.SEGMENT_LABELS.items()
@@ -54,9 +55,10 @@ def filters_panel() -> html.Aside:
     return html.Aside(id="filters-panel", className="filters", **{"aria-label": "Filters"}, children=[
         html.Div(className="filter filter-range", children=[
             html.Label("Time range"),
-            dcc.RadioItems(id="f-range", options=RANGE_OPTIONS, value=filters.DEFAULT_RANGE,
+            dcc.RadioItems(id="f-range", options=RANGE_OPTIONS, value=state["range"],
                            className="range-buttons", inline=True),
-            dcc.DatePickerRange(id="f-dates", display_format="YYYY-MM-DD", className="dates"),
+            dcc.DatePickerRange(id="f-dates", display_format="YYYY-MM-DD", className="dates",
+                                start_date=state.get("from"), end_date=state.get("to")),
         ]),
         *dropdowns,
     ])
@@ -108,10 +110,13 @@ def schedule_panel() -> html.Details:
     ])
 
 
-def layout() -> html.Div:
+def layout(state: dict | None = None, page=None, page_for: str | None = None) -> html.Div:
+    """The frame; `page` (and the filters `state` it was drawn for) when drawn on the server for
+    the URL `page_for`, so that no callback has to run before the page shows."""
     return html.Div(className="app", children=[
         dcc.Location(id="url", refresh=False),
-        dcc.Store(id="filters"),
+        dcc.Store(id="filters", data=state),
+        dcc.Store(id="page-for", data=page_for),
         dcc.Store(id="saved-views"),  # the accounts API's answer for this user (no copy kept in the browser)
         html.Header(className="topbar", children=[
             html.Div("OutcomeLens", className="brand"),
@@ -120,7 +125,7 @@ def layout() -> html.Div:
             html.A("Sign out", href="/signout", className="signout"),
         ]),
         html.P(id="generated", className="print-only"),
-        filters_panel(),
+        filters_panel(state or filters.from_query("")),
         export_bar(),
-        html.Main(id="page", className="page"),
+        html.Main(page, id="page", className="page"),
     ])

@@ -105,6 +105,21 @@ def _page(pathname: str | None, search: str | None):
     return body
 
 
+def _frame(state: dict, pathname: str | None, href: str | None) -> shell.Frame:
+    built = context.build(state)
+    query, current = filters.to_query(state), page_of(pathname)
+    links = [dcc.Link(title, href=f"/{name}{query}",
+                      className="nav-link active" if name == current else "nav-link")
+             for name, (title, _) in access.PAGES.items() if access.can_open(built.caps, name)]
+    who = f"Role: {built.caps.role} · data to {built.anchor.isoformat()}"
+    summary = filters.describe(state, built.start, built.end)
+    generated = f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%S} UTC · {summary}"
+    to_conversations = {k: v for k, v in state.items() if k != "conv"}
+    hide_conversations = current == "drilldown" or not access.can_open(built.caps, "drilldown")
+    return shell.Frame(links, who, summary, f"/export/pdf/{current}{query}", href, generated,
+                       f"/drilldown{filters.to_query(to_conversations)}", hide_conversations)
+
+
 def _browser_location() -> tuple[str, str] | None:
     """The page the browser is on when it asks for the layout: Dash's renderer fetches
     /_dash-layout from that page, so it is the request's Referer (same origin only)."""
@@ -127,8 +142,12 @@ def served_layout() -> html.Div:
     if where is None or not session.current_token():
         return shell.layout()
     pathname, search = where
-    return shell.layout(state=filters.from_query(search), page=_page(pathname, search),
-                        page_for=pathname + search)
+    state = filters.from_query(search)
+    try:
+        frame = _frame(state, pathname, flask.request.referrer)
+    except CubeError:
+        frame = shell.EMPTY_FRAME  # the page says why
+    return shell.layout(state=state, page=_page(pathname, search), page_for=pathname + search, frame=frame)
 
 
 def _register_shell(app: dash.Dash) -> None:
@@ -139,26 +158,18 @@ def _register_shell(app: dash.Dash) -> None:
             raise PreventUpdate  # the first render: the served layout holds this page already
         return _page(pathname, search)
 
+    # Not on the first render: the served layout holds the frame already (and without it, the
+    # filters store is set by the URL sync, which calls this).
     @app.callback(Output("nav", "children"), Output("who", "children"),
                   Output("filters-summary", "children"), Output("pdf-link", "href"),
                   Output("copy-link", "content"), Output("generated", "children"),
                   Output("conversations-link", "href"), Output("conversations-link", "hidden"),
-                  Input("filters", "data"), State("url", "pathname"), State("url", "href"))
+                  Input("filters", "data"), State("url", "pathname"), State("url", "href"),
+                  prevent_initial_call=True)
     def frame(state, pathname, href):
         if state is None:
             raise PreventUpdate
-        built = context.build(state)
-        query, current = filters.to_query(state), page_of(pathname)
-        links = [dcc.Link(title, href=f"/{name}{query}",
-                          className="nav-link active" if name == current else "nav-link")
-                 for name, (title, _) in access.PAGES.items() if access.can_open(built.caps, name)]
-        who = f"Role: {built.caps.role} · data to {built.anchor.isoformat()}"
-        summary = filters.describe(state, built.start, built.end)
-        generated = f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%S} UTC · {summary}"
-        to_conversations = {k: v for k, v in state.items() if k != "conv"}
-        hide_conversations = current == "drilldown" or not access.can_open(built.caps, "drilldown")
-        return (links, who, summary, f"/export/pdf/{current}{query}", href, generated,
-                f"/drilldown{filters.to_query(to_conversations)}", hide_conversations)
+        return _frame(state, pathname, href)
 
     @app.callback(Output({"type": "csv", "widget": ALL}, "href"), Input("filters", "data"),
                   State({"type": "csv", "widget": ALL}, "id"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from dash import dcc, html
 
 from dashboard import context, filters
@@ -64,15 +66,31 @@ def filters_panel(state: dict) -> html.Aside:
     ])
 
 
-def export_bar() -> html.Div:
+class Frame(NamedTuple):
+    """What the frame shows for a page and its filters (app.py's frame callback, in its outputs' order)."""
+    nav: list
+    who: str | None
+    summary: str | None
+    pdf_href: str
+    link: str | None  # the shareable link the clipboard copies
+    generated: str | None
+    conversations_href: str
+    conversations_hidden: bool
+
+
+EMPTY_FRAME = Frame([], None, None, "/export/pdf", None, None, "/drilldown", True)
+
+
+def export_bar(frame: Frame) -> html.Div:
     return html.Div(className="export-bar", children=[
-        html.P(id="filters-summary", className="filters-summary"),
+        html.P(frame.summary, id="filters-summary", className="filters-summary"),
         html.Div(className="export-actions", children=[
-            html.A("Export PDF report", id="pdf-link", className="button", href="/export/pdf"),
+            html.A("Export PDF report", id="pdf-link", className="button", href=frame.pdf_href),
             # After a cross-filter click: the conversations behind the figures (drill-down roles only).
-            html.A("Open the conversations", id="conversations-link", className="button", href="/drilldown",
-                   hidden=True),
-            dcc.Clipboard(id="copy-link", title="Copy the shareable link", className="button clip"),
+            html.A("Open the conversations", id="conversations-link", className="button",
+                   href=frame.conversations_href, hidden=frame.conversations_hidden),
+            dcc.Clipboard(id="copy-link", title="Copy the shareable link", className="button clip",
+                          content=frame.link),
             html.Span("Copy link", className="clip-label"),
             dcc.Input(id="view-name", placeholder="Name this view", className="view-name", maxLength=100),
             dcc.Checklist(id="view-shared", options=[{"label": "Share with the team", "value": "shared"}],
@@ -110,9 +128,10 @@ def schedule_panel() -> html.Details:
     ])
 
 
-def layout(state: dict | None = None, page=None, page_for: str | None = None) -> html.Div:
-    """The frame; `page` (and the filters `state` it was drawn for) when drawn on the server for
-    the URL `page_for`, so that no callback has to run before the page shows."""
+def layout(state: dict | None = None, page=None, page_for: str | None = None,
+           frame: Frame = EMPTY_FRAME) -> html.Div:
+    """The frame; `page`, the filters `state` it was drawn for and the `frame`'s contents when
+    drawn on the server for the URL `page_for`, so that no callback has to run before the page shows."""
     return html.Div(className="app", children=[
         dcc.Location(id="url", refresh=False),
         dcc.Store(id="filters", data=state),
@@ -120,12 +139,12 @@ def layout(state: dict | None = None, page=None, page_for: str | None = None) ->
         dcc.Store(id="saved-views"),  # the accounts API's answer for this user (no copy kept in the browser)
         html.Header(className="topbar", children=[
             html.Div("OutcomeLens", className="brand"),
-            html.Nav(id="nav", className="nav", **{"aria-label": "Pages"}),
-            html.Div(id="who", className="who"),
+            html.Nav(frame.nav, id="nav", className="nav", **{"aria-label": "Pages"}),
+            html.Div(frame.who, id="who", className="who"),
             html.A("Sign out", href="/signout", className="signout"),
         ]),
-        html.P(id="generated", className="print-only"),
+        html.P(frame.generated, id="generated", className="print-only"),
         filters_panel(state or filters.from_query("")),
-        export_bar(),
+        export_bar(frame),
         html.Main(page, id="page", className="page"),
     ])

@@ -115,6 +115,11 @@ def test_the_overview_layout_arrives_with_its_tiles_and_charts_drawn_for_the_url
     assert shown["f-range"]["props"]["value"] == "7D"
     assert shown[json.dumps({"type": "f-seg", "key": "intent"}, sort_keys=True)]["props"]["value"] == ["segment-0"]
     assert shown["page-for"]["props"]["data"] == "/overview?range=7D&intent=segment-0"
+    # And the frame around it: navigation, the header, the export links.
+    assert shown["who"]["props"]["children"] == f"Role: custom · data to {LATEST}"
+    assert [link["props"]["href"] for link in shown["nav"]["props"]["children"]][0] == "/overview?range=7D&intent=segment-0"
+    assert shown["pdf-link"]["props"]["href"] == "/export/pdf/overview?range=7D&intent=segment-0"
+    assert shown["copy-link"]["props"]["content"] == "http://localhost/overview?range=7D&intent=segment-0"
 
 
 def test_without_the_browsers_url_the_page_is_left_to_the_page_callback(signed_in):
@@ -138,8 +143,9 @@ def test_the_index_preloads_the_layout_and_the_callback_graph(signed_in):
         assert f'<link rel="preload" href="{route}" as="fetch" crossorigin="anonymous">' in index
 
 
-def test_the_overviews_widgets_callback_skips_the_first_render_and_follows_filter_changes(signed_in):
+def test_the_overviews_widgets_and_the_frame_skip_the_first_render_and_follow_filter_changes(signed_in):
     dependencies = signed_in.get("/_dash-dependencies").get_json()
-    widgets = next(d for d in dependencies if "w-overview-kpis.children" in d["output"])
-    assert widgets["prevent_initial_call"] is True
-    assert [i["id"] for i in widgets["inputs"]] == ["filters"]
+    for output in ("w-overview-kpis.children", "nav.children"):
+        callback = next(d for d in dependencies if output in d["output"])
+        assert callback["prevent_initial_call"] is True
+        assert [i["id"] for i in callback["inputs"]] == ["filters"]

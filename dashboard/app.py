@@ -62,6 +62,12 @@ INDEX = """<!DOCTYPE html>
 </html>"""
 
 
+class _Dash(dash.Dash):
+    def interpolate_index(self, **kwargs) -> str:
+        # Dash's documented hook for changing the index page: its scripts, without the babel polyfill.
+        return super().interpolate_index(**{**kwargs, "scripts": vendor.without_babel_polyfill(kwargs["scripts"])})
+
+
 def page_of(pathname: str | None) -> str:
     name = (pathname or "/").strip("/").split("/")[0] or "overview"
     return name if name in PAGE_MODULES else "overview"
@@ -69,9 +75,9 @@ def page_of(pathname: str | None) -> str:
 
 def create_app(cube_api_url: str, *, accounts_url: str = accounts_api.DEFAULT_URL, cache_ttl_s: float = 15.0,
                chromium: str | None = None) -> dash.Dash:
-    app = dash.Dash(__name__, title="OutcomeLens", suppress_callback_exceptions=True,
-                    assets_folder=str(Path(__file__).parent / "assets"), serve_locally=True,
-                    update_title=None, external_scripts=vendor.external_scripts(), index_string=INDEX)
+    app = _Dash(__name__, title="OutcomeLens", suppress_callback_exceptions=True,
+                assets_folder=str(Path(__file__).parent / "assets"), serve_locally=True,
+                update_title=None, external_scripts=vendor.external_scripts(), index_string=INDEX)
     app.server.config[context.CONFIG_KEY] = {
         "api_url": cube_api_url.rstrip("/"), "cache_ttl_s": cache_ttl_s, "chromium": chromium}
     app.layout = served_layout
@@ -151,12 +157,15 @@ def served_layout() -> html.Div:
 
 
 def _register_shell(app: dash.Dash) -> None:
-    @app.callback(Output("page", "children"), Input("url", "pathname"), State("url", "search"),
-                  State("page-for", "data"))
+    # `page-for`: the URL the page shown was drawn for. dcc.Location reports the URL once mounted,
+    # which calls this with the page the served layout already holds.
+    @app.callback(Output("page", "children"), Output("page-for", "data"), Input("url", "pathname"),
+                  State("url", "search"), State("page-for", "data"))
     def page(pathname, search, page_for):
-        if not dash.ctx.triggered_id and page_for == (pathname or "") + (search or ""):
-            raise PreventUpdate  # the first render: the served layout holds this page already
-        return _page(pathname, search)
+        url = (pathname or "") + (search or "")
+        if url == page_for:
+            raise PreventUpdate
+        return _page(pathname, search), url
 
     # Not on the first render: the served layout holds the frame already (and without it, the
     # filters store is set by the URL sync, which calls this).

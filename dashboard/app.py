@@ -64,8 +64,8 @@ INDEX = """<!DOCTYPE html>
 
 class _Dash(dash.Dash):
     def interpolate_index(self, **kwargs) -> str:
-        # Dash's documented hook for changing the index page: its scripts, without the babel polyfill.
-        return super().interpolate_index(**{**kwargs, "scripts": vendor.without_babel_polyfill(kwargs["scripts"])})
+        # Dash's documented hook for changing the index page: its scripts, as vendor.page_scripts says.
+        return super().interpolate_index(**{**kwargs, "scripts": vendor.page_scripts(kwargs["scripts"])})
 
 
 def page_of(pathname: str | None) -> str:

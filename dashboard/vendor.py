@@ -4,11 +4,17 @@
   4.8 MB full bundle that Dash loads for the first chart, and the browser parses and runs all of it
   on every page load, cache or not. The page includes it as a script, so `window.Plotly` exists
   when the first dcc.Graph mounts and Dash never fetches its own bundle.
+Dash's index page puts every registered component library's script on every page; `page_scripts`
+changes that list:
+
 - regenerator-runtime instead of Dash's babel polyfill (core-js 2 and regenerator-runtime, 99 kB):
   the browsers Dash 4 supports have every ES2017 feature core-js 2 adds, but running it still
   cost about 100 ms of a page load, and it replaces the browser's own String.prototype.trim with
   a slower one (core-js 2 rejects V8's, which no longer trims U+180E). Dash's lazy-loading
   components (dash-component-plugins' asyncDecorator) need only the global `regeneratorRuntime`.
+- dash-ag-grid's bundle (1.3 MB) is loaded by the first grid a page draws (lazy_grid.js), not by
+  the overview and the other pages without one.
+- Dash's DataTable bundle is left out: no page uses dash_table.
 
 Without `make setup` the files are absent and the pages fall back to Dash's own: slower, never broken.
 """
@@ -34,6 +40,8 @@ SCRIPTS = {"plotly-basic.min.js": ("plotly.js-basic-dist-min", "plotly-basic.min
 PREFIX = "/vendor/"
 ROUTE = PREFIX + "plotly-basic.min.js"
 _BABEL_POLYFILL = re.compile(r'<script src="[^"]*/deps/polyfill@[^"]*"></script>')
+_DASH_TABLE = re.compile(r'<script src="[^"]*/dash/dash_table/bundle\.[^"]*"></script>\n?')
+_AG_GRID = re.compile(r'<script src="(?P<src>[^"]*/dash_ag_grid/dash_ag_grid\.[^"]*\.js)"></script>')
 
 
 def _file(name: str) -> Path:
@@ -71,12 +79,17 @@ def external_scripts() -> list[dict]:
     return [{"src": plotly}]
 
 
-def without_babel_polyfill(scripts: str) -> str:
-    """The index page's script tags with Dash's babel polyfill replaced by regenerator-runtime."""
+def page_scripts(scripts: str) -> str:
+    """The index page's script tags (Dash's `{%scripts%}`) with the changes above."""
     runtime = src("regenerator-runtime.js")
-    if runtime is None:
-        return scripts
-    return _BABEL_POLYFILL.sub(lambda _: f'<script src="{runtime}"></script>', scripts, count=1)
+    if runtime is not None:
+        scripts = _BABEL_POLYFILL.sub(lambda _: f'<script src="{runtime}"></script>', scripts, count=1)
+    scripts = _DASH_TABLE.sub("", scripts, count=1)
+    return _AG_GRID.sub(lambda tag: f"<script>{_lazy_grid_loader(tag['src'])}</script>", scripts, count=1)
+
+
+def _lazy_grid_loader(bundle_src: str) -> str:
+    return (Path(__file__).parent / "lazy_grid.js").read_text().replace("__SRC__", json.dumps(bundle_src))
 
 
 @functools.cache

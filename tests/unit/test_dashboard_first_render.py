@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -149,3 +150,15 @@ def test_the_overviews_widgets_and_the_frame_skip_the_first_render_and_follow_fi
         callback = next(d for d in dependencies if output in d["output"])
         assert callback["prevent_initial_call"] is True
         assert [i["id"] for i in callback["inputs"]] == ["filters"]
+
+
+def test_pages_load_neither_the_babel_polyfill_nor_ag_grid_nor_dash_table_up_front(signed_in):
+    index = signed_in.get("/overview?range=1M").get_data(as_text=True)
+    scripts = re.findall(r'<script src="([^"]+)"', index)
+    assert scripts and not [s for s in scripts if "polyfill@" in s or "dash_ag_grid" in s or "dash_table" in s]
+    runtime = next(s for s in scripts if "regenerator-runtime" in s)
+    assert b"regeneratorRuntime" in signed_in.get(runtime).data  # what Dash's lazy components need of it
+    # ag-grid's bundle: loaded by the first grid a page draws, from a URL Dash serves.
+    bundle = json.loads(re.search(r"\}\)\((\"[^\"]+dash_ag_grid[^\"]+\")\);", index).group(1))
+    answer = signed_in.get(bundle)
+    assert answer.status_code == 200 and b"window.dash_ag_grid=" in answer.data

@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import flask
-
 import dash
+import flask
 from dash import ALL, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 

@@ -7,8 +7,15 @@ from dash import html
 
 from dashboard import components, filters, metrics, theme, widgets
 from dashboard.context import Ctx
-from dashboard.pages.common import (LATENCY_VIEWS, OUTCOME_VIEWS, base_query, connect_page, fill_page, pick_view,
-                                    time_dimension)
+from dashboard.pages.common import (
+    LATENCY_VIEWS,
+    OUTCOME_VIEWS,
+    base_query,
+    connect_page,
+    fill_page,
+    pick_view,
+    time_dimension,
+)
 
 
 def _kpi_views(ctx: Ctx) -> dict[str, list[str]]:

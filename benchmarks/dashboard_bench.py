@@ -64,7 +64,8 @@ SHOWN = """() => ({
   empty_tiles: [...document.querySelectorAll('#page .kpi-value')].filter(v => v.textContent.trim() === '–').length,
   notices: [...document.querySelectorAll('#page .notice')].map(n => n.textContent.trim()),
 })"""
-# Steps of the load, ms from navigation start: HTML parsed, scripts run, each script's and callback's end.
+# Steps of the load, ms from navigation start: HTML parsed, scripts run, the layout's, each script's and
+# callback's end.
 MARKS = """() => {
   const nav = performance.getEntriesByType('navigation')[0];
   const res = performance.getEntriesByType('resource');
@@ -72,6 +73,8 @@ MARKS = """() => {
   return {
     dom_content_loaded: Math.round(nav.domContentLoadedEventEnd),
     scripts_fetched: end(r => r.initiatorType === 'script'),
+    // the layout: since the page is drawn in it, preloaded as the HTML arrives (dashboard/app.py)
+    layout_answered: end(r => r.name.endsWith('/_dash-layout')),
     first_callback_sent: Math.round(Math.min(...res.filter(r => r.name.includes('_dash-update-component'))
                                               .map(r => r.startTime))),
     last_callback_answered: end(r => r.name.includes('_dash-update-component')),

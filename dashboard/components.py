@@ -12,8 +12,9 @@ def export_href(widget: str, state: dict) -> str:
     return f"/export/csv/{widget}{filters.to_query(state or {})}"
 
 
-def card(widget: str, title: str, *, wide: bool = False, note: str | None = None) -> html.Div:
-    """A widget's frame: title, CSV export of its Cube rows, and a body its callback fills.
+def card(widget: str, title: str, *, wide: bool = False, note: str | None = None, body=None) -> html.Div:
+    """A widget's frame: title, CSV export of its Cube rows, and a body its callback fills
+    (or `body`, already filled on the server).
 
     The body's id is derived from the widget's name so that page callbacks, the CSV route and
     the tests all speak of the same thing.
@@ -27,7 +28,7 @@ def card(widget: str, title: str, *, wide: bool = False, note: str | None = None
                        href=export_href(widget, {}), **{"aria-label": f"Export {title} as CSV"}),
             ]),
             html.P(note, className="card-note") if note else None,
-            dcc.Loading(html.Div(id=body_id(widget), className="card-body"), type="dot",
+            dcc.Loading(html.Div(body, id=body_id(widget), className="card-body"), type="dot",
                         color=theme.SERIES[0]),
         ],
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from dash import dcc, html
 
 from dashboard import context, filters
@@ -40,13 +42,14 @@ RANGE_OPTIONS = [{"label": k, "value": k} for k in filters.PRESETS] + [
     {"label": "Custom", "value": "custom"}]
 
 
-def filters_panel() -> html.Aside:
+def filters_panel(state: dict) -> html.Aside:
+    """The filter controls, set to `state` (the URL's filters)."""
     options = segment_options()
     dropdowns = [
         html.Div(className="filter", children=[
             html.Label(label, htmlFor=f"f-seg-{key}"),
             dcc.Dropdown(id={"type": "f-seg", "key": key}, multi=True, searchable=True,
-                         placeholder=f"All {label.lower()}s", options=options.get(key, []), value=[],
+                         placeholder=f"All {label.lower()}s", options=options.get(key, []), value=state.get(key, []),
                          className="dropdown"),
         ])
         for key, label in filters.SEGMENT_LABELS.items()
@@ -54,23 +57,40 @@ def filters_panel() -> html.Aside:
     return html.Aside(id="filters-panel", className="filters", **{"aria-label": "Filters"}, children=[
         html.Div(className="filter filter-range", children=[
             html.Label("Time range"),
-            dcc.RadioItems(id="f-range", options=RANGE_OPTIONS, value=filters.DEFAULT_RANGE,
+            dcc.RadioItems(id="f-range", options=RANGE_OPTIONS, value=state["range"],
                            className="range-buttons", inline=True),
-            dcc.DatePickerRange(id="f-dates", display_format="YYYY-MM-DD", className="dates"),
+            dcc.DatePickerRange(id="f-dates", display_format="YYYY-MM-DD", className="dates",
+                                start_date=state.get("from"), end_date=state.get("to")),
         ]),
         *dropdowns,
     ])
 
 
-def export_bar() -> html.Div:
+class Frame(NamedTuple):
+    """What the frame shows for a page and its filters (app.py's frame callback, in its outputs' order)."""
+    nav: list
+    who: str | None
+    summary: str | None
+    pdf_href: str
+    link: str | None  # the shareable link the clipboard copies
+    generated: str | None
+    conversations_href: str
+    conversations_hidden: bool
+
+
+EMPTY_FRAME = Frame([], None, None, "/export/pdf", None, None, "/drilldown", True)
+
+
+def export_bar(frame: Frame) -> html.Div:
     return html.Div(className="export-bar", children=[
-        html.P(id="filters-summary", className="filters-summary"),
+        html.P(frame.summary, id="filters-summary", className="filters-summary"),
         html.Div(className="export-actions", children=[
-            html.A("Export PDF report", id="pdf-link", className="button", href="/export/pdf"),
+            html.A("Export PDF report", id="pdf-link", className="button", href=frame.pdf_href),
             # After a cross-filter click: the conversations behind the figures (drill-down roles only).
-            html.A("Open the conversations", id="conversations-link", className="button", href="/drilldown",
-                   hidden=True),
-            dcc.Clipboard(id="copy-link", title="Copy the shareable link", className="button clip"),
+            html.A("Open the conversations", id="conversations-link", className="button",
+                   href=frame.conversations_href, hidden=frame.conversations_hidden),
+            dcc.Clipboard(id="copy-link", title="Copy the shareable link", className="button clip",
+                          content=frame.link),
             html.Span("Copy link", className="clip-label"),
             dcc.Input(id="view-name", placeholder="Name this view", className="view-name", maxLength=100),
             dcc.Checklist(id="view-shared", options=[{"label": "Share with the team", "value": "shared"}],
@@ -108,19 +128,23 @@ def schedule_panel() -> html.Details:
     ])
 
 
-def layout() -> html.Div:
+def layout(state: dict | None = None, page=None, page_for: str | None = None,
+           frame: Frame = EMPTY_FRAME) -> html.Div:
+    """The frame; `page`, the filters `state` it was drawn for and the `frame`'s contents when
+    drawn on the server for the URL `page_for`, so that no callback has to run before the page shows."""
     return html.Div(className="app", children=[
         dcc.Location(id="url", refresh=False),
-        dcc.Store(id="filters"),
+        dcc.Store(id="filters", data=state),
+        dcc.Store(id="page-for", data=page_for),
         dcc.Store(id="saved-views"),  # the accounts API's answer for this user (no copy kept in the browser)
         html.Header(className="topbar", children=[
             html.Div("OutcomeLens", className="brand"),
-            html.Nav(id="nav", className="nav", **{"aria-label": "Pages"}),
-            html.Div(id="who", className="who"),
+            html.Nav(frame.nav, id="nav", className="nav", **{"aria-label": "Pages"}),
+            html.Div(frame.who, id="who", className="who"),
             html.A("Sign out", href="/signout", className="signout"),
         ]),
-        html.P(id="generated", className="print-only"),
-        filters_panel(),
-        export_bar(),
-        html.Main(id="page", className="page"),
+        html.P(frame.generated, id="generated", className="print-only"),
+        filters_panel(state or filters.from_query("")),
+        export_bar(frame),
+        html.Main(page, id="page", className="page"),
     ])

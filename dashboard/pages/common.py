@@ -68,16 +68,16 @@ def connect(app, widget: str, render: Callable) -> None:
 
 
 def connect_page(app, pairs: list[tuple[str, Callable]]) -> None:
-    """Fill several widgets from one callback whenever the filters change.
+    """Fill several widgets from one callback whenever the filters change (fill_page).
 
-    The context (token, /meta, latest day) is built once and every widget's Cube queries go out in
-    one parallel fan-out: one browser round trip per page instead of one per widget (browsers
-    open at most six connections to a host, so six widget callbacks and the frame's queued), and
-    no widget waits on another's context. Each widget still shows its own failure or notice.
+    Not on the page's first render: the page arrives with its widgets already filled (the
+    layout served for the browser's URL, or the page callback), so an initial call would only
+    ask Cube the same queries again.
     """
     names = [name for name, _ in pairs]
 
-    @app.callback([Output(components.body_id(name), "children") for name in names], Input("filters", "data"))
+    @app.callback([Output(components.body_id(name), "children") for name in names], Input("filters", "data"),
+                  prevent_initial_call=True)
     def fill(state):
         if state is None:
             raise PreventUpdate
@@ -85,20 +85,30 @@ def connect_page(app, pairs: list[tuple[str, Callable]]) -> None:
             built = context.build(state)
         except CubeError as exc:
             return [_refused(exc)] * len(names)
-        planned = {name: widgets.REGISTRY[name](built) for name in names}
-        jobs = {(name, part): query for name, queries in planned.items()
-                if not isinstance(queries, widgets.Unavailable) for part, query in queries.items()}
-        answers = context.load_each(built.client, jobs)
-        bodies = []
-        for name, render in pairs:
-            queries = planned[name]
-            if isinstance(queries, widgets.Unavailable):
-                bodies.append(components.notice(queries.reason))
-                continue
-            result = {part: answers[(name, part)] for part in queries}
-            failed = next((r for r in result.values() if isinstance(r, CubeError)), None)
-            bodies.append(_refused(failed) if failed else _rendered(name, render, result, built))
-        return bodies
+        return fill_page(pairs, built)
+
+
+def fill_page(pairs: list[tuple[str, Callable]], built: Ctx) -> list:
+    """Every widget's body, from one parallel fan-out of all their Cube queries.
+
+    One round trip per page instead of one per widget (browsers open at most six connections to
+    a host, so six widget callbacks and the frame's queued), and no widget waits on another's
+    context. Each widget still shows its own failure or notice.
+    """
+    planned = {name: widgets.REGISTRY[name](built) for name, _ in pairs}
+    jobs = {(name, part): query for name, queries in planned.items()
+            if not isinstance(queries, widgets.Unavailable) for part, query in queries.items()}
+    answers = context.load_each(built.client, jobs)
+    bodies = []
+    for name, render in pairs:
+        queries = planned[name]
+        if isinstance(queries, widgets.Unavailable):
+            bodies.append(components.notice(queries.reason))
+            continue
+        result = {part: answers[(name, part)] for part in queries}
+        failed = next((r for r in result.values() if isinstance(r, CubeError)), None)
+        bodies.append(_refused(failed) if failed else _rendered(name, render, result, built))
+    return bodies
 
 
 def _rendered(name: str, render: Callable, result: dict, built: Ctx):

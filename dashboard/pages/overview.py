@@ -7,7 +7,15 @@ from dash import html
 
 from dashboard import components, filters, metrics, theme, widgets
 from dashboard.context import Ctx
-from dashboard.pages.common import LATENCY_VIEWS, OUTCOME_VIEWS, base_query, connect_page, pick_view, time_dimension
+from dashboard.pages.common import (
+    LATENCY_VIEWS,
+    OUTCOME_VIEWS,
+    base_query,
+    connect_page,
+    fill_page,
+    pick_view,
+    time_dimension,
+)
 
 
 def _kpi_views(ctx: Ctx) -> dict[str, list[str]]:
@@ -220,29 +228,42 @@ def render_outcome_metrics(result: dict, ctx: Ctx):
     return components.ready(components.graph(fig, {"type": "xfilter", "key": "mtype", "n": "overview.outcome_metrics"}))
 
 
-def layout(state: dict, caps) -> html.Div:
+def layout(state: dict, caps, bodies: dict | None = None) -> html.Div:
+    """The page's cards; `bodies` (widget -> its filled body) when drawn on the server."""
+    def card(widget: str, title: str, **options):
+        return components.card(widget, title, body=(bodies or {}).get(widget), **options)
+
     return html.Div(className="grid-page", children=[
         html.H1("Overview"),
-        components.card("overview.kpis", "Key figures", wide=True),
-        components.card("overview.trend", "Conversion and revenue per day", wide=True,
-                        note="Dotted lines: the first day a prompt version appears."),
-        components.card("overview.quality", "Deflection, escalation and resolution time", wide=True),
-        components.card("overview.by_intent", "Conversion by intent",
-                        note="Click a bar to filter the whole page by that intent."),
-        components.card("overview.by_version", "Conversion by prompt version",
-                        note="Click a bar to filter the whole page by that version."),
-        components.card("overview.outcome_metrics", "Outcome metrics by type (CSV, API, CRM records)", wide=True,
-                        note="Click a bar to filter by that outcome metric type."),
+        card("overview.kpis", "Key figures", wide=True),
+        card("overview.trend", "Conversion and revenue per day", wide=True,
+             note="Dotted lines: the first day a prompt version appears."),
+        card("overview.quality", "Deflection, escalation and resolution time", wide=True),
+        card("overview.by_intent", "Conversion by intent",
+             note="Click a bar to filter the whole page by that intent."),
+        card("overview.by_version", "Conversion by prompt version",
+             note="Click a bar to filter the whole page by that version."),
+        card("overview.outcome_metrics", "Outcome metrics by type (CSV, API, CRM records)", wide=True,
+             note="Click a bar to filter by that outcome metric type."),
     ])
+
+
+WIDGETS = [
+    ("overview.kpis", render_kpis),
+    ("overview.trend", render_trend),
+    ("overview.quality", render_quality),
+    ("overview.by_intent", _segment_widget("overview.by_intent", "intent", "intent")),
+    ("overview.by_version", _segment_widget("overview.by_version", "prompt_version", "version")),
+    ("overview.outcome_metrics", render_outcome_metrics),
+]
+
+
+def filled_layout(ctx: Ctx) -> html.Div:
+    """The page with every widget already drawn: it reaches the browser in the same answer as its
+    layout, with no callback round trip before the figures (one fan-out of all the queries)."""
+    return layout(ctx.state, ctx.caps, dict(zip((name for name, _ in WIDGETS), fill_page(WIDGETS, ctx))))
 
 
 def register(app) -> None:
-    # One callback for the whole page: one context, one fan-out of every widget's queries.
-    connect_page(app, [
-        ("overview.kpis", render_kpis),
-        ("overview.trend", render_trend),
-        ("overview.quality", render_quality),
-        ("overview.by_intent", _segment_widget("overview.by_intent", "intent", "intent")),
-        ("overview.by_version", _segment_widget("overview.by_version", "prompt_version", "version")),
-        ("overview.outcome_metrics", render_outcome_metrics),
-    ])
+    # One callback for the whole page when the filters change: one context, one fan-out.
+    connect_page(app, WIDGETS)

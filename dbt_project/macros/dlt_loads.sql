@@ -4,11 +4,14 @@
     dlt writes one row to raw._dlt_loads when a load has committed all of its rows (after its merge
     too), with inserted_at, the time of that commit. Load ids are not commit order: an id is taken
     when a load starts, so a 10M-call landing (minutes) commits after loader loads that started
-    later. Commit times are: a model's watermark is the commit time of the newest load it holds
-    (the `load_id_column` of {{ this }}, indexed), and a run takes every load committed since,
-    minus var('load_lookback_seconds') for a load whose commit raced the previous run's read of
-    the ledger. A load taken twice is harmless: the models rebuild what it touched from all
-    history, so a second pass writes the same rows.
+    later. Commit times are: every load committed before a dbt run started was whole when that run
+    read it. So each row of such a model carries refreshed_at, the start of the run that wrote it,
+    and a run takes the loads committed after the newest refreshed_at, less
+    var('load_lookback_seconds') for a load whose commit raced that run's start (its inserted_at is
+    taken just before its commit) and for clock skew between the loaders and dbt. A load taken twice
+    is harmless: the models rebuild what it touched from all history, so a second pass writes the
+    same rows. (The newest load's own commit time would not do as the watermark: the lookback
+    would then take that load again on every run, a whole 10M-call landing included.)
 
     The ids are fetched here, at run time, and inlined as literals: the planner then estimates
     `_dlt_load_id in (...)` from the raw table's statistics (a handful of loads: index scans), where
@@ -17,7 +20,7 @@
     committed (a warehouse `up` created, raw tables empty). The ledger is read only by incremental
     runs, so it is no parent of the models in dbt's graph (nor a fixture their unit tests need).
 #}
-{% macro dlt_loads_since_stored(load_id_column) -%}
+{% macro dlt_loads_since_stored() -%}
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
@@ -26,14 +29,10 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set query -%}
-        with watermark as (
-            select coalesce(max(inserted_at), '-infinity'::timestamptz) as committed_at
-            from {{ loads }}
-            where load_id = (select max({{ load_id_column }}) from {{ this }})
-        )
         select load_id
-        from {{ loads }}, watermark
-        where inserted_at > watermark.committed_at - interval '{{ var("load_lookback_seconds") | int }} seconds'
+        from {{ loads }}
+        where inserted_at > (select coalesce(max(refreshed_at), '-infinity') from {{ this }})
+            - interval '{{ var("load_lookback_seconds") | int }} seconds'
         order by load_id
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | list) }}
@@ -47,4 +46,10 @@
     {%- else -%}
         false
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- The start of this dbt run, as a timestamptz column: when the row was written (see above). -#}
+{% macro run_started_at_column() -%}
+    {{ dbt.cast("'" ~ run_started_at.isoformat() ~ "'", 'timestamp with time zone') }}
 {%- endmacro %}

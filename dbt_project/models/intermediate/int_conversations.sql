@@ -13,8 +13,9 @@
     time; every other row stays. A full build reads everything. Rebuilding every conversation was
     11 minutes at 10M calls, every micro-batch (docs/live.md); indexes on the raw tables'
     conversation and trace ids (outcomelens/contract/ddl.py) make a touched conversation a lookup.
-    Its own indexes serve the same runs: conversation_id the rewrite's delete, last_load_id the
-    watermark, date_day the days fct_attribution_daily rebuilds.
+    Its own indexes serve the same runs: conversation_id the rewrite's delete, refreshed_at (the
+    start of the run that wrote the row) the watermark, date_day the days fct_attribution_daily
+    rebuilds.
     One limit: feedback that names only a trace shared by several conversations goes to the smallest
     conversation id among those rebuilt with it; a full refresh settles it against all of them.
 
@@ -33,13 +34,13 @@
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['conversation_id'], 'unique': true},
-            {'columns': ['last_load_id']},
+            {'columns': ['refreshed_at']},
             {'columns': ['date_day']},
         ]
     )
 }}
 
-{%- set new_loads = dlt_loads_since_stored('last_load_id') if is_incremental() and not stored_columns_missing() else none %}
+{%- set new_loads = dlt_loads_since_stored() if is_incremental() and not stored_columns_missing() else none %}
 
 with
 
@@ -391,7 +392,8 @@ final as (
             when rating_count > 0 then {{ dbt.cast('rating_sum', dbt.type_float()) }} / rating_count
         end as rating_mean,
         {{ dbt.cast('csat', dbt.type_float()) }} as csat,
-        last_load_id
+        last_load_id,
+        {{ run_started_at_column() }} as refreshed_at
 
     from joined
 

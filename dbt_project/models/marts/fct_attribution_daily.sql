@@ -138,7 +138,7 @@ final as (
         {{ dbt.cast('coalesce(sum(attributed_order_value), 0)', dbt.type_float()) }} as attributed_order_value_sum,
 
         ----------  when this day was last rebuilt (the watermark of the next incremental run)
-        {{ dbt.cast("'" ~ run_started_at.isoformat() ~ "'", 'timestamp with time zone') }} as refreshed_at
+        {{ run_started_at_column() }} as refreshed_at
 
     from joined
     group by

@@ -148,7 +148,7 @@ final as (
         conversations.last_load_id,
 
         ----------  when this row was written, and the day it replaced (what fct_attribution_daily rebuilds)
-        {{ dbt.cast("'" ~ run_started_at.isoformat() ~ "'", 'timestamp with time zone') }} as refreshed_at,
+        {{ run_started_at_column() }} as refreshed_at,
         {%- if rewrite_changed_only %}
         case
             when {{ is_distinct('stored.date_day', 'conversations.date_day') }} then stored.date_day

@@ -4,7 +4,7 @@
     key — new calls, replayed or corrected ones, and calls dated weeks back (a backfill) alike — and
     merges them on the key, so a replay replaces its row instead of doubling it. No event time is
     compared, so a call dated far ahead cannot make later calls be skipped. Only the calls of the
-    loads committed since the newest load the table holds are compared (macros/dlt_loads.sql): the
+    loads committed since the table's last run are compared (macros/dlt_loads.sql): the
     comparison of every staged call with every stored one took longer than the whole micro-batch
     should at 10M calls.
 
@@ -23,12 +23,12 @@
         unique_key=['project', 'event_id'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        indexes=[{'columns': ['load_id']}]
+        indexes=[{'columns': ['refreshed_at']}]
     )
 }}
 
 {%- set read_new_loads_only = is_incremental() and not stored_columns_missing() %}
-{%- set new_loads = dlt_loads_since_stored('load_id') if read_new_loads_only else none %}
+{%- set new_loads = dlt_loads_since_stored() if read_new_loads_only else none %}
 
 with
 
@@ -70,7 +70,9 @@ final as (
         error_type,
         is_error,
         ingestion_key_id,
-        load_id
+        load_id,
+        -- the start of the run that wrote the row: the watermark of the next (macros/dlt_loads.sql)
+        {{ run_started_at_column() }} as refreshed_at
 
     from calls
 

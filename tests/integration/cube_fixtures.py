@@ -46,7 +46,8 @@ create table marts.fct_attribution_daily (
   ttft_ms_sum double precision not null default 0, cached_input_tokens bigint not null default 0,
   rating_sum double precision not null default 0, rating_count bigint not null default 0,
   thumbs_down bigint not null default 0,
-{_HISTOGRAM_COLUMNS}
+{_HISTOGRAM_COLUMNS},
+  refreshed_at timestamptz not null default now()
 );
 create table marts.fct_conversations (
   conversation_id text primary key, project text not null default 'shop', customer_ref text, contact_id text, started_at timestamptz,

@@ -19,8 +19,8 @@
     One limit: feedback that names only a trace shared by several conversations goes to the smallest
     conversation id among those rebuilt with it; a full refresh settles it against all of them.
 
-    calls and events are `not materialized`: each is read by two CTEs, and Postgres materializes a
-    CTE read twice, which wrote every staged call with all its columns to a temporary file before
+    calls and events are `not materialized`: each is read by more than one CTE, and Postgres materializes a
+    CTE read more than once, which wrote every staged call with all its columns to a temporary file before
     any aggregate ran (464 MB at 1M calls, most of this model's time). Inlined, each reader scans
     the raw table for the columns it needs. The first call's dimensions come in the same pass as
     the call aggregates, and the conversation ids from the aggregates, not from every row.
